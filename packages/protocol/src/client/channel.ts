@@ -1,0 +1,147 @@
+import ReconnectingWebSocket from 'reconnecting-websocket';
+import { CloseCode, FINAL_CLOSE_CODES } from '../codes.js';
+import { type ConnectionInfo, socketUrl } from '../connection-info.js';
+import { type DecodedFrame, decodeBytes, decodeText, encodeText } from '../frame.js';
+import type { Hello, Message, Welcome } from '../messages.js';
+import type { Role } from '../roles.js';
+import { Emitter } from './emitter.js';
+
+export type ChannelStatus = 'connecting' | 'live' | 'reconnecting' | 'ended';
+
+export interface ChannelEvents extends Record<string, unknown> {
+  status: ChannelStatus;
+  welcome: Welcome;
+  frame: DecodedFrame;
+  error: Error;
+  ended: { code: number; reason: string };
+}
+
+export interface ChannelOptions {
+  role: Role;
+  /** Fetches fresh connection info (called again before every reconnect: tokens expire). */
+  fetchInfo: () => Promise<ConnectionInfo>;
+  /** The info already fetched for the first connection. */
+  first: ConnectionInfo;
+  /** Use `wssUrlOut` (customers, agents outside the network) instead of `wssUrl`. */
+  external: boolean;
+  /** Builds the hello for each (re)connection. */
+  hello: () => Hello;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One logical connection to a room that survives drops: reconnecting-websocket underneath, a fresh
+ * signature before each reconnect, a hello on every open, status as events, and no retry after a
+ * close code that says so.
+ */
+export class Channel extends Emitter<ChannelEvents> {
+  status: ChannelStatus = 'connecting';
+  private readonly socket: ReconnectingWebSocket;
+  private pendingInfo: ConnectionInfo | undefined;
+
+  constructor(private readonly options: ChannelOptions) {
+    super();
+    this.pendingInfo = options.first;
+    this.socket = new ReconnectingWebSocket(() => this.nextUrl(), [], {
+      minReconnectionDelay: 200 + Math.random() * 300,
+      maxReconnectionDelay: 5000,
+      reconnectionDelayGrowFactor: 1.5,
+      connectionTimeout: 5000,
+      minUptime: 2000,
+      maxEnqueuedMessages: 0,
+    });
+    this.socket.binaryType = 'arraybuffer';
+    this.socket.addEventListener('open', () => this.socket.send(encodeText(this.options.hello())));
+    this.socket.addEventListener('message', (event) => this.onMessage(event.data as string | ArrayBuffer));
+    this.socket.addEventListener('close', (event) => this.onClose(event.code, event.reason));
+  }
+
+  /** Resolves the URL for the next attempt; never rejects (reconnecting-websocket would stall). */
+  private async nextUrl(): Promise<string> {
+    let delay = 500;
+    for (;;) {
+      try {
+        const info = this.pendingInfo ?? (await this.options.fetchInfo());
+        this.pendingInfo = undefined;
+        return socketUrl(this.options.external ? info.wssUrlOut : info.wssUrl, info.signature, this.options.role);
+      } catch (error) {
+        if (this.status === 'ended') return 'ws://127.0.0.1:9/ended';
+        this.emit('error', error as Error);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 10_000);
+      }
+    }
+  }
+
+  private setStatus(status: ChannelStatus): void {
+    if (this.status === status || this.status === 'ended') return;
+    this.status = status;
+    this.emit('status', status);
+  }
+
+  private onMessage(data: string | ArrayBuffer): void {
+    let frame: DecodedFrame;
+    try {
+      frame = typeof data === 'string' ? decodeText(data) : decodeBytes(new Uint8Array(data));
+    } catch (error) {
+      this.emit('error', error as Error);
+      return;
+    }
+    const { message } = frame;
+    if (message.type === 'welcome') {
+      this.setStatus('live');
+      this.emit('welcome', message);
+      return;
+    }
+    if (message.type === 'bye') {
+      this.end(CloseCode.SessionEnded, message.reason ?? 'session ended');
+      return;
+    }
+    this.emit('frame', frame);
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (this.status === 'ended') return;
+    if (FINAL_CLOSE_CODES.has(code)) {
+      this.end(code, reason);
+      return;
+    }
+    this.setStatus('reconnecting');
+  }
+
+  private end(code: number, reason: string): void {
+    if (this.status === 'ended') return;
+    this.socket.close(CloseCode.Normal);
+    this.setStatus('ended');
+    this.emit('ended', { code, reason });
+  }
+
+  /** Whether frames sent now reach the relay. */
+  get live(): boolean {
+    return this.status === 'live' && this.socket.readyState === ReconnectingWebSocket.OPEN;
+  }
+
+  /** Sends a frame if the socket is live; returns whether it was sent. */
+  send(frame: string | Uint8Array): boolean {
+    if (!this.live) return false;
+    this.socket.send(frame);
+    return true;
+  }
+
+  sendMessage(message: Message): boolean {
+    return this.send(encodeText(message));
+  }
+
+  /** Bytes queued in the socket and not yet sent. */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  /** Leaves for good, telling the relay why. */
+  close(reason = 'left'): void {
+    if (this.status === 'ended') return;
+    this.sendMessage({ type: 'bye', reason });
+    this.end(CloseCode.Normal, reason);
+  }
+}

@@ -1,0 +1,11 @@
+export { Emitter } from './emitter.js';
+export { InOrder } from './in-order.js';
+export {
+  type ConnectionOptions,
+  type ConnectionInfoProvider,
+  type ConnectionInfoRequest,
+  type Dialect,
+  ConnectionInfoError,
+  connectionInfoSource,
+} from './connection-info.js';
+export { Channel, type ChannelStatus, type ChannelEvents, type ChannelOptions } from './channel.js';

@@ -1,0 +1,136 @@
+import { ErrorCode } from './codes.js';
+import { SUPPORTED_VERSIONS } from './version.js';
+
+/**
+ * Every frame on the socket is a JSON header, optionally followed by a newline and a payload.
+ * The header carries routing metadata (type, sequence, snapshot boundary); the payload carries
+ * rrweb events and is opaque to the relay, so it can later be sealed end to end.
+ */
+
+/** Sent first by both SDKs. Recorder: `epoch` names this page's recording, `seq` is the next batch it will send. Replayer: `resume` is the last batch it applied. */
+export interface Hello {
+  readonly type: 'hello';
+  /** Protocol version the sender speaks. */
+  readonly v: number;
+  /** Recorder only: random id of this recording (kept across reconnects, new on every page load). */
+  readonly epoch?: string;
+  /** Replayer only: resume after this batch of this epoch, when the relay still has what follows. */
+  readonly resume?: { readonly epoch: string; readonly seq: number };
+}
+
+/** Relay → both: the socket is accepted. */
+export interface Welcome {
+  readonly type: 'welcome';
+  readonly v: number;
+  readonly roomId: string;
+  readonly role: 'recorder' | 'replayer';
+  /** Whether a recorder is currently connected to the room. */
+  readonly recorder: boolean;
+  /** Number of replayers in the room, this one included. */
+  readonly replayers: number;
+  /** Relay wall clock (ms) when the welcome was sent. */
+  readonly now: number;
+}
+
+/**
+ * Recorder → relay → replayers: one batch of rrweb events. The payload is a JSON array of rrweb
+ * events, or its deflate-raw compression when `z` is 1 (sent as a binary frame).
+ */
+export interface Events {
+  readonly type: 'events';
+  /** Recording this batch belongs to. */
+  readonly epoch: string;
+  /** Batch number within the epoch, starting at 1, no gaps. */
+  readonly seq: number;
+  /** True when the batch starts with a Meta + FullSnapshot: a replayer can start here. */
+  readonly snap?: boolean;
+  /** 1 when the payload is deflate-raw compressed. */
+  readonly z?: 0 | 1;
+}
+
+/** Replayer → relay → recorder (or relay → recorder): please take a new full snapshot. */
+export interface RequestSnapshot {
+  readonly type: 'request-snapshot';
+  readonly reason?: string;
+}
+
+/** Relay → both: who is in the room now. */
+export interface Presence {
+  readonly type: 'presence';
+  readonly recorder: boolean;
+  readonly replayers: number;
+}
+
+/** Either way: a refusal or a problem, with a stable code. */
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Either way: the sender is leaving on purpose. From the recorder it ends the session for everyone. */
+export interface Bye {
+  readonly type: 'bye';
+  readonly reason?: string;
+}
+
+export type Message = Hello | Welcome | Events | RequestSnapshot | Presence | ErrorMessage | Bye;
+export type MessageType = Message['type'];
+
+/** Messages each role may send to the relay. */
+export const RECORDER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'events', 'bye', 'error']);
+export const REPLAYER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'request-snapshot', 'bye', 'error']);
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+type Check = (value: unknown) => boolean;
+const str = (max = 256): Check => (v) => typeof v === 'string' && v.length > 0 && v.length <= max;
+const optStr = (max = 256): Check => (v) => v === undefined || (typeof v === 'string' && v.length <= max);
+const nat: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const optBool: Check = (v) => v === undefined || typeof v === 'boolean';
+const bool: Check = (v) => typeof v === 'boolean';
+const version: Check = (v) => typeof v === 'number' && Number.isInteger(v);
+const role: Check = (v) => v === 'recorder' || v === 'replayer';
+const optZ: Check = (v) => v === undefined || v === 0 || v === 1;
+const optResume: Check = (v) =>
+  v === undefined ||
+  (typeof v === 'object' && v !== null && str(64)((v as { epoch?: unknown }).epoch) && nat((v as { seq?: unknown }).seq));
+
+/** One row per message type: the fields it must (or may) carry. Adding a message is adding a row. */
+const SCHEMAS: Record<MessageType, Record<string, Check>> = {
+  hello: { v: version, epoch: optStr(64), resume: optResume },
+  welcome: { v: version, roomId: str(), role, recorder: bool, replayers: nat, now: nat },
+  events: { epoch: str(64), seq: nat, snap: optBool, z: optZ },
+  'request-snapshot': { reason: optStr() },
+  presence: { recorder: bool, replayers: nat },
+  error: { code: str(64), message: optStr(1024) },
+  bye: { reason: optStr() },
+};
+
+/** Validates a parsed header; throws {@link ProtocolError} with a stable code and a clear message. */
+export function validateMessage(value: unknown): Message {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(ErrorCode.BadFrame, 'frame header must be a JSON object');
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string') throw new ProtocolError(ErrorCode.UnknownType, 'frame header has no "type"');
+  const schema = Object.prototype.hasOwnProperty.call(SCHEMAS, type) ? SCHEMAS[type as MessageType] : undefined;
+  if (!schema) throw new ProtocolError(ErrorCode.UnknownType, `unknown message type ${JSON.stringify(type.slice(0, 40))}`);
+  for (const [field, check] of Object.entries(schema)) {
+    if (!check((value as Record<string, unknown>)[field])) {
+      throw new ProtocolError(ErrorCode.BadField, `"${type}" has a missing or invalid "${field}"`);
+    }
+  }
+  if (type === 'hello' && !SUPPORTED_VERSIONS.includes((value as Hello).v)) {
+    throw new ProtocolError(ErrorCode.UnsupportedVersion, `protocol version ${(value as Hello).v} is not supported`);
+  }
+  return value as Message;
+}

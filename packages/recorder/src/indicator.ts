@@ -1,0 +1,47 @@
+/**
+ * The customer's "You are sharing this page — Stop" badge: an open shadow root (styles of the page
+ * cannot reach it, tests and assistive tools can), marked so rrweb never records it.
+ */
+export interface Indicator {
+  setAgents(count: number): void;
+  setStatus(text: string | undefined): void;
+  remove(): void;
+}
+
+const STYLE = `
+:host { all: initial; }
+.badge { position: fixed; z-index: 2147483647; right: 16px; bottom: 16px; display: flex; align-items: center; gap: 10px;
+  padding: 8px 8px 8px 14px; border-radius: 999px; background: #1d2b3a; color: #fff; box-shadow: 0 4px 16px rgba(0,0,0,.3);
+  font: 500 14px/1.2 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+.dot { width: 10px; height: 10px; border-radius: 50%; background: #e5484d; box-shadow: 0 0 0 3px rgba(229,72,77,.35); }
+.status { opacity: .75; font-weight: 400; }
+button { all: unset; cursor: pointer; padding: 6px 14px; border-radius: 999px; background: #fff; color: #1d2b3a; font-weight: 600; }
+button:focus-visible { outline: 3px solid #7cc4ff; outline-offset: 2px; }
+`;
+
+export function showIndicator(onStop: () => void): Indicator {
+  const host = document.createElement('div');
+  host.setAttribute('data-cobrowse-indicator', '');
+  // A zero-size fixed host: rrweb blocks it, and the placeholder it leaves is invisible.
+  host.style.cssText = 'position:fixed;width:0;height:0;overflow:visible;z-index:2147483647;';
+  const root = host.attachShadow({ mode: 'open' });
+  root.innerHTML = `<style>${STYLE}</style><div class="badge" role="status" aria-live="polite"><span class="dot" aria-hidden="true"></span><span class="label">You are sharing this page</span><span class="status"></span><button type="button">Stop sharing</button></div>`;
+  const label = root.querySelector('.label')!;
+  const status = root.querySelector('.status')!;
+  root.querySelector('button')!.addEventListener('click', () => onStop());
+  const mount = () => (document.body ?? document.documentElement).appendChild(host);
+  if (document.body) mount();
+  else document.addEventListener('DOMContentLoaded', mount, { once: true });
+  return {
+    setAgents(count) {
+      label.textContent = count > 0 ? `You are sharing this page with ${count === 1 ? 'an agent' : `${count} agents`}` : 'You are sharing this page';
+    },
+    setStatus(text) {
+      status.textContent = text ? `(${text})` : '';
+    },
+    remove() {
+      document.removeEventListener('DOMContentLoaded', mount);
+      host.remove();
+    },
+  };
+}

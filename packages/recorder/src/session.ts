@@ -1,0 +1,152 @@
+import { record } from 'rrweb';
+import type { eventWithTime } from '@rrweb/types';
+import { toBase64Url } from '@cobrowse/protocol';
+import { Channel, type ChannelStatus, Emitter } from '@cobrowse/protocol/client';
+import type { ConnectionInfo } from '@cobrowse/protocol';
+import type { RecorderOptions } from './options.js';
+import { Batcher } from './batcher.js';
+import { Sender } from './sender.js';
+import { type Indicator, showIndicator } from './indicator.js';
+import { ALWAYS_BLOCKED, ALWAYS_MASKED, inputMasker, joinSelectors } from './privacy.js';
+
+export type RecorderStatus = ChannelStatus;
+
+export interface RecorderEvents extends Record<string, unknown> {
+  status: RecorderStatus;
+  /** Number of agents watching changed. */
+  agents: number;
+  error: Error;
+  ended: { reason: string };
+}
+
+const SNAPSHOT_MIN_INTERVAL_MS = 1000;
+
+/** A running share. Created by `start()`. */
+export class RecorderSession {
+  readonly roomId: string;
+  /** Random id of this page's recording. */
+  readonly epoch = toBase64Url(crypto.getRandomValues(new Uint8Array(9)));
+  private readonly emitter = new Emitter<RecorderEvents>();
+  private readonly channel: Channel;
+  private readonly batcher: Batcher;
+  private readonly sender: Sender;
+  private readonly indicator: Indicator | undefined;
+  private stopRecording: (() => void) | undefined;
+  private lastSnapshot = 0;
+  private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly options: RecorderOptions,
+    first: ConnectionInfo,
+    fetchInfo: () => Promise<ConnectionInfo>,
+  ) {
+    this.roomId = first.roomId;
+    this.channel = new Channel({
+      role: 'recorder',
+      first,
+      fetchInfo,
+      external: true,
+      hello: () => ({ type: 'hello', v: 1, epoch: this.epoch }),
+    });
+    this.sender = new Sender(this.channel, this.epoch, (error) => this.emitter.emit('error', error as Error));
+    this.batcher = new Batcher((batch) => {
+      if (this.channel.live) this.sender.send(batch);
+    });
+    this.indicator = options.indicator === false ? undefined : showIndicator(() => this.stop());
+    this.channel.on('status', (status) => this.onStatus(status));
+    this.channel.on('welcome', (welcome) => {
+      this.indicator?.setAgents(welcome.replayers);
+      this.snapshot();
+    });
+    this.channel.on('frame', ({ message }) => {
+      if (message.type === 'request-snapshot') this.snapshot();
+      else if (message.type === 'presence') {
+        this.indicator?.setAgents(message.replayers);
+        this.emitter.emit('agents', message.replayers);
+      } else if (message.type === 'error') this.emitter.emit('error', new Error(`relay: ${message.message}`));
+    });
+    this.channel.on('error', (error) => this.emitter.emit('error', error));
+    this.channel.on('ended', ({ reason }) => this.finish(reason));
+  }
+
+  get status(): RecorderStatus {
+    return this.channel.status;
+  }
+
+  on<K extends keyof RecorderEvents>(event: K, listener: (value: RecorderEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Bytes sent on the socket so far (payload frames). */
+  get bytesSent(): number {
+    return this.sender.bytesSent;
+  }
+
+  private onStatus(status: ChannelStatus): void {
+    if (status === 'reconnecting') {
+      this.batcher.discard();
+      this.indicator?.setStatus('reconnecting…');
+    } else if (status === 'live') this.indicator?.setStatus(undefined);
+    this.emitter.emit('status', status);
+  }
+
+  /** Starts rrweb on first use, otherwise takes a new full snapshot; at most once a second. */
+  private snapshot(): void {
+    if (this.status === 'ended') return;
+    const wait = this.lastSnapshot + SNAPSHOT_MIN_INTERVAL_MS - Date.now();
+    if (this.stopRecording && wait > 0) {
+      this.snapshotTimer ??= setTimeout(() => {
+        this.snapshotTimer = undefined;
+        this.snapshot();
+      }, wait);
+      return;
+    }
+    this.lastSnapshot = Date.now();
+    try {
+      if (!this.stopRecording) this.stopRecording = this.startRecording();
+      else record.takeFullSnapshot(true);
+    } catch (error) {
+      this.emitter.emit('error', error as Error);
+    }
+  }
+
+  private startRecording(): () => void {
+    const o = this.options;
+    const stop = record({
+      emit: (event: eventWithTime) => this.batcher.push(event),
+      maskAllInputs: true,
+      maskInputFn: inputMasker(o.maskAllInputs !== false, o.maskSelector),
+      maskTextSelector: joinSelectors(ALWAYS_MASKED, o.maskSelector),
+      blockSelector: joinSelectors(ALWAYS_BLOCKED, o.blockSelector),
+      slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
+      recordCanvas: o.recordCanvas === true,
+      checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
+      sampling: { mousemove: 30, mousemoveCallback: 30, scroll: 50, input: 'last' },
+      errorHandler: (error: unknown) => {
+        this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
+        return true;
+      },
+    });
+    return stop ?? (() => undefined);
+  }
+
+  private finish(reason: string): void {
+    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
+    try {
+      this.stopRecording?.();
+    } catch {
+      // rrweb teardown errors must not reach the page
+    }
+    this.stopRecording = undefined;
+    this.batcher.close();
+    this.indicator?.remove();
+    this.emitter.emit('ended', { reason });
+  }
+
+  /** Ends the share for the customer and every agent. */
+  stop(): void {
+    if (this.status === 'ended') return;
+    this.batcher.flush();
+    this.channel.close('the customer stopped sharing');
+  }
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { createRelay } from './server.js';
+import { type RelayOptions, loadConfigFile } from './options.js';
+
+const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret S] [--config file.json] [--public-url wss://…] [--dev]
+
+  --port N         port to listen on (0 = any free port; default 8787)
+  --host ADDR      address to bind (default 127.0.0.1)
+  --secret S       HMAC secret for connection tokens (default: random per process; env COBROWSE_SECRET)
+  --config FILE    JSON file with relay options (tokens, CORS origins, URLs, limits)
+  --public-url U   base ws(s):// URL handed to customers as wssUrlOut
+  --dev            local trials only: any origin, and the credential "dev" is accepted
+  --help           this text`;
+
+function main(): void {
+  let args;
+  try {
+    args = parseArgs({
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        secret: { type: 'string' },
+        config: { type: 'string' },
+        'public-url': { type: 'string' },
+        dev: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (error) {
+    process.stderr.write(`cobrowse-relay: ${(error as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let options: RelayOptions = {};
+  try {
+    if (args.config) options = loadConfigFile(args.config);
+  } catch (error) {
+    process.stderr.write(`cobrowse-relay: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  if (args.port !== undefined) {
+    const port = Number(args.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write(`cobrowse-relay: --port must be a number from 0 to 65535\n`);
+      process.exit(2);
+    }
+    options.port = port;
+  }
+  if (args.host) options.host = args.host;
+  options.secret = args.secret ?? process.env.COBROWSE_SECRET ?? options.secret;
+  if (args['public-url']) options.publicUrl = args['public-url'];
+  if (args.dev) options.dev = true;
+
+  const relay = createRelay(options);
+  relay.listen().then(
+    (url) => {
+      if (relay.options.dev) {
+        process.stderr.write(
+          '\n  !! cobrowse-relay is in DEV MODE: any web origin may call it and the credential "dev" is accepted.\n' +
+            '  !! Never expose it like this; run without --dev and with --config for real use.\n\n',
+        );
+      }
+      process.stdout.write(`cobrowse-relay listening on ${url}\n`);
+    },
+    (error: Error) => {
+      process.stderr.write(`cobrowse-relay: cannot listen: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
+  const shutdown = () => {
+    relay.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main();

@@ -1,0 +1,223 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import {
+  CloseCode,
+  ErrorCode,
+  type Message,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  RECORDER_SENDS,
+  REPLAYER_SENDS,
+  SOCKET_PATH,
+  type TokenClaims,
+  decodeBytes,
+  isRole,
+  verifyToken,
+} from '@cobrowse/protocol';
+import type { ResolvedOptions } from './options.js';
+import { refuseUpgrade } from './refuse.js';
+import { Room, type Peer } from './room.js';
+import type { Rooms } from './rooms.js';
+import { validRoomId } from './issue.js';
+
+const TOKEN_REFUSALS: Record<string, [number, string]> = {
+  malformed: [400, 'malformed signature'],
+  'bad-signature': [401, 'invalid signature'],
+  expired: [401, 'signature expired'],
+  'wrong-room': [403, 'signature is for another room'],
+  'wrong-role': [403, 'signature is for another role'],
+  'wrong-tenant': [403, 'signature is for another tenant'],
+};
+
+const HELLO_TIMEOUT_MS = 10_000;
+const HEARTBEAT_MS = 30_000;
+
+interface Connection extends Peer {
+  readonly claims: TokenClaims;
+  room: Room | undefined;
+  epoch?: string;
+  alive: boolean;
+}
+
+/** The socket side of the relay: verifies the signature before the upgrade, then runs the room protocol. */
+export class Gateway {
+  private readonly wss: WebSocketServer;
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(
+    private readonly options: ResolvedOptions,
+    private readonly rooms: Rooms,
+  ) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+    this.heartbeat = setInterval(() => this.checkAlive(), HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  get connections(): number {
+    return this.wss.clients.size;
+  }
+
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://relay');
+    } catch {
+      return refuseUpgrade(socket, 400, 'bad request URL');
+    }
+    if (!url.pathname.startsWith(SOCKET_PATH)) return refuseUpgrade(socket, 404, 'no WebSocket endpoint here');
+    let roomId: string;
+    try {
+      roomId = decodeURIComponent(url.pathname.slice(SOCKET_PATH.length));
+    } catch {
+      return refuseUpgrade(socket, 400, 'bad room id');
+    }
+    if (!validRoomId(roomId)) return refuseUpgrade(socket, 400, 'bad room id');
+    const signature = url.searchParams.get('signature');
+    if (!signature) return refuseUpgrade(socket, 401, 'missing signature');
+    const role = url.searchParams.get('role') ?? undefined;
+    if (role !== undefined && !isRole(role)) return refuseUpgrade(socket, 400, 'role must be recorder or replayer');
+    const result = await verifyToken(this.options.secret, signature, { room: roomId, role });
+    if (!result.ok) {
+      const [status, message] = TOKEN_REFUSALS[result.reason] ?? [401, 'invalid signature'];
+      return refuseUpgrade(socket, status, message);
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, result.claims));
+  }
+
+  private accept(socket: WebSocket, claims: TokenClaims): void {
+    const conn: Connection = { socket, user: claims.user, claims, room: undefined, alive: true };
+    connections.set(socket, conn);
+    const helloTimer = setTimeout(() => socket.close(CloseCode.BadMessage, 'no hello received'), HELLO_TIMEOUT_MS);
+    socket.on('pong', () => (conn.alive = true));
+    socket.on('error', () => socket.terminate());
+    socket.on('message', (data, isBinary) => {
+      try {
+        this.onFrame(conn, toBuffer(data), isBinary, helloTimer);
+      } catch (error) {
+        this.fail(conn, error);
+      }
+    });
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      this.leave(conn);
+    });
+  }
+
+  private onFrame(conn: Connection, data: Buffer, binary: boolean, helloTimer: NodeJS.Timeout): void {
+    const { message } = decodeBytes(data);
+    const allowed = conn.claims.role === 'recorder' ? RECORDER_SENDS : REPLAYER_SENDS;
+    if (!allowed.has(message.type)) {
+      throw new ProtocolError(ErrorCode.Forbidden, `a ${conn.claims.role} may not send "${message.type}"`);
+    }
+    if (!conn.room && message.type !== 'hello') throw new ProtocolError(ErrorCode.BadField, 'the first message must be "hello"');
+    switch (message.type) {
+      case 'hello':
+        if (conn.room) throw new ProtocolError(ErrorCode.BadField, '"hello" was already received');
+        clearTimeout(helloTimer);
+        return this.join(conn, message);
+      case 'events': {
+        if (message.epoch !== conn.epoch) throw new ProtocolError(ErrorCode.BadField, '"events" epoch differs from the hello');
+        conn.room!.onEvents(message.epoch, message.seq, message.snap === true, data, binary);
+        return;
+      }
+      case 'request-snapshot':
+        conn.room!.requestSnapshot('agent');
+        return;
+      case 'bye':
+        return this.bye(conn, message.reason);
+      case 'error':
+        return;
+    }
+  }
+
+  private join(conn: Connection, hello: Extract<Message, { type: 'hello' }>): void {
+    const room = this.rooms.open(conn.claims.room);
+    conn.room = room;
+    if (conn.claims.role === 'recorder') {
+      if (!hello.epoch) throw new ProtocolError(ErrorCode.BadField, 'a recorder\'s "hello" needs an "epoch"');
+      conn.epoch = hello.epoch;
+      const previous = room.recorder;
+      room.recorder = conn;
+      if (previous && previous !== conn) previous.socket.close(CloseCode.Replaced, 'another recorder took over this room');
+    } else {
+      room.replayers.add(conn);
+    }
+    Room.send(conn, {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      roomId: room.id,
+      role: conn.claims.role,
+      recorder: !!room.recorder,
+      replayers: room.replayers.size,
+      now: Date.now(),
+    });
+    if (conn.claims.role === 'replayer' && !room.catchUp(conn, hello.resume)) room.requestSnapshot('join');
+    room.broadcastPresence();
+  }
+
+  private bye(conn: Connection, reason: string | undefined): void {
+    const room = conn.room!;
+    if (conn.claims.role === 'recorder' && room.recorder === conn) {
+      room.recorder = undefined;
+      room.end(reason ?? 'the customer stopped sharing');
+      this.rooms.delete(room);
+      conn.room = undefined;
+    }
+    conn.socket.close(CloseCode.Normal, 'bye');
+  }
+
+  private leave(conn: Connection): void {
+    const room = conn.room;
+    if (!room) return;
+    conn.room = undefined;
+    if (room.recorder === conn) room.recorder = undefined;
+    room.replayers.delete(conn);
+    room.broadcastPresence();
+    this.rooms.release(room);
+  }
+
+  private fail(conn: Connection, error: unknown): void {
+    if (error instanceof ProtocolError) {
+      Room.send(conn, { type: 'error', code: error.code, message: error.message });
+      const code =
+        error.code === ErrorCode.UnsupportedVersion
+          ? CloseCode.UnsupportedVersion
+          : error.code === ErrorCode.Forbidden
+            ? CloseCode.Forbidden
+            : CloseCode.BadMessage;
+      conn.socket.close(code, error.message.slice(0, 120));
+      return;
+    }
+    this.options.log(`relay: internal error on a ${conn.claims.role} socket: ${(error as Error)?.stack ?? error}`);
+    conn.socket.close(CloseCode.InternalError, 'internal error');
+  }
+
+  private checkAlive(): void {
+    for (const ws of this.wss.clients) {
+      const conn = connections.get(ws);
+      if (conn && !conn.alive) {
+        ws.terminate();
+        continue;
+      }
+      if (conn) conn.alive = false;
+      ws.ping();
+    }
+  }
+
+  /** Closes every socket with "going away" so clients reconnect elsewhere. */
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const ws of this.wss.clients) ws.close(CloseCode.GoingAway, 'relay shutting down');
+    this.wss.close();
+  }
+}
+
+const connections = new WeakMap<WebSocket, Connection>();
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}

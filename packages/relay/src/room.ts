@@ -1,0 +1,155 @@
+import type { WebSocket } from 'ws';
+import { CloseCode, encodeText, type Message } from '@cobrowse/protocol';
+
+/** One cached batch, kept as the exact bytes the recorder sent so catch-up costs no re-encoding. */
+interface CachedFrame {
+  readonly seq: number;
+  readonly data: Buffer;
+  readonly binary: boolean;
+}
+
+export interface Peer {
+  readonly socket: WebSocket;
+  readonly user: string;
+  /** Replayers only: skipped while their socket's send buffer is over the limit; resynced from the cache after. */
+  lagging?: boolean;
+}
+
+export interface RoomLimits {
+  cacheBytes: number;
+  maxBufferedBytes: number;
+}
+
+/**
+ * A room: one recorder, any number of replayers, and the catch-up cache (the latest full snapshot
+ * batch and every batch after it). Knows nothing of HTTP or tokens.
+ */
+export class Room {
+  recorder: Peer | undefined;
+  readonly replayers = new Set<Peer>();
+  /** Recording the cache belongs to. */
+  epoch: string | undefined;
+  lastSeq = 0;
+  private cache: CachedFrame[] = [];
+  private cacheSize = 0;
+  /** True when the cache starts with a full snapshot and has no gap. */
+  private cacheValid = false;
+  private snapshotRequested = false;
+  private lastSnapshotRequest = 0;
+  graceTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly limits: RoomLimits,
+  ) {}
+
+  get empty(): boolean {
+    return !this.recorder && this.replayers.size === 0;
+  }
+
+  get cachedBytes(): number {
+    return this.cacheSize;
+  }
+
+  /** Sends a control message to one socket, ignoring sockets that are closing. */
+  static send(peer: Peer | undefined, message: Message): void {
+    if (peer && peer.socket.readyState === peer.socket.OPEN) peer.socket.send(encodeText(message));
+  }
+
+  presence(): Message {
+    return { type: 'presence', recorder: !!this.recorder, replayers: this.replayers.size };
+  }
+
+  broadcastPresence(): void {
+    const message = this.presence();
+    Room.send(this.recorder, message);
+    for (const peer of this.replayers) Room.send(peer, message);
+  }
+
+  /** A recorder batch: cache it and forward the same bytes to every replayer. */
+  onEvents(epoch: string, seq: number, snap: boolean, data: Buffer, binary: boolean): void {
+    if (epoch !== this.epoch) {
+      this.epoch = epoch;
+      this.dropCache();
+    }
+    if (snap) {
+      this.dropCache();
+      this.cacheValid = true;
+      this.snapshotRequested = false;
+    } else if (seq !== this.lastSeq + 1) {
+      // A gap the recorder did not mend with a snapshot: the cache can no longer rebuild the page.
+      this.dropCache();
+    }
+    this.lastSeq = seq;
+    if (this.cacheValid) {
+      this.cache.push({ seq, data, binary });
+      this.cacheSize += data.length;
+      if (this.cacheSize > this.limits.cacheBytes) {
+        if (this.cacheSize > 2 * this.limits.cacheBytes) this.dropCache();
+        this.requestSnapshot('checkout');
+      }
+    }
+    for (const peer of this.replayers) this.forward(peer, data, binary);
+  }
+
+  private forward(peer: Peer, data: Buffer, binary: boolean): void {
+    const socket = peer.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    if (peer.lagging) {
+      if (socket.bufferedAmount > this.limits.maxBufferedBytes / 4) return;
+      peer.lagging = false;
+      // Drained: bring it back from the latest snapshot rather than from where it stalled.
+      if (!this.catchUp(peer)) this.requestSnapshot('resync');
+      return;
+    }
+    if (socket.bufferedAmount > this.limits.maxBufferedBytes) {
+      peer.lagging = true;
+      return;
+    }
+    socket.send(data, { binary });
+  }
+
+  /**
+   * Sends a joining (or resuming) replayer what it needs: the batches after `after` when the cache
+   * still holds them, otherwise the whole cache from its full snapshot. Returns false when the
+   * cache cannot rebuild the page (the caller then asks the recorder for a snapshot).
+   */
+  catchUp(peer: Peer, after?: { epoch: string; seq: number }): boolean {
+    if (!this.cacheValid || this.cache.length === 0) return false;
+    let start = 0;
+    if (after && after.epoch === this.epoch && after.seq >= this.cache[0]!.seq && after.seq <= this.lastSeq) {
+      start = after.seq - this.cache[0]!.seq + 1;
+    }
+    for (let i = start; i < this.cache.length; i++) {
+      const frame = this.cache[i]!;
+      peer.socket.send(frame.data, { binary: frame.binary });
+    }
+    return true;
+  }
+
+  /** Asks the recorder for a fresh full snapshot, at most once a second. */
+  requestSnapshot(reason: string): void {
+    const now = Date.now();
+    if (this.snapshotRequested && now - this.lastSnapshotRequest < 1000) return;
+    if (!this.recorder) return;
+    this.snapshotRequested = true;
+    this.lastSnapshotRequest = now;
+    Room.send(this.recorder, { type: 'request-snapshot', reason });
+  }
+
+  private dropCache(): void {
+    this.cache = [];
+    this.cacheSize = 0;
+    this.cacheValid = false;
+  }
+
+  /** Ends the room for everyone (the customer stopped sharing). */
+  end(reason: string): void {
+    for (const peer of this.replayers) {
+      Room.send(peer, { type: 'bye', reason });
+      peer.socket.close(CloseCode.SessionEnded, reason.slice(0, 100));
+    }
+    this.replayers.clear();
+    this.dropCache();
+  }
+}

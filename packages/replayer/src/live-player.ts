@@ -1,0 +1,92 @@
+import { Replayer } from 'rrweb';
+import type { eventWithTime } from '@rrweb/types';
+
+/** rrweb EventType / IncrementalSource values used here. */
+const INCREMENTAL = 3;
+const MOUSE_MOVE = 1;
+const MOUSE_INTERACTION = 2;
+const TOUCH_MOVE = 6;
+const DRAG = 12;
+const SELECTION = 14;
+const MOVES = new Set([MOUSE_MOVE, TOUCH_MOVE, DRAG]);
+/** Sources rrweb only animates when it plays them "in time" (pointer, clicks, selection). */
+const TIMED = new Set([MOUSE_MOVE, MOUSE_INTERACTION, TOUCH_MOVE, DRAG, SELECTION]);
+
+/** Keep rrweb's live event list from growing for ever: it is only needed for ordering. */
+const EVENTS_KEPT = 200;
+const EVENTS_TRIM_AT = 2000;
+
+type MoveData = { positions: { timeOffset: number }[] };
+
+/**
+ * rrweb's Replayer in live mode, made independent of the customer's clock.
+ *
+ * rrweb schedules each event at `event.timestamp - baseline` on the agent's clock, so a customer
+ * clock minutes ahead shows the agent a page minutes behind, and every event waits for the next
+ * animation frame. Here each event's timestamp is rewritten on arrival: DOM changes, input,
+ * scroll and snapshots get a timestamp before the baseline, so rrweb applies them at once,
+ * synchronously; pointer moves, clicks and selection are scheduled from "now" on the agent's clock,
+ * keeping rrweb's pointer animation, with the spacing the customer's movement had.
+ */
+export class LivePlayer {
+  readonly replayer: Replayer;
+  private readonly baseline: number;
+  private timedUntil = 0;
+
+  constructor(root: HTMLElement, onResize: (width: number, height: number) => void) {
+    this.replayer = new Replayer([], {
+      root,
+      liveMode: true,
+      // rrweb's virtual DOM never shows events that arrive before the replayer's start: late joiners froze.
+      useVirtualDom: false,
+      // The customer's animations keep running on the agent's side.
+      pauseAnimation: false,
+      mouseTail: false,
+      showWarning: false,
+      triggerFocus: true,
+      // Never UNSAFE_replayCanvas: it would let the customer's page run script.
+    });
+    this.replayer.on('resize', (dimension) => {
+      const { width, height } = dimension as { width: number; height: number };
+      onResize(width, height);
+    });
+    this.baseline = Date.now();
+    this.replayer.startLive(this.baseline);
+  }
+
+  get iframe(): HTMLIFrameElement {
+    return this.replayer.iframe;
+  }
+
+  /** Applies one event now (or, for pointer events, from now). */
+  apply(event: eventWithTime): void {
+    const source = event.type === INCREMENTAL ? (event.data as { source: number }).source : -1;
+    if (TIMED.has(source)) {
+      const now = Date.now();
+      const start = Math.max(now, this.timedUntil);
+      // A move carries positions at negative offsets from its timestamp: play them out from now.
+      const span = MOVES.has(source) ? -Math.min(0, (event.data as unknown as MoveData).positions[0]?.timeOffset ?? 0) : 0;
+      event.timestamp = start + span;
+      this.timedUntil = Math.min(event.timestamp, now + 250);
+    } else {
+      event.timestamp = this.baseline - 1;
+    }
+    this.replayer.addEvent(event);
+    if (++this.applied % 256 === 0) this.trim();
+  }
+
+  private applied = 0;
+
+  private trim(): void {
+    const events = (this.replayer as unknown as { service: { state: { context: { events: eventWithTime[] } } } }).service.state.context.events;
+    if (events.length > EVENTS_TRIM_AT) events.splice(0, events.length - EVENTS_KEPT);
+  }
+
+  destroy(): void {
+    try {
+      this.replayer.destroy();
+    } catch {
+      // already torn down
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import type { eventWithTime } from '@rrweb/types';
+import type { ConnectionInfo, Events } from '@cobrowse/protocol';
+import { Channel, type ChannelStatus, Emitter, InOrder } from '@cobrowse/protocol/client';
+import type { ReplayerOptions } from './options.js';
+import { LivePlayer } from './live-player.js';
+import { Stage } from './stage.js';
+import { decodePayload } from './decode.js';
+
+export type ReplayerStatus = ChannelStatus;
+
+export interface ReplayerEvents extends Record<string, unknown> {
+  status: ReplayerStatus;
+  /** A full snapshot of the customer's page was rendered. */
+  snapshot: { width: number; height: number };
+  /** Whether the customer is connected, and how many agents watch. */
+  presence: { recorder: boolean; replayers: number };
+  error: Error;
+  ended: { reason: string };
+}
+
+const STATUS_TEXT: Record<ReplayerStatus, string | undefined> = {
+  connecting: 'Connecting…',
+  live: undefined,
+  reconnecting: 'Connection lost — reconnecting…',
+  ended: 'The customer ended the session',
+};
+
+const SNAPSHOT_REQUEST_INTERVAL_MS = 1000;
+
+/** A live view of one customer's page. Created by `join()`. */
+export class ReplayerSession {
+  readonly roomId: string;
+  private readonly emitter = new Emitter<ReplayerEvents>();
+  private readonly channel: Channel;
+  private readonly stage: Stage;
+  private readonly player: LivePlayer;
+  private readonly queue: InOrder<{ header: Events; events: eventWithTime[] }>;
+  /** Last batch applied; undefined until a full snapshot arrived. */
+  private position: { epoch: string; seq: number } | undefined;
+  private waitingForSnapshot = true;
+  private lastSnapshotRequest = 0;
+  private viewport = { width: 0, height: 0 };
+
+  constructor(options: ReplayerOptions, container: HTMLElement, first: ConnectionInfo, fetchInfo: () => Promise<ConnectionInfo>) {
+    this.roomId = first.roomId;
+    this.stage = new Stage(container, options.showPointer !== false);
+    const overlay = options.statusOverlay !== false;
+    this.player = new LivePlayer(this.stage.viewport, (width, height) => {
+      this.viewport = { width, height };
+      this.stage.setViewport(width, height);
+    });
+    this.queue = new InOrder(
+      ({ header, events }) => this.applyBatch(header, events),
+      (error) => this.fail(error),
+    );
+    this.channel = new Channel({
+      role: 'replayer',
+      first,
+      fetchInfo,
+      external: options.external === true,
+      hello: () => ({ type: 'hello', v: 1, ...(this.position ? { resume: this.position } : {}) }),
+    });
+    const showStatus = (status: ReplayerStatus) => {
+      if (!overlay) return;
+      this.stage.showStatus(status === 'live' && this.waitingForSnapshot ? "Waiting for the customer's page…" : STATUS_TEXT[status]);
+    };
+    showStatus('connecting');
+    this.channel.on('status', (status) => {
+      showStatus(status);
+      this.emitter.emit('status', status);
+    });
+    this.channel.on('frame', ({ message, payload }) => {
+      if (message.type === 'events') {
+        try {
+          const events = decodePayload(payload, message.z === 1);
+          this.queue.push(events instanceof Promise ? events.then((list) => ({ header: message, events: list })) : { header: message, events });
+        } catch (error) {
+          this.fail(error);
+        }
+      } else if (message.type === 'presence') {
+        this.emitter.emit('presence', { recorder: message.recorder, replayers: message.replayers });
+      } else if (message.type === 'error') {
+        this.emitter.emit('error', new Error(`relay: ${message.message}`));
+      }
+    });
+    this.channel.on('error', (error) => this.emitter.emit('error', error));
+    this.channel.on('ended', ({ reason }) => {
+      if (overlay) this.stage.showStatus(STATUS_TEXT.ended);
+      this.emitter.emit('ended', { reason });
+    });
+    this.onSnapshot = () => showStatus(this.channel.status);
+  }
+
+  private readonly onSnapshot: () => void;
+
+  /** The replay iframe; its `contentDocument` is the replayed page. */
+  get iframe(): HTMLIFrameElement {
+    return this.player.iframe;
+  }
+
+  get status(): ReplayerStatus {
+    return this.channel.status;
+  }
+
+  on<K extends keyof ReplayerEvents>(event: K, listener: (value: ReplayerEvents[K]) => void): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  /** Asks the customer's page for a fresh full snapshot. */
+  requestSnapshot(reason = 'agent'): void {
+    const now = Date.now();
+    if (now - this.lastSnapshotRequest < SNAPSHOT_REQUEST_INTERVAL_MS) return;
+    this.lastSnapshotRequest = now;
+    this.channel.sendMessage({ type: 'request-snapshot', reason });
+  }
+
+  private applyBatch(header: Events, events: eventWithTime[]): void {
+    const position = this.position;
+    if (header.snap) {
+      this.waitingForSnapshot = false;
+    } else if (this.waitingForSnapshot || !position || position.epoch !== header.epoch) {
+      return;
+    } else if (header.seq <= position.seq) {
+      return; // already applied (a resume overlapped)
+    } else if (header.seq !== position.seq + 1) {
+      // A gap: what follows cannot be applied on top of what we have. Start again from a snapshot.
+      this.waitingForSnapshot = true;
+      this.requestSnapshot('gap');
+      return;
+    }
+    this.position = { epoch: header.epoch, seq: header.seq };
+    for (const event of events) {
+      try {
+        this.player.apply(event);
+      } catch (error) {
+        this.fail(error);
+      }
+    }
+    if (header.snap) {
+      this.onSnapshot();
+      // rrweb applies events a microtask after addEvent.
+      queueMicrotask(() => this.emitter.emit('snapshot', { ...this.viewport }));
+    }
+  }
+
+  private fail(error: unknown): void {
+    this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+
+  /** Stops watching: closes the socket and removes the replay from the container. */
+  leave(): void {
+    this.channel.close('the agent left');
+    this.player.destroy();
+    this.stage.destroy();
+  }
+}

@@ -1,0 +1,93 @@
+import rrwebCss from 'rrweb/dist/style.css';
+
+const STYLE_ID = 'cobrowse-replayer-style';
+const STAGE_CSS = `
+.cobrowse-stage { position: relative; overflow: hidden; width: 100%; height: 100%; background: #2b2f36; }
+.cobrowse-viewport { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
+.cobrowse-viewport iframe { border: 0; background: #fff; display: block; }
+.cobrowse-status { position: absolute; inset: 0; display: flex; align-items: center; justify-content: center;
+  font: 500 15px/1.3 system-ui, sans-serif; color: #fff; background: rgba(20, 24, 30, .55); pointer-events: none; }
+.cobrowse-status[hidden] { display: none; }
+.cobrowse-stage.no-pointer .replayer-mouse { display: none; }
+`;
+
+/** Adds rrweb's replay styles and ours to the agent page, once. */
+function injectStyles(doc: Document): void {
+  if (doc.getElementById(STYLE_ID)) return;
+  const style = doc.createElement('style');
+  style.id = STYLE_ID;
+  style.textContent = rrwebCss + STAGE_CSS;
+  doc.head.appendChild(style);
+}
+
+export function resolveContainer(container: HTMLElement | string): HTMLElement {
+  const element = typeof container === 'string' ? document.querySelector<HTMLElement>(container) : container;
+  if (!element || !(element instanceof HTMLElement)) {
+    throw new Error(`CobrowseReplayer.join: container ${typeof container === 'string' ? JSON.stringify(container) : ''} not found`);
+  }
+  return element;
+}
+
+/**
+ * The agent-side frame around the replay: keeps the customer's viewport (its real size) scaled to
+ * fit the container and centred, and shows connection state over it.
+ */
+export class Stage {
+  readonly root: HTMLDivElement;
+  /** rrweb's Replayer mounts here. */
+  readonly viewport: HTMLDivElement;
+  private readonly status: HTMLDivElement;
+  private readonly resizeObserver: ResizeObserver;
+  private width = 0;
+  private height = 0;
+
+  constructor(
+    private readonly container: HTMLElement,
+    showPointer: boolean,
+  ) {
+    injectStyles(container.ownerDocument);
+    this.root = document.createElement('div');
+    this.root.className = `cobrowse-stage${showPointer ? '' : ' no-pointer'}`;
+    this.viewport = document.createElement('div');
+    this.viewport.className = 'cobrowse-viewport';
+    this.status = document.createElement('div');
+    this.status.className = 'cobrowse-status';
+    this.status.setAttribute('role', 'status');
+    this.root.append(this.viewport, this.status);
+    container.appendChild(this.root);
+    this.resizeObserver = new ResizeObserver(() => this.fit());
+    this.resizeObserver.observe(this.root);
+  }
+
+  /** The customer's viewport size changed. */
+  setViewport(width: number, height: number): void {
+    this.width = width;
+    this.height = height;
+    this.fit();
+  }
+
+  /** Current scale factor (replay pixels per customer pixel). */
+  scale = 1;
+
+  private fit(): void {
+    if (!this.width || !this.height) return;
+    const box = this.root.getBoundingClientRect();
+    const scale = Math.min(box.width / this.width, box.height / this.height) || 1;
+    this.scale = scale;
+    const left = Math.max(0, (box.width - this.width * scale) / 2);
+    const top = Math.max(0, (box.height - this.height * scale) / 2);
+    this.viewport.style.transform = `translate(${left}px, ${top}px) scale(${scale})`;
+    this.viewport.style.width = `${this.width}px`;
+    this.viewport.style.height = `${this.height}px`;
+  }
+
+  showStatus(text: string | undefined): void {
+    this.status.hidden = !text;
+    this.status.textContent = text ?? '';
+  }
+
+  destroy(): void {
+    this.resizeObserver.disconnect();
+    this.root.remove();
+  }
+}
