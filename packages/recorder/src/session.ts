@@ -121,7 +121,7 @@ export class RecorderSession {
       slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
       recordCanvas: o.recordCanvas === true,
       checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
-      sampling: { mousemove: 30, mousemoveCallback: 30, scroll: 50, input: 'last' },
+      sampling: { mousemove: 30, mousemoveCallback: 30, scroll: 50 },
       errorHandler: (error: unknown) => {
         this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
         return true;

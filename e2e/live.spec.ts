@@ -1,0 +1,196 @@
+import { expect, inReplay, openAgent, openCustomer, pageUrl, replayText, roomId, test } from './support/cobrowse.js';
+
+test.describe('live co-browsing', () => {
+  test('the agent sees the customer page, and a DOM change arrives', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await openAgent(context, site, relay, room);
+    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    expect(await replayText(agent, '#claims tbody')).toContain('Bicycle');
+    await customer.evaluate(() => (window as any).addRow('Laptop'));
+    await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Laptop');
+    // The replay is the customer's viewport size, scaled to fit the agent's 800×600 container.
+    const viewport = customer.viewportSize()!;
+    const iframe = agent.locator('#screen iframe');
+    expect(await iframe.getAttribute('width')).toBe(String(viewport.width));
+    const box = (await iframe.boundingBox())!;
+    expect(box.width).toBeLessThanOrEqual(801);
+    expect(box.height).toBeLessThanOrEqual(601);
+    expect(Math.abs(box.width / box.height - viewport.width / viewport.height)).toBeLessThan(0.01);
+  });
+
+  test('typed values arrive masked; password, card and marked fields never leave the page', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await openAgent(context, site, relay, room);
+    await customer.fill('#name', 'Alice Smith');
+    await customer.fill('#password', 'hunter2');
+    await customer.fill('#card', '4111111111111111');
+    await customer.fill('#policy', 'POL-99');
+    await customer.fill('#notes', 'call me');
+    const value = (sel: string) => agent.evaluate((s) => (window as any).agent.iframe.contentDocument.querySelector(s).value as string, sel);
+    await expect.poll(() => value('#name')).toBe('*'.repeat('Alice Smith'.length));
+    await expect.poll(() => value('#notes')).toBe('*'.repeat('call me'.length));
+    for (const sel of ['#password', '#card', '#policy']) {
+      await expect.poll(() => value(sel)).toBe('••••••••');
+    }
+    // Masked text and blocked regions: neither the text nor the block's content reach the agent.
+    expect(await replayText(agent, '#secret-text')).not.toContain('12345678');
+    expect(await replayText(agent, '#blocked')).toBeFalsy();
+    const html = await inReplay(agent, (doc) => doc.documentElement.outerHTML);
+    for (const secret of ['hunter2', '4111111111111111', 'POL-99', 'Alice', 'VIP', '12345678']) expect(html).not.toContain(secret);
+    // The sharing indicator is never part of the replay.
+    expect(html).not.toContain('You are sharing');
+  });
+
+  test('window scroll and inner scroller positions arrive', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await openAgent(context, site, relay, room);
+    await customer.evaluate(() => window.scrollTo(0, 900));
+    await customer.evaluate(() => (document.getElementById('scroller')!.scrollTop = 400));
+    await expect.poll(() => agent.evaluate(() => (window as any).agent.iframe.contentWindow.scrollY)).toBe(900);
+    await expect.poll(() => inReplay(agent, (doc) => doc.getElementById('scroller')!.scrollTop)).toBe(400);
+  });
+
+  test('mouse position and clicks arrive', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await openAgent(context, site, relay, room);
+    await customer.mouse.move(50, 50);
+    await customer.mouse.move(300, 200, { steps: 5 });
+    await expect
+      .poll(() => agent.evaluate(() => (document.querySelector('.replayer-mouse') as HTMLElement | null)?.style.left))
+      .toBe('300px');
+    await customer.click('#submit');
+    await expect.poll(() => agent.evaluate(() => document.querySelector('.replayer-mouse')?.classList.contains('active'))).toBe(true);
+  });
+
+  test('a late-joining agent sees the current page, not the first one', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const early = await openAgent(context, site, relay, room);
+    for (let i = 0; i < 30; i++) await customer.evaluate((n) => (window as any).addRow(`row-${n}`), i);
+    await customer.evaluate(() => {
+      document.getElementById('title')!.textContent = 'Changed after the start';
+      window.scrollTo(0, 600);
+    });
+    await expect.poll(() => replayText(early, '#title')).toBe('Changed after the start');
+    const late = await openAgent(context, site, relay, room);
+    expect(await replayText(late, '#title')).toBe('Changed after the start');
+    expect(await replayText(late, '#claims tbody')).toContain('row-29');
+    await expect.poll(() => late.evaluate(() => (window as any).agent.iframe.contentWindow.scrollY)).toBe(600);
+    // And it stays live: later changes reach it too.
+    await customer.evaluate(() => (window as any).addRow('after late join'));
+    await expect.poll(() => replayText(late, '#claims tbody')).toContain('after late join');
+  });
+
+  test('two agents watch one customer', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const first = await openAgent(context, site, relay, room);
+    const second = await openAgent(context, site, relay, room);
+    await customer.evaluate(() => (window as any).addRow('seen by both'));
+    await expect.poll(() => replayText(first, '#claims tbody')).toContain('seen by both');
+    await expect.poll(() => replayText(second, '#claims tbody')).toContain('seen by both');
+    // The customer's indicator says how many agents watch.
+    await expect(customer.locator('[data-cobrowse-indicator]')).toContainText('2 agents');
+    await second.evaluate(() => (window as any).agent.leave());
+    await expect(customer.locator('[data-cobrowse-indicator]')).toContainText('an agent');
+  });
+
+  test('the indicator shows sharing and its Stop button ends the session on both sides', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await openAgent(context, site, relay, room);
+    const stop = customer.getByRole('button', { name: /Stop/ });
+    await expect(stop).toBeVisible();
+    await expect(customer.getByRole('status')).toContainText('You are sharing this page');
+    await stop.click();
+    await expect.poll(() => customer.evaluate(() => (window as any).cobrowse.status)).toBe('ended');
+    await expect(customer.locator('[data-cobrowse-indicator]')).toHaveCount(0);
+    await expect.poll(() => agent.evaluate(() => (window as any).agent.status)).toBe('ended');
+    await expect(agent.locator('.cobrowse-status')).toContainText('ended');
+    // Nothing more is sent: a later change does not reach the agent.
+    await customer.evaluate(() => (window as any).addRow('after stop'));
+    await customer.waitForTimeout(300);
+    expect(await replayText(agent, '#claims tbody')).not.toContain('after stop');
+  });
+
+  test('markup that tries to run script does not run it in the agent page', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await openAgent(context, site, relay, room);
+    await customer.evaluate(() => {
+      const box = document.createElement('div');
+      box.id = 'hostile';
+      box.innerHTML =
+        '<img src="data:," onerror="top.pwned = (top.pwned || 0) + 1">' +
+        '<svg onload="top.pwned = (top.pwned || 0) + 1"><circle r="5"/></svg>' +
+        '<a id="jslink" href="javascript:top.pwned=(top.pwned||0)+1">link</a>' +
+        '<iframe srcdoc="<script>top.pwned = (top.pwned || 0) + 1<\/script>"></iframe>' +
+        '<p id="hostile-done">hostile markup</p>';
+      const script = document.createElement('script');
+      script.textContent = 'window.customerRan = true; try { top.pwned = (top.pwned || 0) + 1 } catch (e) {}';
+      box.appendChild(script);
+      document.body.appendChild(box);
+    });
+    await expect.poll(() => replayText(agent, '#hostile-done')).toBe('hostile markup');
+    await agent.evaluate(() => (window as any).agent.iframe.contentDocument.getElementById('jslink')?.click());
+    await agent.waitForTimeout(300);
+    expect(await agent.evaluate(() => (window as any).pwned)).toBeUndefined();
+    expect(await agent.evaluate(() => (window as any).agent.iframe.getAttribute('sandbox'))).not.toContain('allow-scripts');
+    // The customer page itself still ran its own script: the SDK does not interfere with the page.
+    expect(await customer.evaluate(() => (window as any).customerRan)).toBe(true);
+  });
+
+  for (const skewMinutes of [5, -5]) {
+    test(`a customer whose clock is ${skewMinutes > 0 ? 'ahead' : 'behind'} by 5 minutes is still live for the agent`, async ({ browser, site, relay }) => {
+      const room = roomId();
+      const customerContext = await browser.newContext();
+      await customerContext.addInitScript((skew) => {
+        const realNow = Date.now.bind(Date);
+        const RealDate = Date;
+        Date.now = () => realNow() + skew;
+        // new Date() too, for code that reads the clock that way.
+        (globalThis as any).Date = class extends RealDate {
+          constructor(...args: any[]) {
+            super(...((args.length ? args : [realNow() + skew]) as []));
+          }
+          static now() {
+            return realNow() + skew;
+          }
+        };
+      }, skewMinutes * 60_000);
+      const customer = await openCustomer(customerContext, site, relay, room);
+      expect(Math.abs((await customer.evaluate(() => Date.now())) - Date.now() - skewMinutes * 60_000)).toBeLessThan(5000);
+      const agentContext = await browser.newContext();
+      const agent = await openAgent(agentContext, site, relay, room);
+      for (let i = 0; i < 5; i++) {
+        const started = Date.now();
+        await customer.evaluate((n) => (window as any).addRow(`skewed-${n}`), i);
+        await expect.poll(() => replayText(agent, '#claims tbody'), { timeout: 2000 }).toContain(`skewed-${i}`);
+        expect(Date.now() - started).toBeLessThan(1000);
+      }
+      // Order holds: rows appear in the order they were added.
+      const rows = await inReplay(agent, (doc) => [...doc.querySelectorAll('#claims tbody td:nth-child(2)')].map((td) => td.textContent));
+      expect(rows.filter((r) => r!.startsWith('skewed-'))).toEqual(['skewed-0', 'skewed-1', 'skewed-2', 'skewed-3', 'skewed-4']);
+      await customerContext.close();
+      await agentContext.close();
+    });
+  }
+});
+
+test('a page that fails to reach the relay gets a clear rejection from start()', async ({ page, site, relay }) => {
+  await page.goto(pageUrl(site, relay, 'customer.html', roomId(), '&auto=0'));
+  await page.evaluate(() => (window as any).cobrowseReady);
+  const message = await page.evaluate(
+    (server) =>
+      (window as any).CobrowseRecorder.start({ server, roomId: 'r1', headers: { 'ccmessaging-token': 'wrong' } }).then(
+        () => 'resolved',
+        (e: Error) => e.message,
+      ),
+    relay.url,
+  );
+  expect(message).toContain('invalid ccmessaging-token');
+});
