@@ -1,0 +1,165 @@
+import { expect, test } from '@playwright/test';
+import WebSocket from 'ws';
+import { CloseCode, encodeText, signToken, type Role } from '@cobrowse/protocol';
+import { relayFor } from './helpers.js';
+
+const SECRET = 'gw-secret';
+type Relay = Awaited<ReturnType<typeof relayFor>>;
+
+function token(room: string, role: Role, ttl?: number) {
+  return signToken(SECRET, { room, role, user: `${role}-1`, name: role }, ttl);
+}
+
+/** Opens a socket; resolves with it once open, or with the HTTP status of the refused upgrade. */
+function open(relay: Relay, path: string): Promise<WebSocket | { refused: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(relay.base.replace('http', 'ws') + path);
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ refused: res.statusCode!, body }));
+    });
+    ws.once('error', reject);
+  });
+}
+
+async function connect(relay: Relay, room: string, role: Role, hello: object = {}): Promise<Client> {
+  const ws = await open(relay, `/ws/cobrowse/${room}?role=${role}&signature=${encodeURIComponent(await token(room, role))}`);
+  if (!(ws instanceof WebSocket)) throw new Error(`refused ${ws.refused}`);
+  const client = new Client(ws);
+  ws.send(encodeText({ type: 'hello', v: 1, ...(role === 'recorder' ? { epoch: 'ep1' } : {}), ...hello } as never));
+  await client.next((m) => m.startsWith('{"type":"welcome"'));
+  return client;
+}
+
+class Client {
+  frames: string[] = [];
+  closed: Promise<{ code: number; reason: string }>;
+  private waiters: (() => void)[] = [];
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(data.toString());
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  }
+  async next(match: (frame: string) => boolean, timeout = 3000): Promise<string> {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const found = this.frames.find(match);
+      if (found) {
+        this.frames.splice(this.frames.indexOf(found), 1);
+        return found;
+      }
+      if (Date.now() > deadline) throw new Error(`no matching frame; have ${JSON.stringify(this.frames).slice(0, 500)}`);
+      await new Promise<void>((r) => {
+        this.waiters.push(r);
+        setTimeout(r, 50);
+      });
+    }
+  }
+  events(): string[] {
+    return this.frames.filter((f) => f.startsWith('{"type":"events"'));
+  }
+}
+
+const batch = (seq: number, snap = false, body = `[{"type":3,"n":${seq}}]`) => encodeText({ type: 'events', epoch: 'ep1', seq, ...(snap ? { snap: true } : {}) }, body);
+
+test.describe('socket gateway', () => {
+  let relay: Relay;
+  test.beforeAll(async () => {
+    relay = await relayFor({ secret: SECRET, roomGraceMs: 100 });
+  });
+  test.afterAll(() => relay.close());
+
+  test('refuses upgrades with a clear HTTP status before any socket opens', async () => {
+    const good = encodeURIComponent(await token('r1', 'recorder'));
+    const cases: [string, number, RegExp][] = [
+      ['/ws/cobrowse/r1', 401, /missing signature/],
+      ['/ws/cobrowse/r1?signature=abc.def', 400, /malformed/],
+      [`/ws/cobrowse/r1?signature=${encodeURIComponent(await signToken('other', { room: 'r1', role: 'recorder', user: 'u', name: 'n' }))}`, 401, /invalid signature/],
+      [`/ws/cobrowse/r1?signature=${encodeURIComponent(await token('r1', 'recorder', -1))}`, 401, /expired/],
+      [`/ws/cobrowse/r2?signature=${good}`, 403, /another room/],
+      [`/ws/cobrowse/r1?role=replayer&signature=${good}`, 403, /another role/],
+      [`/ws/cobrowse/r1?role=boss&signature=${good}`, 400, /role/],
+      [`/ws/cobrowse/..%2F..%2Fetc?signature=${good}`, 400, /bad room id/],
+      [`/elsewhere?signature=${good}`, 404, /no WebSocket endpoint/],
+    ];
+    for (const [path, status, body] of cases) {
+      const result = await open(relay, path);
+      expect(result, path).not.toBeInstanceOf(WebSocket);
+      expect((result as { refused: number }).refused, path).toBe(status);
+      expect((result as { body: string }).body, path).toMatch(body);
+    }
+  });
+
+  test('hostile frames close the socket with a code and reason; the relay lives on', async () => {
+    const cases: [string, (c: Client) => void, number][] = [
+      ['bad JSON', (c) => c.ws.send('{"type":'), CloseCode.BadMessage],
+      ['unknown type', (c) => c.ws.send('{"type":"nuke"}'), CloseCode.BadMessage],
+      ['a replayer sending DOM events', (c) => c.ws.send(batch(1, true)), CloseCode.Forbidden],
+      ['a second hello', (c) => c.ws.send(encodeText({ type: 'hello', v: 1 })), CloseCode.BadMessage],
+    ];
+    for (const [name, act, code] of cases) {
+      const client = await connect(relay, `hostile-${code}-${name.length}`, 'replayer');
+      act(client);
+      const closed = await client.closed;
+      expect(closed.code, name).toBe(code);
+      expect(closed.reason.length, name).toBeGreaterThan(0);
+    }
+    // Wrong protocol version, and events before hello.
+    const sig = encodeURIComponent(await token('ver', 'recorder'));
+    const raw = (await open(relay, `/ws/cobrowse/ver?signature=${sig}`)) as WebSocket;
+    const c1 = new Client(raw);
+    raw.send(encodeText({ type: 'hello', v: 42, epoch: 'e' }));
+    expect((await c1.closed).code).toBe(CloseCode.UnsupportedVersion);
+    const raw2 = (await open(relay, `/ws/cobrowse/ver?signature=${sig}`)) as WebSocket;
+    const c2 = new Client(raw2);
+    raw2.send(batch(1, true));
+    expect((await c2.closed).code).toBe(CloseCode.BadMessage);
+    expect((await fetch(`${relay.base}/cobrowse/health`)).status).toBe(200);
+  });
+
+  test('fan-out to every replayer, and late joiners get the latest snapshot and what follows', async () => {
+    const rec = await connect(relay, 'fan', 'recorder');
+    const a = await connect(relay, 'fan', 'replayer');
+    await rec.next((f) => f.includes('"request-snapshot"'));
+    rec.ws.send(batch(1, true, '["first"]'));
+    rec.ws.send(batch(2));
+    await a.next((f) => f.includes('"seq":2'));
+    rec.ws.send(batch(3, true, '["second"]'));
+    rec.ws.send(batch(4));
+    rec.ws.send(batch(5));
+    await a.next((f) => f.includes('"seq":5'));
+    const late = await connect(relay, 'fan', 'replayer');
+    await late.next((f) => f.includes('"seq":5'));
+    const seqs = [...late.events()].map((f) => JSON.parse(f.split('\n')[0]!).seq);
+    expect(seqs).toEqual([3, 4]);
+    // Resuming after seq 4 of this epoch sends only what followed.
+    const resumed = await connect(relay, 'fan', 'replayer', { resume: { epoch: 'ep1', seq: 4 } });
+    rec.ws.send(batch(6));
+    await resumed.next((f) => f.includes('"seq":6'));
+    expect(resumed.events().map((f) => JSON.parse(f.split('\n')[0]!).seq)).toEqual([5]);
+    for (const c of [rec, a, late, resumed]) c.ws.close();
+  });
+
+  test('a new recorder takes over the room; a recorder bye ends it for everyone', async () => {
+    const first = await connect(relay, 'takeover', 'recorder');
+    const agent = await connect(relay, 'takeover', 'replayer');
+    const second = await connect(relay, 'takeover', 'recorder');
+    expect((await first.closed).code).toBe(CloseCode.Replaced);
+    second.ws.send(encodeText({ type: 'bye', reason: 'customer clicked stop' }));
+    await agent.next((f) => f.includes('"type":"bye"'));
+    expect((await agent.closed).code).toBe(CloseCode.SessionEnded);
+    await expect.poll(() => relay.status().rooms).toBe(0);
+  });
+
+  test('an empty room is forgotten after the grace period', async () => {
+    const before = relay.status().rooms;
+    const agent = await connect(relay, 'grace', 'replayer');
+    expect(relay.status().rooms).toBe(before + 1);
+    agent.ws.close();
+    await expect.poll(() => relay.status().rooms, { timeout: 2000 }).toBe(before);
+  });
+});
