@@ -23,7 +23,8 @@ function dependencies(dir: string): string[] {
 function esm(dir: string, inputs: Record<string, string>, platform: 'browser' | 'node'): RollupOptions {
   const deps = dependencies(dir);
   const external = (id: string) =>
-    id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`)) || id.startsWith('@rrweb/');
+    !id.endsWith('.css') &&
+    (id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`)) || id.startsWith('@rrweb/'));
   return {
     input: Object.fromEntries(Object.entries(inputs).map(([name, file]) => [name, `packages/${dir}/src/${file}`])),
     external,
