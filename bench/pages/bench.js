@@ -1,0 +1,208 @@
+// Bench harness for the customer and agent pages. `?mode=ours` loads the real SDK bundles from the
+// relay named in `?relay=` (http base URL); `?mode=naive` runs plain rrweb against the naive `ws`
+// relay named in `?relay=` (ws URL) exactly as rrweb's live-mode docs show. All times are
+// `performance.timeOrigin + performance.now()` (one clock for every page of the browser; the skew
+// case fakes Date, not this).
+(function () {
+  const params = new URLSearchParams(location.search);
+  const mode = params.get('mode');
+  const relay = params.get('relay');
+  const room = params.get('room');
+  const auto = params.get('auto') !== '0';
+  const isAgent = document.documentElement.hasAttribute('data-agent');
+  const now = () => performance.timeOrigin + performance.now();
+  const headers = { 'ccmessaging-token': 'dev' };
+  const RRWEB = '/node_modules/rrweb/dist/rrweb.umd.min.cjs';
+  const RRWEB_CSS = '/node_modules/rrweb/dist/style.css';
+
+  const bench = (window.bench = { mode, status: 'loading', errors: [], now });
+  window.addEventListener('error', (e) => bench.errors.push(String(e.message)));
+  window.addEventListener('unhandledrejection', (e) => bench.errors.push(String(e.reason && e.reason.message ? e.reason.message : e.reason)));
+
+  function load(src) {
+    return new Promise((resolve, reject) => {
+      const script = document.createElement('script');
+      script.src = src;
+      script.onload = resolve;
+      script.onerror = () => reject(new Error('cannot load ' + src));
+      document.head.appendChild(script);
+    });
+  }
+  function loadCss(href) {
+    return new Promise((resolve, reject) => {
+      const link = document.createElement('link');
+      link.rel = 'stylesheet';
+      link.href = href;
+      link.onload = resolve;
+      link.onerror = () => reject(new Error('cannot load ' + href));
+      document.head.appendChild(link);
+    });
+  }
+
+  /** Mean of (this page's clock − the real wall clock); two pages agree when their means agree. */
+  bench.clockCheck = (samples = 4000) => {
+    const real = window.__benchRealNow || Date.now.bind(Date);
+    let sum = 0;
+    for (let i = 0; i < samples; i++) sum += now() - real();
+    return sum / samples;
+  };
+
+  if (!isAgent) customer();
+  else agent();
+
+  function customer() {
+    bench.start = () => {
+      if (mode === 'ours') {
+        return CobrowseRecorder.start({ server: relay, roomId: room, userId: 'customer-1', userName: 'Customer', headers }).then((s) => {
+          bench.session = s;
+          s.on('error', (e) => bench.errors.push('recorder: ' + e.message));
+          return s;
+        });
+      }
+      return new Promise((resolve, reject) => {
+        const ws = new WebSocket(relay + '?room=' + encodeURIComponent(room));
+        bench.socket = ws;
+        ws.onopen = () => {
+          bench.stopRecording = rrweb.record({
+            emit(event) {
+              ws.send(JSON.stringify(event));
+            },
+          });
+          resolve();
+        };
+        ws.onerror = () => reject(new Error('naive socket error'));
+      });
+    };
+    bench.liveStatus = () => (mode === 'ours' ? (bench.session ? bench.session.status : 'starting') : bench.socket && bench.socket.readyState === 1 && bench.stopRecording ? 'live' : 'starting');
+
+    /**
+     * Sets #probe's text node to `${prefix}-${i}` n times, spaced minGap..maxGap ms apart, and
+     * returns [[id, time]]; with `log`, also appends an <li> to #log each time.
+     */
+    bench.mutate = (prefix, n, minGap, maxGap, log) =>
+      new Promise((resolve) => {
+        const text = document.getElementById('probe').firstChild;
+        const list = document.getElementById('log');
+        const stamps = [];
+        let i = 0;
+        const step = () => {
+          const id = prefix + '-' + i;
+          const t = now();
+          text.data = id;
+          if (log) {
+            const li = document.createElement('li');
+            li.textContent = 'event ' + id;
+            list.appendChild(li);
+          }
+          stamps.push([id, t]);
+          if (++i >= n) return resolve(stamps);
+          setTimeout(step, minGap + Math.random() * (maxGap - minGap));
+        };
+        step();
+      });
+
+    const loaded = mode === 'ours' ? load(relay + '/sdk/recorder.js') : load(RRWEB);
+    bench.ready = loaded.then(() => {
+      bench.status = 'loaded';
+      if (auto) return bench.start();
+    });
+    bench.ready.catch((e) => bench.errors.push(e.message));
+  }
+
+  function agent() {
+    const screen = document.getElementById('screen');
+    bench.arrivals = [];
+    bench.snapshots = 0;
+    bench.watchFor = params.get('watchFor') || undefined;
+    bench.foundAt = undefined;
+    bench.iframe = () => undefined;
+
+    // Watches the replay document: the arrival time of every new #probe text, and when the
+    // element `watchFor` first exists. Re-attaches when the replay document is replaced.
+    let doc = null;
+    let observer = null;
+    let lastText = null;
+    const seen = new Set();
+    const check = () => {
+      const t = now();
+      const d = doc;
+      if (!d) return;
+      if (bench.watchFor && bench.foundAt === undefined && d.getElementById(bench.watchFor)) bench.foundAt = t;
+      const probe = d.getElementById('probe');
+      if (probe) {
+        const text = probe.textContent;
+        if (text !== lastText) {
+          lastText = text;
+          if (!seen.has(text)) {
+            seen.add(text);
+            bench.arrivals.push([text, t]);
+          }
+        }
+      }
+    };
+    const attach = () => {
+      const frame = bench.iframe();
+      const d = frame && frame.contentDocument;
+      if (!d || d === doc) return;
+      if (observer) observer.disconnect();
+      doc = d;
+      bench.docsSeen = (bench.docsSeen || 0) + 1;
+      observer = new MutationObserver(check);
+      observer.observe(d, { subtree: true, childList: true, characterData: true });
+      check();
+    };
+    setInterval(attach, 4);
+    bench.replayDoc = () => doc;
+
+    bench.join = () => {
+      if (mode === 'ours') {
+        bench.joinAt = now();
+        return CobrowseReplayer.join({ server: relay, roomId: room, userId: 'agent-' + Math.random().toString(36).slice(2, 6), userName: 'Agent', headers, container: screen }).then((s) => {
+          bench.session = s;
+          bench.iframe = () => s.iframe;
+          attach();
+          s.on('snapshot', () => {
+            bench.snapshots++;
+            attach();
+          });
+          s.on('error', (e) => bench.errors.push('replayer: ' + e.message));
+          return s;
+        });
+      }
+      // rrweb's live-mode docs: an empty live Replayer, startLive(), then addEvent for each message.
+      const replayer = new rrweb.Replayer([], { root: screen, liveMode: true });
+      replayer.startLive();
+      replayer.on('fullsnapshot-rebuilded', () => {
+        bench.snapshots++;
+        attach();
+      });
+      bench.replayer = replayer;
+      bench.iframe = () => replayer.iframe;
+      attach();
+      bench.joinAt = now();
+      const ws = new WebSocket(relay + '?room=' + encodeURIComponent(room));
+      bench.socket = ws;
+      ws.onmessage = (e) => replayer.addEvent(JSON.parse(e.data));
+      return new Promise((resolve, reject) => {
+        ws.onopen = () => resolve();
+        ws.onerror = () => reject(new Error('naive socket error'));
+      });
+    };
+    bench.liveStatus = () => (mode === 'ours' ? (bench.session ? bench.session.status : 'joining') : bench.socket && bench.socket.readyState === 1 ? 'live' : 'joining');
+
+    /** What rrweb's live timer still holds (naive only): how many events wait, and when the next is due. */
+    bench.pending = () => {
+      const timer = bench.replayer && bench.replayer.timer;
+      if (!timer || !timer.actions) return null;
+      const next = timer.actions[0];
+      return { actions: timer.actions.length, nextDueInMs: next ? next.delay - timer.timeOffset : null };
+    };
+
+    const loaded = mode === 'ours' ? load(relay + '/sdk/replayer.js') : Promise.all([load(RRWEB), loadCss(RRWEB_CSS)]);
+    bench.ready = loaded.then(() => {
+      bench.status = 'loaded';
+      if (auto) return bench.join();
+    });
+    bench.ready.catch((e) => bench.errors.push(e.message));
+  }
+})();
