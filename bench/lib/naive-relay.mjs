@@ -2,6 +2,9 @@
 // broadcast to the other sockets of its room (`?room=` in the URL); the room keeps the last full
 // snapshot (rrweb event type 2) and the Meta event (type 4) before it, and sends both to whoever
 // joins later. Nothing else is cached, nothing is numbered, nothing is compressed.
+//
+// `cacheSinceSnapshot: true` is the next thing such a team tries: also keep every message after the
+// last full snapshot and replay them all to a late joiner (unbounded; used for one extra row).
 import { WebSocketServer } from 'ws';
 
 const META = 4;
@@ -20,10 +23,10 @@ function eventType(text) {
 
 /**
  * Starts the naive relay in this process.
- * @param {{ host?: string, port?: number }} [options]
+ * @param {{ host?: string, port?: number, cacheSinceSnapshot?: boolean }} [options]
  * @returns {Promise<{ url: string, port: number, rooms: Map<string, any>, stats: { messages: number, bytes: number }, close(): Promise<void> }>}
  */
-export async function startNaiveRelay({ host = '127.0.0.1', port = 0 } = {}) {
+export async function startNaiveRelay({ host = '127.0.0.1', port = 0, cacheSinceSnapshot = false } = {}) {
   const rooms = new Map();
   const stats = { messages: 0, bytes: 0 };
   const wss = new WebSocketServer({ host, port, maxPayload: 256 * 1024 * 1024 });
@@ -35,11 +38,12 @@ export async function startNaiveRelay({ host = '127.0.0.1', port = 0 } = {}) {
   wss.on('connection', (socket, request) => {
     const roomId = new URL(request.url ?? '/', 'http://x').searchParams.get('room') ?? 'default';
     let room = rooms.get(roomId);
-    if (!room) rooms.set(roomId, (room = { sockets: new Set(), meta: undefined, pendingMeta: undefined, snapshot: undefined }));
+    if (!room) rooms.set(roomId, (room = { sockets: new Set(), meta: undefined, pendingMeta: undefined, snapshot: undefined, since: [] }));
     // Late joiner: the last Meta + full snapshot first.
     if (room.snapshot) {
       if (room.meta) socket.send(room.meta);
       socket.send(room.snapshot);
+      for (const message of room.since) socket.send(message);
     }
     room.sockets.add(socket);
 
@@ -53,7 +57,8 @@ export async function startNaiveRelay({ host = '127.0.0.1', port = 0 } = {}) {
         else if (type === FULL_SNAPSHOT) {
           room.meta = room.pendingMeta;
           room.snapshot = text;
-        }
+          room.since = [];
+        } else if (cacheSinceSnapshot && room.snapshot) room.since.push(text);
       }
       for (const peer of room.sockets) {
         if (peer !== socket && peer.readyState === peer.OPEN) peer.send(text ?? data, { binary: isBinary });

@@ -39,12 +39,20 @@
     });
   }
 
-  /** Mean of (this page's clock − the real wall clock); two pages agree when their means agree. */
-  bench.clockCheck = (samples = 4000) => {
+  /**
+   * Mean of (this page's clock − the real wall clock, whole ms) sampled for `spanMs`; two pages'
+   * clocks agree when their means agree (the span averages out Date.now's 1 ms steps).
+   */
+  bench.clockCheck = (spanMs = 120) => {
     const real = window.__benchRealNow || Date.now.bind(Date);
+    const end = performance.now() + spanMs;
     let sum = 0;
-    for (let i = 0; i < samples; i++) sum += now() - real();
-    return sum / samples;
+    let count = 0;
+    while (performance.now() < end) {
+      sum += now() - real();
+      count++;
+    }
+    return sum / count;
   };
 
   if (!isAgent) customer();
@@ -116,6 +124,29 @@
     bench.watchFor = params.get('watchFor') || undefined;
     bench.foundAt = undefined;
     bench.iframe = () => undefined;
+    bench.marks = {};
+
+    // ?trace=1: note when the agent's socket opens and when messages arrive (before the app sees them).
+    if (params.get('trace') === '1') {
+      const Native = window.WebSocket;
+      const marks = bench.marks;
+      marks.messages = 0;
+      marks.bytes = 0;
+      window.WebSocket = class TracedWebSocket extends Native {
+        constructor(...args) {
+          super(...args);
+          marks.socketCreated = marks.socketCreated ?? now();
+          this.addEventListener('open', () => (marks.open = marks.open ?? now()));
+          this.addEventListener('message', (e) => {
+            const t = now();
+            marks.firstMessage = marks.firstMessage ?? t;
+            marks.lastMessage = t;
+            marks.messages++;
+            marks.bytes += typeof e.data === 'string' ? e.data.length : e.data.byteLength || e.data.size || 0;
+          });
+        }
+      };
+    }
 
     // Watches the replay document: the arrival time of every new #probe text, and when the
     // element `watchFor` first exists. Re-attaches when the replay document is replaced.
@@ -127,7 +158,11 @@
       const t = now();
       const d = doc;
       if (!d) return;
-      if (bench.watchFor && bench.foundAt === undefined && d.getElementById(bench.watchFor)) bench.foundAt = t;
+      if (bench.watchFor && bench.foundAt === undefined && d.getElementById(bench.watchFor)) {
+        bench.foundAt = t;
+        bench.marks.lastMessageBeforeFound = bench.marks.lastMessage;
+        bench.marks.messagesBeforeFound = bench.marks.messages;
+      }
       const probe = d.getElementById('probe');
       if (probe) {
         const text = probe.textContent;
@@ -159,9 +194,11 @@
         bench.joinAt = now();
         return CobrowseReplayer.join({ server: relay, roomId: room, userId: 'agent-' + Math.random().toString(36).slice(2, 6), userName: 'Agent', headers, container: screen }).then((s) => {
           bench.session = s;
+          bench.marks.joinResolved = now();
           bench.iframe = () => s.iframe;
           attach();
           s.on('snapshot', () => {
+            bench.marks.snapshotEvent = bench.marks.snapshotEvent ?? now();
             bench.snapshots++;
             attach();
           });
@@ -173,6 +210,7 @@
       const replayer = new rrweb.Replayer([], { root: screen, liveMode: true });
       replayer.startLive();
       replayer.on('fullsnapshot-rebuilded', () => {
+        bench.marks.snapshotEvent = bench.marks.snapshotEvent ?? now();
         bench.snapshots++;
         attach();
       });

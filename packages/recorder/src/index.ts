@@ -12,9 +12,7 @@ export { ConnectionInfoError } from '@cobrowse/protocol/client';
  * the service refuses; once it resolves, errors are reported through `session.on('error')`.
  */
 export async function start(options: RecorderOptions): Promise<RecorderSession> {
-  if (!options || typeof options.roomId !== 'string' || !options.roomId) {
-    throw new ConnectionInfoError('CobrowseRecorder.start: roomId is required', 0);
-  }
+  if (!options || typeof options !== 'object') throw new ConnectionInfoError('CobrowseRecorder.start: options are required', 0);
   const fetchInfo = connectionInfoSource(options, 'recorder', { userId: 'customer', userName: 'Customer' });
   const first = await fetchInfo();
   return new RecorderSession(options, first, fetchInfo);

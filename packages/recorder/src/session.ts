@@ -1,8 +1,7 @@
 import { record } from 'rrweb';
 import type { eventWithTime } from '@rrweb/types';
 import { toBase64Url } from '@cobrowse/protocol';
-import { Channel, type ChannelStatus, Emitter } from '@cobrowse/protocol/client';
-import type { ConnectionInfo } from '@cobrowse/protocol';
+import { Channel, type ChannelStatus, type Connection, Emitter } from '@cobrowse/protocol/client';
 import type { RecorderOptions } from './options.js';
 import { Batcher } from './batcher.js';
 import { Sender } from './sender.js';
@@ -23,7 +22,10 @@ const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 
 /** A running share. Created by `start()`. */
 export class RecorderSession {
+  /** Room shared into (for some dialects only known once connected: read it after start/join). */
   readonly roomId: string;
+  /** Passphrase dialect: the code the other side enters to join. */
+  readonly passphrase: string | undefined;
   /** Random id of this page's recording. */
   readonly epoch = toBase64Url(crypto.getRandomValues(new Uint8Array(9)));
   private readonly emitter = new Emitter<RecorderEvents>();
@@ -37,10 +39,11 @@ export class RecorderSession {
 
   constructor(
     private readonly options: RecorderOptions,
-    first: ConnectionInfo,
-    fetchInfo: () => Promise<ConnectionInfo>,
+    first: Connection,
+    fetchInfo: () => Promise<Connection>,
   ) {
     this.roomId = first.roomId;
+    this.passphrase = first.passphrase;
     this.channel = new Channel({
       role: 'recorder',
       first,

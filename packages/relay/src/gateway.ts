@@ -9,6 +9,9 @@ import {
   ProtocolError,
   RECORDER_SENDS,
   REPLAYER_SENDS,
+  PASSPHRASE_SOCKET_AGENT,
+  PASSPHRASE_SOCKET_CUSTOMER,
+  type Role,
   SOCKET_PATH,
   type TokenClaims,
   decodeBytes,
@@ -19,7 +22,14 @@ import type { ResolvedOptions } from './options.js';
 import { refuseUpgrade } from './refuse.js';
 import { Room, type Peer } from './room.js';
 import type { Rooms } from './rooms.js';
-import { validRoomId } from './issue.js';
+import { roomKey, validRoomId } from './core.js';
+
+/** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
+const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
+  [SOCKET_PATH, undefined],
+  [PASSPHRASE_SOCKET_CUSTOMER, 'recorder'],
+  [PASSPHRASE_SOCKET_AGENT, 'replayer'],
+];
 
 const TOKEN_REFUSALS: Record<string, [number, string]> = {
   malformed: [400, 'malformed signature'],
@@ -66,18 +76,21 @@ export class Gateway {
     } catch {
       return refuseUpgrade(socket, 400, 'bad request URL');
     }
-    if (!url.pathname.startsWith(SOCKET_PATH)) return refuseUpgrade(socket, 404, 'no WebSocket endpoint here');
+    const endpoint = ENDPOINTS.find(([prefix]) => url.pathname.startsWith(prefix));
+    if (!endpoint) return refuseUpgrade(socket, 404, 'no WebSocket endpoint here');
     let roomId: string;
     try {
-      roomId = decodeURIComponent(url.pathname.slice(SOCKET_PATH.length));
+      roomId = decodeURIComponent(url.pathname.slice(endpoint[0].length).replace(/\/$/, ''));
     } catch {
       return refuseUpgrade(socket, 400, 'bad room id');
     }
     if (!validRoomId(roomId)) return refuseUpgrade(socket, 400, 'bad room id');
     const signature = url.searchParams.get('signature');
     if (!signature) return refuseUpgrade(socket, 401, 'missing signature');
-    const role = url.searchParams.get('role') ?? undefined;
-    if (role !== undefined && !isRole(role)) return refuseUpgrade(socket, 400, 'role must be recorder or replayer');
+    const queryRole = url.searchParams.get('role') ?? undefined;
+    if (queryRole !== undefined && !isRole(queryRole)) return refuseUpgrade(socket, 400, 'role must be recorder or replayer');
+    if (endpoint[1] && queryRole && queryRole !== endpoint[1]) return refuseUpgrade(socket, 403, 'signature is for another role');
+    const role = endpoint[1] ?? queryRole;
     const result = await verifyToken(this.options.secret, signature, { room: roomId, role });
     if (!result.ok) {
       const [status, message] = TOKEN_REFUSALS[result.reason] ?? [401, 'invalid signature'];
@@ -133,7 +146,7 @@ export class Gateway {
   }
 
   private join(conn: Connection, hello: Extract<Message, { type: 'hello' }>): void {
-    const room = this.rooms.open(conn.claims.room);
+    const room = this.rooms.open(roomKey(conn.claims.room, conn.claims.tenant));
     conn.room = room;
     if (conn.claims.role === 'recorder') {
       if (!hello.epoch) throw new ProtocolError(ErrorCode.BadField, 'a recorder\'s "hello" needs an "epoch"');
@@ -147,7 +160,7 @@ export class Gateway {
     Room.send(conn, {
       type: 'welcome',
       v: PROTOCOL_VERSION,
-      roomId: room.id,
+      roomId: conn.claims.room,
       role: conn.claims.role,
       recorder: !!room.recorder,
       replayers: room.replayers.size,

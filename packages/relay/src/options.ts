@@ -27,6 +27,23 @@ export interface RelayOptions {
   corsOrigins?: string[];
   /** Seed 000: accepted `ccmessaging-token` values. */
   cecTokens?: string[];
+  /** Seed 001: API-gateway apps (`x-app-key` + bearer token), each limited to its tenant spaces (empty = any). */
+  apiaccessApps?: { appKey: string; token: string; tenants?: string[] }[];
+  /** Seed 002: bearer tokens of agents who may join sessions. */
+  sessionAgentTokens?: string[];
+  /** Seed 002: `sessionServerName` of this node. Default "cobrowse-relay". */
+  serverName?: string;
+  /** Seed 002: `sessionServerUrl` of this node (URL-based stickiness); absent unless set. */
+  serverUrl?: string;
+  /** Seed 003: accepted `Guid` values. */
+  agentGuids?: string[];
+  /** Seed 003: `locationId` and `appId` in replies. Defaults "1" and "cobrowse". */
+  locationId?: string;
+  appId?: string;
+  /** Seed 004: bearer tokens of agents. */
+  passphraseAgentTokens?: string[];
+  /** Seed 004: how long a passphrase works, ms. Default 10 minutes. */
+  passphraseTtlMs?: number;
   /** Lifetime of a connection token, ms. Default 5 minutes (they are only checked when a socket opens). */
   tokenTtlMs?: number;
   /** How long an empty room (and its catch-up cache) is kept, ms. Default 30 s. */
@@ -55,8 +72,8 @@ export interface AuthRequest {
   readonly credential: string | undefined;
 }
 
-export type ResolvedOptions = Required<Omit<RelayOptions, 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate'>> &
-  Pick<RelayOptions, 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate'>;
+type Optional = 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate' | 'serverUrl';
+export type ResolvedOptions = Required<Omit<RelayOptions, Optional>> & Pick<RelayOptions, Optional>;
 
 export function resolveOptions(options: RelayOptions): ResolvedOptions {
   return {
@@ -68,6 +85,15 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     publicUrl: options.publicUrl,
     corsOrigins: options.corsOrigins ?? [],
     cecTokens: options.cecTokens ?? [],
+    apiaccessApps: options.apiaccessApps ?? [],
+    sessionAgentTokens: options.sessionAgentTokens ?? [],
+    serverName: options.serverName ?? 'cobrowse-relay',
+    serverUrl: options.serverUrl,
+    agentGuids: options.agentGuids ?? [],
+    locationId: options.locationId ?? '1',
+    appId: options.appId ?? 'cobrowse',
+    passphraseAgentTokens: options.passphraseAgentTokens ?? [],
+    passphraseTtlMs: options.passphraseTtlMs ?? 10 * 60_000,
     tokenTtlMs: options.tokenTtlMs ?? 5 * 60_000,
     roomGraceMs: options.roomGraceMs ?? 30_000,
     cacheBytes: options.cacheBytes ?? 4 * 1024 * 1024,

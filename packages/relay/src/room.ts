@@ -143,8 +143,13 @@ export class Room {
     this.cacheValid = false;
   }
 
-  /** Ends the room for everyone (the customer stopped sharing). */
-  end(reason: string): void {
+  /** Ends the room for everyone (the customer stopped sharing); `includeRecorder` when it was ended from outside. */
+  end(reason: string, includeRecorder = false): void {
+    if (includeRecorder && this.recorder) {
+      Room.send(this.recorder, { type: 'bye', reason });
+      this.recorder.socket.close(CloseCode.SessionEnded, reason.slice(0, 100));
+      this.recorder = undefined;
+    }
     for (const peer of this.replayers) {
       Room.send(peer, { type: 'bye', reason });
       peer.socket.close(CloseCode.SessionEnded, reason.slice(0, 100));

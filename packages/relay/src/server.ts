@@ -1,13 +1,18 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CEC_PATH, HEALTH_PATH } from '@cobrowse/protocol';
+import { HEALTH_PATH } from '@cobrowse/protocol';
 import { type RelayOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyCors } from './cors.js';
 import { sendJson } from './http-util.js';
-import { Rooms } from './rooms.js';
+import { Core } from './core.js';
 import { Gateway } from './gateway.js';
 import { StaticSdk } from './static-sdk.js';
+import { Router } from './router.js';
 import { cecDoor } from './doors/cec.js';
+import { apiaccessDoor } from './doors/apiaccess.js';
+import { sessionDoor } from './doors/session.js';
+import { agentgatewayDoor } from './doors/agentgateway.js';
+import { passphraseDoor } from './doors/passphrase.js';
 
 export interface Relay {
   /** Starts listening; resolves with the base http:// URL. */
@@ -29,48 +34,48 @@ export interface RelayStatus {
   uptimeSeconds: number;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+/** The doors, side by side: each dialect is a thin module onto the same core. */
+const DOORS = [cecDoor, apiaccessDoor, sessionDoor, agentgatewayDoor, passphraseDoor];
 
 /** Creates a relay: the REST doors, the socket gateway and the SDK bundles on one HTTP server. */
 export function createRelay(input: RelayOptions = {}): Relay {
   const options = resolveOptions(input);
-  const rooms = new Rooms({ cacheBytes: options.cacheBytes, maxBufferedBytes: options.maxBufferedBytes }, options.roomGraceMs);
-  const gateway = new Gateway(options, rooms);
+  const core = new Core(options);
+  const gateway = new Gateway(options, core.rooms);
   const sdk = new StaticSdk(options.sdkDir);
   const started = Date.now();
   let url: string | undefined;
 
   const status = (): RelayStatus => {
     let cachedBytes = 0;
-    for (const room of rooms) cachedBytes += room.cachedBytes;
-    return { rooms: rooms.size, connections: gateway.connections, cachedBytes, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
+    for (const room of core.rooms) cachedBytes += room.cachedBytes;
+    return { rooms: core.rooms.size, connections: gateway.connections, cachedBytes, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
   };
 
-  /** Exact-path routes; each door is one row. */
-  const routes = new Map<string, Handler>([
-    [CEC_PATH, (req, res) => cecDoor(options, req, res)],
-    [
-      HEALTH_PATH,
-      (_req, res) => {
-        res.writeHead(200, { 'content-length': '0', 'cache-control': 'no-store' });
-        res.end();
-      },
-    ],
-    ['/cobrowse/status', (_req, res) => sendJson(res, 200, status())],
-  ]);
+  const router = new Router();
+  for (const door of DOORS) door(core, router);
+  router
+    .on('GET', HEALTH_PATH, (_req, res) => {
+      res.writeHead(200, { 'content-length': '0', 'cache-control': 'no-store' });
+      res.end();
+    })
+    .on('GET', '/cobrowse/status', (_req, res) => sendJson(res, 200, status()))
+    .on('GET', /^\/sdk\/([^/]+)$/, (req, res, [name]) => sdk.serve(name!, req, res));
 
   const server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 30_000 }, async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0]!;
     try {
       if (applyCors(options, req, res)) return;
-      const path = (req.url ?? '/').split('?')[0]!;
-      const route = routes.get(path);
-      if (route) return await route(req, res);
-      if (path.startsWith('/sdk/') && (req.method === 'GET' || req.method === 'HEAD')) return sdk.serve(path.slice(5), req, res);
-      sendJson(res, 404, { error: 'not found', path: path.slice(0, 200) });
+      const found = router.find(req.method ?? 'GET', path);
+      if (found && 'handler' in found) return await found.handler(req, res, found.params);
+      req.resume();
+      sendJson(res, found ? 405 : 404, { error: found ? 'method not allowed' : 'not found' });
     } catch (error) {
-      options.log(`relay: internal error on ${req.method} ${(req.url ?? '').split('?')[0]}: ${(error as Error)?.stack ?? error}`);
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.destroy();
+      options.log(`relay: internal error on ${req.method} ${path.slice(0, 200)}: ${(error as Error)?.stack ?? error}`);
+      if (res.headersSent) return void res.destroy();
+      const reply = router.failure(path);
+      if (reply) reply(res);
+      else sendJson(res, 500, { error: 'internal error' });
     }
   });
   server.on('upgrade', (req, socket, head) => {

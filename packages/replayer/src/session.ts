@@ -1,6 +1,6 @@
 import type { eventWithTime } from '@rrweb/types';
-import type { ConnectionInfo, Events } from '@cobrowse/protocol';
-import { Channel, type ChannelStatus, Emitter, InOrder } from '@cobrowse/protocol/client';
+import type { Events } from '@cobrowse/protocol';
+import { Channel, type ChannelStatus, type Connection, Emitter, InOrder } from '@cobrowse/protocol/client';
 import type { ReplayerOptions } from './options.js';
 import { LivePlayer } from './live-player.js';
 import { Stage } from './stage.js';
@@ -29,7 +29,10 @@ const SNAPSHOT_REQUEST_INTERVAL_MS = 1000;
 
 /** A live view of one customer's page. Created by `join()`. */
 export class ReplayerSession {
+  /** Room shared into (for some dialects only known once connected: read it after start/join). */
   readonly roomId: string;
+  /** Passphrase dialect: the code the other side enters to join. */
+  readonly passphrase: string | undefined;
   private readonly emitter = new Emitter<ReplayerEvents>();
   private readonly channel: Channel;
   private readonly stage: Stage;
@@ -41,8 +44,9 @@ export class ReplayerSession {
   private lastSnapshotRequest = 0;
   private viewport = { width: 0, height: 0 };
 
-  constructor(options: ReplayerOptions, container: HTMLElement, first: ConnectionInfo, fetchInfo: () => Promise<ConnectionInfo>) {
+  constructor(options: ReplayerOptions, container: HTMLElement, first: Connection, fetchInfo: () => Promise<Connection>) {
     this.roomId = first.roomId;
+    this.passphrase = first.passphrase;
     this.stage = new Stage(container, options.showPointer !== false);
     const overlay = options.statusOverlay !== false;
     this.player = new LivePlayer(this.stage.viewport, (width, height) => {

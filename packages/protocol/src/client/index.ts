@@ -2,10 +2,12 @@ export { Emitter } from './emitter.js';
 export { InOrder } from './in-order.js';
 export {
   type ConnectionOptions,
+  type Connection,
   type ConnectionInfoProvider,
   type ConnectionInfoRequest,
   type Dialect,
   ConnectionInfoError,
   connectionInfoSource,
 } from './connection-info.js';
+export { DIALECTS, type DialectName, type DialectFactory } from './dialects.js';
 export { Channel, type ChannelStatus, type ChannelEvents, type ChannelOptions } from './channel.js';

@@ -1,24 +1,31 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CEC_TOKEN_COOKIE, type CecResponse, CecRetCode, isRole } from '@cobrowse/protocol';
-import type { ResolvedOptions } from '../options.js';
+import { CEC_PATH, CEC_TOKEN_COOKIE, type CecResponse, CecRetCode, isRole } from '@cobrowse/protocol';
 import { BodyError, header, readCookie, readJsonBody, sendJson } from '../http-util.js';
-import { issueConnectionInfo, validRoomId } from '../issue.js';
+import { type Core, validRoomId } from '../core.js';
 import { authenticate } from '../auth.js';
 import { originAllowed } from '../cors.js';
+import type { Router } from '../router.js';
+
+const BODY_CODES: Record<number, string> = { 400: CecRetCode.BadRequest, 413: CecRetCode.TooLarge, 415: CecRetCode.UnsupportedMediaType };
 
 /**
  * Seed 000: `POST /service-cloud/rest/webadapter/v1/connectionInfo/getConnectionInfo`.
  * Token from the `ccmessaging-token` cookie (or header of that name); every body field mandatory;
  * replies `{retCode, retMsg, data}` with retCode "0" on success.
  */
-export async function cecDoor(options: ResolvedOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export function cecDoor(core: Core, router: Router): void {
+  router.on('POST', CEC_PATH, (req, res) => getConnectionInfo(core, req, res));
+  router.otherwise(CEC_PATH, (_req, res) => {
+    res.setHeader('allow', 'POST, OPTIONS');
+    sendJson(res, 405, { retCode: CecRetCode.BadRequest, retMsg: 'method not allowed: use POST' });
+  });
+  router.onError(CEC_PATH, (res) => sendJson(res, 500, { retCode: CecRetCode.Internal, retMsg: 'internal error' }));
+}
+
+async function getConnectionInfo(core: Core, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const reply = (status: number, retCode: string, retMsg: string, data?: CecResponse['data']) =>
     sendJson(res, status, data ? { retCode, retMsg, data } : { retCode, retMsg });
-
-  if (req.method !== 'POST') {
-    res.setHeader('allow', 'POST, OPTIONS');
-    return reply(405, CecRetCode.BadRequest, 'method not allowed: use POST');
-  }
+  const { options } = core;
   if (req.headers.origin && !originAllowed(options, req.headers.origin)) {
     req.resume();
     return reply(403, CecRetCode.Forbidden, 'origin not allowed');
@@ -33,10 +40,7 @@ export async function cecDoor(options: ResolvedOptions, req: IncomingMessage, re
   try {
     body = await readJsonBody(req, options.maxBodyBytes);
   } catch (error) {
-    if (error instanceof BodyError) {
-      const code = error.status === 413 ? CecRetCode.TooLarge : error.status === 415 ? CecRetCode.UnsupportedMediaType : CecRetCode.BadRequest;
-      return reply(error.status, code, error.message);
-    }
+    if (error instanceof BodyError) return reply(error.status, BODY_CODES[error.status]!, error.message);
     throw error;
   }
   for (const field of ['roomId', 'userId', 'userName', 'role'] as const) {
@@ -48,11 +52,6 @@ export async function cecDoor(options: ResolvedOptions, req: IncomingMessage, re
   if (!validRoomId(body.roomId)) return reply(400, CecRetCode.BadRequest, 'roomId may hold only letters, digits and . _ : @ -');
   const role = body.role === 'observer' ? 'replayer' : body.role;
   if (!isRole(role)) return reply(400, CecRetCode.BadRequest, 'role must be recorder or replayer (observer)');
-  const data = await issueConnectionInfo(options, req, {
-    roomId: body.roomId,
-    role,
-    userId: body.userId as string,
-    userName: body.userName as string,
-  });
+  const { expiresAt: _, ...data } = await core.issue(req, { roomId: body.roomId, role, userId: body.userId as string, userName: body.userName as string });
   reply(200, CecRetCode.Ok, 'success', data);
 }
