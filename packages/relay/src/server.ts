@@ -34,6 +34,11 @@ export interface RelayStatus {
   uptimeSeconds: number;
 }
 
+/** A path fit for logs: user tokens in paths are secrets, and query strings may carry signatures. */
+export function redactPath(path: string): string {
+  return path.replace(/\/users\/[^/]+/, '/users/…').slice(0, 200);
+}
+
 /** The doors, side by side: each dialect is a thin module onto the same core. */
 const DOORS = [cecDoor, apiaccessDoor, sessionDoor, agentgatewayDoor, passphraseDoor];
 
@@ -71,7 +76,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
       req.resume();
       sendJson(res, found ? 405 : 404, { error: found ? 'method not allowed' : 'not found' });
     } catch (error) {
-      options.log(`relay: internal error on ${req.method} ${path.slice(0, 200)}: ${(error as Error)?.stack ?? error}`);
+      options.log(`relay: internal error on ${req.method} ${redactPath(path)}: ${(error as Error)?.stack ?? error}`);
       if (res.headersSent) return void res.destroy();
       const reply = router.failure(path);
       if (reply) reply(res);
