@@ -2,7 +2,7 @@
 // `ws` relay that caches the last full snapshot), in one run, in one Chromium, on 127.0.0.1.
 // Prints a markdown table and the JSON, and writes bench/results/latest.json plus a timestamped copy.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, inflateRawSync } from 'node:zlib';
 import { launchBrowser } from './lib/browser.mjs';
@@ -11,12 +11,12 @@ import { REPO, startRelay, startSite } from './lib/processes.mjs';
 import { fmtBytes, fmtMs, fmtRatio, median, ratio, summarize } from './lib/stats.mjs';
 
 const CONFIG = {
-  /** Row 1: agent live first, then the customer shares; N mutations spaced gap ms apart. */
+  /** Row 1: agent live first, then the customer shares; `warmup` unmeasured mutations, then N spaced gap ms apart. */
   live: { warmup: 10, n: 200, gapMs: [30, 50], boundMs: 5000 },
   /** Row 2: the same with the customer's Date 5 minutes ahead. */
-  skew: { n: 100, gapMs: [30, 50], boundMs: 5000, skewMs: 5 * 60_000 },
+  skew: { warmup: 10, n: 100, gapMs: [30, 50], boundMs: 5000, skewMs: 5 * 60_000 },
   /** Row 3: the customer shares and keeps changing the page (pre), the agent joins 2 s in, then N measured mutations. */
-  late: { pre: 80, preGapMs: [30, 50], joinAfterMs: 2000, n: 50, gapMs: [30, 50], boundMs: 5000 },
+  late: { pre: 80, preGapMs: [30, 50], joinAfterMs: 2000, warmup: 10, n: 50, gapMs: [30, 50], boundMs: 5000 },
   /** Row 4/5: a 10,000-node page already shared; `trials` agents join one after another. */
   big: { trials: 5, timeoutMs: 10_000 },
   /** How long to wait for an agent to render the customer's first page before measuring anyway. */
@@ -177,10 +177,7 @@ async function liveScenario(side, { skewMs = 0, warmup = 0, n, gapMs, boundMs })
       if (Math.abs(seen - skewMs) > 1000) throw new Error(`the customer's clock skew did not take (${seen} ms)`);
     }
     const offset = await clockOffset(customer, agent);
-    if (rendered && warmup) {
-      await customer.evaluate(([count, [lo, hi]]) => window.bench.mutate('warmup', count, lo, hi, false), [warmup, gapMs]);
-      await sleep(300);
-    }
+    if (warmup) await customer.evaluate(([count, [lo, hi]]) => window.bench.mutate('warmup', count, lo, hi, false), [warmup, gapMs]);
     const result = await measureMutations(customer, agent, 'm', n, gapMs, boundMs);
     return { ...result, skewMs, rendered, renderWaitMs: rendered ? renderWaitMs : null, clockOffsetMs: offset, ...(await diagnostics(agent)) };
   } finally {
@@ -189,7 +186,7 @@ async function liveScenario(side, { skewMs = 0, warmup = 0, n, gapMs, boundMs })
 }
 
 /** Row 3: the customer shares a busy page; the agent joins while it keeps changing, then N measured mutations. */
-async function lateJoinScenario(side, { pre, preGapMs, joinAfterMs, n, gapMs, boundMs }) {
+async function lateJoinScenario(side, { pre, preGapMs, joinAfterMs, warmup, n, gapMs, boundMs }) {
   const room = roomId('late');
   const customerContext = await newContext();
   const agentContext = await newContext();
@@ -209,6 +206,7 @@ async function lateJoinScenario(side, { pre, preGapMs, joinAfterMs, n, gapMs, bo
     const customerRows = await customer.evaluate(() => document.querySelectorAll('#log li').length);
     const agentRows = await agent.evaluate(() => window.bench.replayDoc()?.querySelectorAll('#log li').length ?? 0);
     const offset = await clockOffset(customer, agent);
+    if (warmup) await customer.evaluate(([count, [lo, hi]]) => window.bench.mutate('warmup', count, lo, hi, false), [warmup, gapMs]);
     const result = await measureMutations(customer, agent, 'm', n, gapMs, boundMs);
     return {
       ...result,
@@ -326,6 +324,9 @@ async function bigPageScenario(side, { trials, timeoutMs }) {
       const agentContext = await newContext();
       try {
         const agent = await openAgent(agentContext, side, room, { auto: '0', watchFor: 'last', trace: '1' });
+        // Playwright compiles its injected script on the first waitForFunction (10–20 ms of main thread): not inside the measured window.
+        await waitFor(agent, () => true, undefined, 5000);
+        await sleep(50);
         await agent.evaluate(() => {
           window.bench.join();
         });
@@ -345,6 +346,8 @@ async function bigPageScenario(side, { trials, timeoutMs }) {
                 lastMessageBeforeRender: at(marks.lastMessageBeforeFound),
                 messagesBeforeRender: marks.messagesBeforeFound,
                 snapshotEvent: at(marks.snapshotEvent),
+                // naive only: building rrweb's Replayer (iframe) before the clock starts at new WebSocket.
+                replayerSetupBeforeStart: marks.replayerStart === undefined ? null : Math.round((joinAt - marks.replayerStart) * 10) / 10,
                 lastElementInReplay: at(foundAt),
               };
             }),
@@ -440,7 +443,8 @@ function buildTable(r) {
   });
   text('4. median ms to: connection info → socket open → last frame in → rendered', (s) => {
     const p = s.big.firstRender.phasesMs;
-    return [p.connectionInfo, p.socketOpen, p.lastMessageBeforeRender, p.lastElementInReplay].map(fmtMs).join(' → ');
+    const setup = p.replayerSetupBeforeStart ? ` (+${fmtMs(p.replayerSetupBeforeStart)} Replayer setup before start)` : '';
+    return [p.connectionInfo, p.socketOpen, p.lastMessageBeforeRender, p.lastElementInReplay].map(fmtMs).join(' → ') + setup;
   });
   const bytes = (metric, get) => {
     const o = safe(get, r.ours);
@@ -488,6 +492,8 @@ function bars(r) {
 
 // ---------------------------------------------------------------------------------------------
 
+const loadBefore = Math.round(loadavg()[0] * 100) / 100;
+
 async function main() {
   log('starting the relay process, the naive relay, the page server and Chromium');
   [relay, naive, naiveAll, site, browser] = await Promise.all([startRelay(), startNaiveRelay(), startNaiveRelay({ cacheSinceSnapshot: true }), startSite(), launchBrowser()]);
@@ -517,7 +523,16 @@ async function main() {
     name: 'cobrowse-sdk bench: ours vs naive rrweb live mode',
     date: new Date().toISOString(),
     durationS: Math.round((Date.now() - started) / 100) / 10,
-    machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpuModel: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), chromium: browser.version() },
+    machine: {
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memGiB: Math.round(totalmem() / 2 ** 30),
+      chromium: browser.version(),
+      // 1-minute load average before and after the run: other work on the machine shows up in the tails.
+      loadAverage1m: { before: loadBefore, after: Math.round(loadavg()[0] * 100) / 100 },
+    },
     method: {
       clock: 'performance.timeOrigin + performance.now() in both pages of one Chromium; clockOffsetMs = (customer − agent) measured against the real wall clock',
       percentiles: 'nearest rank',
@@ -525,11 +540,11 @@ async function main() {
       naive: 'rrweb.record({emit: e => ws.send(JSON.stringify(e))}); new rrweb.Replayer([], {root, liveMode: true}).startLive(); addEvent(JSON.parse(data)); bench/lib/naive-relay.mjs (ws broadcast + last Meta/FullSnapshot cache)',
       'naive-all': 'the naive pages against bench/lib/naive-relay.mjs with cacheSinceSnapshot: a late joiner gets Meta + FullSnapshot + every event since (row 3b only)',
       rows: {
-        1: 'agent joined and waiting; then the customer shares; warm-up mutations, then N text-node changes on #probe',
+        1: 'agent joined and waiting; then the customer shares; 10 unmeasured warm-up changes, then N text-node changes on #probe (every row warms up the same way)',
         2: 'as 1, customer page Date/Date.now 5 minutes ahead (context.addInitScript)',
         3: 'customer shares and changes the page (#probe text + a new #log row every 30–50 ms); agent joins 2 s in while that continues; then N measured #probe changes',
         '3b': 'row 3 for the naive pages against the naive relay variant that replays every event since the snapshot to a late joiner',
-        4: 'from calling CobrowseReplayer.join (ours) / new WebSocket (naive) to #last existing in the replay document; phasesMs = median ms after that start of each step (connectionInfo = join() resolved; socket marks from a WebSocket subclass in the agent page)',
+        4: 'from calling CobrowseReplayer.join (ours) / new WebSocket (naive) to #last existing in the replay document (naive builds its Replayer and iframe before that start, see replayerSetupBeforeStart; ours does it inside join()); phasesMs = median ms after that start of each step (connectionInfo = join() resolved; socket marks from a WebSocket subclass in the agent page)',
         5: 'full snapshot frame(s) as sent by the customer page (Playwright framesent): ours = header + deflate-raw batch, naive = Meta + FullSnapshot JSON text',
       },
     },
@@ -547,10 +562,11 @@ async function main() {
   const stampName = `${report.date.replace(/[:.]/g, '-')}.json`;
   writeFileSync(join(dir, stampName), text + '\n');
 
-  // Printed JSON: everything but the raw latency samples (those are in the files).
-  const printed = JSON.parse(text, (key, value) => (key === 'samples' ? undefined : value));
+  // Printed JSON: all but the raw samples, per-join phases and the table again (all in the files).
+  const printed = JSON.parse(text, (key, value) => (['samples', 'phasesPerJoin', 'table'].includes(key) ? undefined : value));
   process.stdout.write(`\n${markdown(table)}\n\n`);
   for (const bar of report.bars) process.stdout.write(`${bar.pass ? 'PASS' : 'MISS'}  ${bar.bar}: ${bar.value ?? '—'}\n`);
+  process.stdout.write(`\nload average (1 min) before/after: ${report.machine.loadAverage1m.before} / ${report.machine.loadAverage1m.after} on ${report.machine.cpus} CPUs`);
   process.stdout.write(`\nclock offset customer−agent, rows 1/2/3 (ms): ${SIDES.map((s) => `${s} ${['live', 'skew', 'late'].map((k) => results[s][k]?.clockOffsetMs ?? '—').join(' / ')}`).join('; ')}\n`);
   process.stdout.write(`\n${JSON.stringify(printed, null, 2)}\n`);
   process.stdout.write(`\nwrote bench/results/latest.json and bench/results/${stampName} (${report.durationS} s)\n`);

@@ -103,7 +103,8 @@
             list.appendChild(li);
           }
           stamps.push([id, t]);
-          if (++i >= n) return resolve(stamps);
+          // Resolve a little after the last change, so Playwright's traffic does not overlap the last event.
+          if (++i >= n) return setTimeout(() => resolve(stamps), 250);
           setTimeout(step, minGap + Math.random() * (maxGap - minGap));
         };
         step();
@@ -154,10 +155,28 @@
     let observer = null;
     let lastText = null;
     const seen = new Set();
-    const check = () => {
+    const arrive = (text, t) => {
+      if (!seen.has(text)) {
+        seen.add(text);
+        bench.arrivals.push([text, t]);
+      }
+    };
+    const check = (records) => {
       const t = now();
       const d = doc;
       if (!d) return;
+      // Two changes applied in one task leave only the last text in the DOM; the records' old
+      // values hold the ones before it (each change's new value is the next record's oldValue).
+      if (records && records.length > 1) {
+        const byTarget = new Map();
+        for (const record of records) {
+          if (record.type !== 'characterData') continue;
+          const list = byTarget.get(record.target) || [];
+          list.push(record);
+          byTarget.set(record.target, list);
+        }
+        for (const list of byTarget.values()) for (let i = 1; i < list.length; i++) arrive(list[i].oldValue, t);
+      }
       if (bench.watchFor && bench.foundAt === undefined && d.getElementById(bench.watchFor)) {
         bench.foundAt = t;
         bench.marks.lastMessageBeforeFound = bench.marks.lastMessage;
@@ -168,10 +187,7 @@
         const text = probe.textContent;
         if (text !== lastText) {
           lastText = text;
-          if (!seen.has(text)) {
-            seen.add(text);
-            bench.arrivals.push([text, t]);
-          }
+          arrive(text, t);
         }
       }
     };
@@ -183,7 +199,7 @@
       doc = d;
       bench.docsSeen = (bench.docsSeen || 0) + 1;
       observer = new MutationObserver(check);
-      observer.observe(d, { subtree: true, childList: true, characterData: true });
+      observer.observe(d, { subtree: true, childList: true, characterData: true, characterDataOldValue: true });
       check();
     };
     setInterval(attach, 4);
@@ -207,6 +223,7 @@
         });
       }
       // rrweb's live-mode docs: an empty live Replayer, startLive(), then addEvent for each message.
+      bench.marks.replayerStart = now();
       const replayer = new rrweb.Replayer([], { root: screen, liveMode: true });
       replayer.startLive();
       replayer.on('fullsnapshot-rebuilded', () => {

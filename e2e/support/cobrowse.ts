@@ -60,3 +60,54 @@ export function inReplay<T>(agent: Page, fn: (doc: Document) => T): Promise<T> {
 export function replayText(agent: Page, selector: string): Promise<string | null> {
   return agent.evaluate((sel) => (window as any).agent.iframe.contentDocument.querySelector(sel)?.textContent ?? null, selector);
 }
+
+/**
+ * A normalized serialization of a document's body, to compare the customer's page with the agent's
+ * replay: element names, attributes (not rrweb's own), text — skipping scripts, the SDK's
+ * indicator and blocked regions, and masking text where the recorder masks it.
+ */
+export function serializeBody(doc: Document): string {
+  const SKIP = new Set(['SCRIPT', 'NOSCRIPT', 'STYLE', 'TEMPLATE']);
+  const IGNORED_ATTRIBUTES = /^(rr_|data-rr|autocomplete$)/;
+  const out: string[] = [];
+  const walk = (node: Node, masked: boolean) => {
+    if (node.nodeType === 3) {
+      const text = (node.textContent ?? '').replace(/\s+/g, ' ').trim();
+      if (text) out.push(masked ? text.replace(/\S/g, '*') : text);
+      return;
+    }
+    if (node.nodeType !== 1) return;
+    const el = node as Element;
+    // Blocked regions arrive as empty boxes without their attributes: test pages mark them with a class too.
+    if (SKIP.has(el.tagName) || el.classList.contains('cobrowse-indicator') || el.classList.contains('blocked-region')) return;
+    const attributes = [...el.attributes]
+      .filter((a) => !IGNORED_ATTRIBUTES.test(a.name))
+      .map((a) => `${a.name}=${a.value}`)
+      .sort();
+    out.push(`<${el.tagName.toLowerCase()}${attributes.length ? ' ' + attributes.join(' ') : ''}>`);
+    const inMask = masked || el.hasAttribute('data-cobrowse-mask');
+    for (const child of el.childNodes) walk(child, inMask);
+    out.push(`</${el.tagName.toLowerCase()}>`);
+  };
+  walk(doc.body, false);
+  return out.join('');
+}
+
+export function customerDom(customer: Page): Promise<string> {
+  return customer.evaluate(`(${serializeBody.toString()})(document)`) as Promise<string>;
+}
+
+export function agentDom(agent: Page): Promise<string> {
+  return agent.evaluate(`(${serializeBody.toString()})(window.agent.iframe.contentDocument)`) as Promise<string>;
+}
+
+/** Waits until the agent's replay equals the customer's page. */
+export async function expectSameDom(customer: Page, agent: Page, timeout = 15_000): Promise<void> {
+  const want = await customerDom(customer);
+  await expect.poll(() => agentDom(agent), { timeout, message: "agent's DOM equals the customer's" }).toBe(want);
+}
+
+/** The statuses a page's SDK session went through, in order. */
+export function statuses(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as any).cobrowseLog.filter((l: string) => l.startsWith('status:')).map((l: string) => l.slice(7)));
+}

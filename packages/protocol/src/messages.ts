@@ -30,6 +30,17 @@ export interface Welcome {
   readonly replayers: number;
   /** Relay wall clock (ms) when the welcome was sent. */
   readonly now: number;
+  /**
+   * Recorder only: the last batch of the recorder's epoch the relay has. The recorder resends what
+   * came after it; when absent (new epoch, relay restarted) it starts again from a full snapshot.
+   */
+  readonly seq?: number;
+}
+
+/** Relay → recorder: every batch up to `seq` has reached the relay; the recorder may forget them. */
+export interface Ack {
+  readonly type: 'ack';
+  readonly seq: number;
 }
 
 /**
@@ -74,7 +85,7 @@ export interface Bye {
   readonly reason?: string;
 }
 
-export type Message = Hello | Welcome | Events | RequestSnapshot | Presence | ErrorMessage | Bye;
+export type Message = Hello | Welcome | Ack | Events | RequestSnapshot | Presence | ErrorMessage | Bye;
 export type MessageType = Message['type'];
 
 /** Messages each role may send to the relay. */
@@ -95,6 +106,7 @@ type Check = (value: unknown) => boolean;
 const str = (max = 256): Check => (v) => typeof v === 'string' && v.length > 0 && v.length <= max;
 const optStr = (max = 256): Check => (v) => v === undefined || (typeof v === 'string' && v.length <= max);
 const nat: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const optNat: Check = (v) => v === undefined || nat(v);
 const optBool: Check = (v) => v === undefined || typeof v === 'boolean';
 const bool: Check = (v) => typeof v === 'boolean';
 const version: Check = (v) => typeof v === 'number' && Number.isInteger(v);
@@ -107,7 +119,8 @@ const optResume: Check = (v) =>
 /** One row per message type: the fields it must (or may) carry. Adding a message is adding a row. */
 const SCHEMAS: Record<MessageType, Record<string, Check>> = {
   hello: { v: version, epoch: optStr(64), resume: optResume },
-  welcome: { v: version, roomId: str(), role, recorder: bool, replayers: nat, now: nat },
+  welcome: { v: version, roomId: str(), role, recorder: bool, replayers: nat, now: nat, seq: optNat },
+  ack: { seq: nat },
   events: { epoch: str(64), seq: nat, snap: optBool, z: optZ },
   'request-snapshot': { reason: optStr() },
   presence: { recorder: bool, replayers: nat },

@@ -50,12 +50,6 @@ export class Batcher {
     this.flushBatch(batch);
   }
 
-  /** Drops what is pending (the socket is down; a full snapshot will follow). */
-  discard(): void {
-    this.events = [];
-    this.snap = false;
-  }
-
   close(): void {
     this.port?.port1.close();
   }

@@ -22,6 +22,8 @@ button:focus-visible { outline: 3px solid #7cc4ff; outline-offset: 2px; }
 export function showIndicator(onStop: () => void): Indicator {
   const host = document.createElement('div');
   host.setAttribute('data-cobrowse-indicator', '');
+  // rrweb keeps a blocked element's class: the agent's (empty, 0×0) placeholder stays recognisable.
+  host.className = 'cobrowse-indicator';
   // A zero-size fixed host: rrweb blocks it, and the placeholder it leaves is invisible.
   host.style.cssText = 'position:fixed;width:0;height:0;overflow:visible;z-index:2147483647;';
   const root = host.attachShadow({ mode: 'open' });

@@ -52,17 +52,18 @@ export class RecorderSession {
       hello: () => ({ type: 'hello', v: 1, epoch: this.epoch }),
     });
     this.sender = new Sender(this.channel, this.epoch, (error) => this.emitter.emit('error', error as Error));
-    this.batcher = new Batcher((batch) => {
-      if (this.channel.live) this.sender.send(batch);
-    });
+    this.batcher = new Batcher((batch) => this.sender.send(batch));
     this.indicator = options.indicator === false ? undefined : showIndicator(() => this.stop());
     this.channel.on('status', (status) => this.onStatus(status));
     this.channel.on('welcome', (welcome) => {
       this.indicator?.setAgents(welcome.replayers);
-      this.snapshot();
+      // Pick up where the relay left off; a fresh snapshot when it cannot (new relay, too long away).
+      this.batcher.flush();
+      if (!this.stopRecording || !this.sender.resume(welcome.seq)) this.snapshot(true);
     });
     this.channel.on('frame', ({ message }) => {
-      if (message.type === 'request-snapshot') this.snapshot();
+      if (message.type === 'ack') this.sender.ack(message.seq);
+      else if (message.type === 'request-snapshot') this.snapshot();
       else if (message.type === 'presence') {
         this.indicator?.setAgents(message.replayers);
         this.emitter.emit('agents', message.replayers);
@@ -87,17 +88,16 @@ export class RecorderSession {
 
   private onStatus(status: ChannelStatus): void {
     if (status === 'reconnecting') {
-      this.batcher.discard();
       this.indicator?.setStatus('reconnecting…');
     } else if (status === 'live') this.indicator?.setStatus(undefined);
     this.emitter.emit('status', status);
   }
 
-  /** Starts rrweb on first use, otherwise takes a new full snapshot; at most once a second. */
-  private snapshot(): void {
+  /** Starts rrweb on first use, otherwise takes a new full snapshot; at most once a second unless `now`. */
+  private snapshot(now = false): void {
     if (this.status === 'ended') return;
     const wait = this.lastSnapshot + SNAPSHOT_MIN_INTERVAL_MS - Date.now();
-    if (this.stopRecording && wait > 0) {
+    if (this.stopRecording && wait > 0 && !now) {
       this.snapshotTimer ??= setTimeout(() => {
         this.snapshotTimer = undefined;
         this.snapshot();

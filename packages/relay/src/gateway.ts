@@ -151,9 +151,13 @@ export class Gateway {
     if (conn.claims.role === 'recorder') {
       if (!hello.epoch) throw new ProtocolError(ErrorCode.BadField, 'a recorder\'s "hello" needs an "epoch"');
       conn.epoch = hello.epoch;
-      const previous = room.recorder;
+      const previous = room.recorder as Connection | undefined;
       room.recorder = conn;
-      if (previous && previous !== conn) previous.socket.close(CloseCode.Replaced, 'another recorder took over this room');
+      if (previous && previous !== conn) {
+        // The same recording reconnecting (its old socket not yet seen dead) is not a takeover.
+        if (previous.epoch === conn.epoch) previous.socket.close(CloseCode.GoingAway, 'replaced by a newer connection of the same recording');
+        else previous.socket.close(CloseCode.Replaced, 'another recorder took over this room');
+      }
     } else {
       room.replayers.add(conn);
     }
@@ -165,6 +169,7 @@ export class Gateway {
       recorder: !!room.recorder,
       replayers: room.replayers.size,
       now: Date.now(),
+      ...(conn.claims.role === 'recorder' && room.seqFor(conn.epoch) !== undefined ? { seq: room.seqFor(conn.epoch) } : {}),
     });
     if (conn.claims.role === 'replayer' && !room.catchUp(conn, hello.resume)) room.requestSnapshot('join');
     room.broadcastPresence();

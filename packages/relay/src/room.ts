@@ -8,6 +8,8 @@ interface CachedFrame {
   readonly binary: boolean;
 }
 
+const ACK_INTERVAL_MS = 100;
+
 export interface Peer {
   readonly socket: WebSocket;
   readonly user: string;
@@ -70,8 +72,14 @@ export class Room {
   onEvents(epoch: string, seq: number, snap: boolean, data: Buffer, binary: boolean): void {
     if (epoch !== this.epoch) {
       this.epoch = epoch;
+      this.lastSeq = 0;
       this.dropCache();
+    } else if (seq <= this.lastSeq) {
+      // Resent after a reconnect, but it had arrived: never forward a batch twice.
+      this.scheduleAck();
+      return;
     }
+    this.scheduleAck();
     if (snap) {
       this.dropCache();
       this.cacheValid = true;
@@ -127,6 +135,22 @@ export class Room {
     return true;
   }
 
+  private ackTimer: NodeJS.Timeout | undefined;
+
+  /** Acknowledges the recorder's batches, at most every {@link ACK_INTERVAL_MS}: it may then forget them. */
+  private scheduleAck(): void {
+    if (this.ackTimer) return;
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = undefined;
+      Room.send(this.recorder, { type: 'ack', seq: this.lastSeq });
+    }, ACK_INTERVAL_MS);
+  }
+
+  /** What a (re)connecting recorder of `epoch` needs to know: the last batch of it the relay has. */
+  seqFor(epoch: string | undefined): number | undefined {
+    return epoch !== undefined && epoch === this.epoch && this.lastSeq > 0 ? this.lastSeq : undefined;
+  }
+
   /** Asks the recorder for a fresh full snapshot, at most once a second. */
   requestSnapshot(reason: string): void {
     const now = Date.now();
@@ -141,6 +165,11 @@ export class Room {
     this.cache = [];
     this.cacheSize = 0;
     this.cacheValid = false;
+  }
+
+  dispose(): void {
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
   }
 
   /** Ends the room for everyone (the customer stopped sharing); `includeRecorder` when it was ended from outside. */

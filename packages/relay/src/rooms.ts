@@ -34,14 +34,17 @@ export class Rooms {
   release(room: Room): void {
     if (!room.empty || room.graceTimer) return;
     room.graceTimer = setTimeout(() => {
-      if (room.empty && this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+      if (room.empty && this.rooms.get(room.id) === room) {
+        room.dispose();
+        this.rooms.delete(room.id);
+      }
     }, this.graceMs);
     room.graceTimer.unref();
   }
 
   /** Forgets a room at once (session ended). */
   delete(room: Room): void {
-    if (room.graceTimer) clearTimeout(room.graceTimer);
+    room.dispose();
     if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
   }
 

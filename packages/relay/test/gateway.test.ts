@@ -29,12 +29,13 @@ async function connect(relay: Relay, room: string, role: Role, hello: object = {
   if (!(ws instanceof WebSocket)) throw new Error(`refused ${ws.refused}`);
   const client = new Client(ws);
   ws.send(encodeText({ type: 'hello', v: 1, ...(role === 'recorder' ? { epoch: 'ep1' } : {}), ...hello } as never));
-  await client.next((m) => m.startsWith('{"type":"welcome"'));
+  client.welcome = JSON.parse(await client.next((m) => m.startsWith('{"type":"welcome"')));
   return client;
 }
 
 class Client {
   frames: string[] = [];
+  welcome: any;
   closed: Promise<{ code: number; reason: string }>;
   private waiters: (() => void)[] = [];
   constructor(readonly ws: WebSocket) {
@@ -147,8 +148,12 @@ test.describe('socket gateway', () => {
   test('a new recorder takes over the room; a recorder bye ends it for everyone', async () => {
     const first = await connect(relay, 'takeover', 'recorder');
     const agent = await connect(relay, 'takeover', 'replayer');
-    const second = await connect(relay, 'takeover', 'recorder');
-    expect((await first.closed).code).toBe(CloseCode.Replaced);
+    // The same recording reconnecting replaces its old socket without ending anything…
+    const again = await connect(relay, 'takeover', 'recorder');
+    expect((await first.closed).code).toBe(CloseCode.GoingAway);
+    // …while another recording (a new page) takes the room over for good.
+    const second = await connect(relay, 'takeover', 'recorder', { epoch: 'ep2' });
+    expect((await again.closed).code).toBe(CloseCode.Replaced);
     second.ws.send(encodeText({ type: 'bye', reason: 'customer clicked stop' }));
     await agent.next((f) => f.includes('"type":"bye"'));
     expect((await agent.closed).code).toBe(CloseCode.SessionEnded);
@@ -161,5 +166,34 @@ test.describe('socket gateway', () => {
     expect(relay.status().rooms).toBe(before + 1);
     agent.ws.close();
     await expect.poll(() => relay.status().rooms, { timeout: 2000 }).toBe(before);
+  });
+});
+
+test.describe('resume', () => {
+  test('the relay acknowledges batches, drops resent duplicates, and tells a returning recorder where it stands', async () => {
+    const relay = await relayFor({ secret: SECRET });
+    try {
+      const rec = await connect(relay, 'resume', 'recorder');
+      const agent = await connect(relay, 'resume', 'replayer');
+      rec.ws.send(batch(1, true));
+      rec.ws.send(batch(2));
+      expect(JSON.parse(await rec.next((f) => f.startsWith('{"type":"ack"')))).toEqual({ type: 'ack', seq: 2 });
+      rec.ws.close();
+      const back = await connect(relay, 'resume', 'recorder');
+      expect(back.welcome.seq).toBe(2);
+      back.ws.send(batch(2)); // a resend of what had arrived
+      back.ws.send(batch(3));
+      await agent.next((f) => f.includes('"seq":3'));
+      // 1 and 2 once each, then 3 (consumed above): the resent 2 was not forwarded again.
+      expect(agent.events().map((f) => JSON.parse(f.split('\n')[0]!).seq)).toEqual([1, 2]);
+      // Another recording of the room gets no seq: it starts from a snapshot.
+      const other = await connect(relay, 'resume', 'recorder', { epoch: 'ep-other' });
+      expect(other.welcome.seq).toBeUndefined();
+      other.ws.close();
+      back.ws.close();
+      agent.ws.close();
+    } finally {
+      await relay.close();
+    }
   });
 });

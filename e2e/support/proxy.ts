@@ -1,0 +1,95 @@
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+
+interface Link {
+  client: Socket;
+  upstream: Socket;
+  /** The first line the client sent (for a WebSocket: `GET /ws/cobrowse/…?role=… HTTP/1.1`). */
+  request: string;
+}
+
+export type LinkFilter = (request: string) => boolean;
+export const recorderLinks: LinkFilter = (r) => /role=recorder/.test(r);
+export const replayerLinks: LinkFilter = (r) => /role=replayer/.test(r);
+
+/**
+ * A TCP proxy on loopback that a test can break on purpose: drop connections, or stall them
+ * (stop forwarding both ways while keeping them open) and resume.
+ */
+export class FaultyProxy {
+  private readonly server: Server;
+  private readonly links = new Set<Link>();
+  target = 0;
+  port = 0;
+
+  constructor() {
+    this.server = createServer((client) => {
+      const upstream = connect(this.target, '127.0.0.1');
+      const link: Link = { client, upstream, request: '' };
+      this.links.add(link);
+      client.once('data', (chunk) => (link.request = chunk.toString('latin1').split('\r\n')[0] ?? ''));
+      client.pipe(upstream);
+      upstream.pipe(client);
+      const close = () => {
+        this.links.delete(link);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+    });
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.port;
+  }
+
+  private select(filter: LinkFilter): Link[] {
+    return [...this.links].filter((link) => filter(link.request));
+  }
+
+  /** Number of open connections matching. */
+  count(filter: LinkFilter = () => true): number {
+    return this.select(filter).length;
+  }
+
+  /** Cuts matching connections (both sides see the TCP connection reset). */
+  drop(filter: LinkFilter = () => true): number {
+    const links = this.select(filter);
+    for (const link of links) {
+      link.client.resetAndDestroy();
+      link.upstream.destroy();
+    }
+    return links.length;
+  }
+
+  /** Stops forwarding on matching connections, both ways, keeping them open. */
+  stall(filter: LinkFilter = () => true): number {
+    const links = this.select(filter);
+    for (const link of links) {
+      link.client.unpipe(link.upstream);
+      link.upstream.unpipe(link.client);
+      link.client.pause();
+      link.upstream.pause();
+    }
+    return links.length;
+  }
+
+  /** Forwards again on every stalled connection. */
+  resume(): void {
+    for (const link of this.links) {
+      link.client.pipe(link.upstream);
+      link.upstream.pipe(link.client);
+    }
+  }
+
+  close(): Promise<void> {
+    for (const link of this.links) {
+      link.client.destroy();
+      link.upstream.destroy();
+    }
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
