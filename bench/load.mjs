@@ -47,13 +47,14 @@ const { values: args } = parseArgs({
     rate: { type: 'string' },
     'tick-ms': { type: 'string', default: '5' },
     'cache-bytes': { type: 'string' },
+    profile: { type: 'string' },
     soak: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   process.stdout.write(
-    'node bench/load.mjs [--duration S] [--shape A,B] [--server relay,socketio] [--workers N] [--rooms N] [--rate N] [--tick-ms MS] [--cache-bytes N] [--soak]\n',
+    'node bench/load.mjs [--duration S] [--shape A,B] [--server relay,socketio] [--workers N] [--rooms N] [--rate N] [--tick-ms MS] [--cache-bytes N] [--profile DIR] [--soak]\n',
   );
   process.exit(0);
 }
@@ -122,6 +123,7 @@ async function startServer(kind) {
   } else {
     argv = [SOCKETIO_SERVER, '--port', '0'];
   }
+  if (args.profile) argv.unshift('--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`);
   const child = track(spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO }));
   let output = '';
   const keep = (chunk) => {

@@ -15,6 +15,8 @@ export const CloseCode = {
   UnsupportedVersion: 4001,
   /** The message type is not allowed for this role (e.g. a replayer sending DOM events). */
   Forbidden: 4003,
+  /** The room sent more than the relay's rate limit allows: reconnect after a pause. */
+  RateLimited: 4008,
   /** A frame exceeded the size limit. */
   TooLarge: 4009,
   /** Another recorder connected to the same room and took it over (do not retry). */
@@ -23,7 +25,7 @@ export const CloseCode = {
   SessionEnded: 4011,
   /** The room was closed by the relay (limits, idle). */
   RoomClosed: 4012,
-  /** The connection was idle too long. */
+  /** The session was idle too long (no recorder traffic): it is over (do not retry). */
   Idle: 4013,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
@@ -33,6 +35,7 @@ export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.UnsupportedVersion,
   CloseCode.Replaced,
   CloseCode.SessionEnded,
+  CloseCode.Idle,
 ]);
 
 /** Stable string codes carried by `error` messages and by HTTP refusals. */
@@ -44,5 +47,6 @@ export const ErrorCode = {
   Forbidden: 'COBROWSE_FORBIDDEN',
   TooLarge: 'COBROWSE_TOO_LARGE',
   SeqGap: 'COBROWSE_SEQ_GAP',
+  RateLimited: 'COBROWSE_RATE_LIMITED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -44,7 +44,15 @@ export class Core {
   readonly rooms: Rooms;
 
   constructor(readonly options: ResolvedOptions) {
-    this.rooms = new Rooms({ cacheBytes: options.cacheBytes, maxBufferedBytes: options.maxBufferedBytes }, options.roomGraceMs);
+    this.rooms = new Rooms(
+      {
+        cacheBytes: options.cacheBytes,
+        maxBufferedBytes: options.maxBufferedBytes,
+        maxMessagesPerSecond: options.maxMessagesPerSecond,
+        maxBytesPerSecond: options.maxBytesPerSecond,
+      },
+      options.roomGraceMs,
+    );
   }
 
   /** Base URLs handed out: internal (agents) and external (customers). */

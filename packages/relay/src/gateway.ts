@@ -23,6 +23,7 @@ import { refuseUpgrade } from './refuse.js';
 import { Room, type Peer } from './room.js';
 import type { Rooms } from './rooms.js';
 import { roomKey, validRoomId } from './core.js';
+import { Counter } from './limiter.js';
 
 /** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
 const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
@@ -40,11 +41,18 @@ const TOKEN_REFUSALS: Record<string, [number, string]> = {
   'wrong-tenant': [403, 'signature is for another tenant'],
 };
 
+const CLOSE_FOR_ERROR: Partial<Record<string, number>> = {
+  [ErrorCode.UnsupportedVersion]: CloseCode.UnsupportedVersion,
+  [ErrorCode.Forbidden]: CloseCode.Forbidden,
+  [ErrorCode.RateLimited]: CloseCode.RateLimited,
+};
+
 const HELLO_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 30_000;
 
 interface Connection extends Peer {
   readonly claims: TokenClaims;
+  readonly address: string;
   room: Room | undefined;
   epoch?: string;
   alive: boolean;
@@ -54,6 +62,8 @@ interface Connection extends Peer {
 export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly idleSweep: NodeJS.Timeout;
+  private readonly perAddress = new Counter();
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -62,6 +72,19 @@ export class Gateway {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
     this.heartbeat = setInterval(() => this.checkAlive(), HEARTBEAT_MS);
     this.heartbeat.unref();
+    this.idleSweep = setInterval(() => this.closeIdleRooms(), Math.min(30_000, Math.max(50, options.idleMs / 2)));
+    this.idleSweep.unref();
+  }
+
+  /** Rooms whose recorder has sent nothing for `idleMs` are over. */
+  private closeIdleRooms(): void {
+    const cutoff = Date.now() - this.options.idleMs;
+    for (const room of [...this.rooms]) {
+      if (room.lastActivity < cutoff && !room.empty) {
+        room.end('the session was idle too long', true, CloseCode.Idle);
+        this.rooms.delete(room);
+      }
+    }
   }
 
   get connections(): number {
@@ -96,11 +119,24 @@ export class Gateway {
       const [status, message] = TOKEN_REFUSALS[result.reason] ?? [401, 'invalid signature'];
       return refuseUpgrade(socket, status, message);
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, result.claims));
+    const limit = this.overLimit(req, result.claims);
+    if (limit) return refuseUpgrade(socket, limit[0], limit[1]);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, result.claims, req.socket.remoteAddress ?? '?'));
   }
 
-  private accept(socket: WebSocket, claims: TokenClaims): void {
-    const conn: Connection = { socket, user: claims.user, claims, room: undefined, alive: true };
+  /** Node-wide limits checked before a socket opens: per address, rooms per node, agents per room. */
+  private overLimit(req: IncomingMessage, claims: TokenClaims): [number, string] | undefined {
+    const { options } = this;
+    if (this.perAddress.get(req.socket.remoteAddress ?? '?') >= options.maxConnectionsPerAddress) return [429, 'too many connections from this address'];
+    const room = this.rooms.get(roomKey(claims.room, claims.tenant));
+    if (!room && this.rooms.size >= options.maxRooms) return [503, 'this relay holds as many rooms as it may: try again later'];
+    if (claims.role === 'replayer' && room && room.replayers.size >= options.maxReplayersPerRoom) return [429, 'this room has as many agents as it may'];
+    return undefined;
+  }
+
+  private accept(socket: WebSocket, claims: TokenClaims, address: string): void {
+    const conn: Connection = { socket, user: claims.user, claims, address, room: undefined, alive: true };
+    this.perAddress.add(address);
     connections.set(socket, conn);
     const helloTimer = setTimeout(() => socket.close(CloseCode.BadMessage, 'no hello received'), HELLO_TIMEOUT_MS);
     socket.on('pong', () => (conn.alive = true));
@@ -114,6 +150,7 @@ export class Gateway {
     });
     socket.on('close', () => {
       clearTimeout(helloTimer);
+      this.perAddress.remove(address);
       this.leave(conn);
     });
   }
@@ -132,6 +169,7 @@ export class Gateway {
         return this.join(conn, message);
       case 'events': {
         if (message.epoch !== conn.epoch) throw new ProtocolError(ErrorCode.BadField, '"events" epoch differs from the hello');
+        if (!conn.room!.admit(data.length)) throw new ProtocolError(ErrorCode.RateLimited, 'the page sends faster than the relay allows');
         conn.room!.onEvents(message.epoch, message.seq, message.snap === true, data, binary);
         return;
       }
@@ -199,12 +237,7 @@ export class Gateway {
   private fail(conn: Connection, error: unknown): void {
     if (error instanceof ProtocolError) {
       Room.send(conn, { type: 'error', code: error.code, message: error.message });
-      const code =
-        error.code === ErrorCode.UnsupportedVersion
-          ? CloseCode.UnsupportedVersion
-          : error.code === ErrorCode.Forbidden
-            ? CloseCode.Forbidden
-            : CloseCode.BadMessage;
+      const code = CLOSE_FOR_ERROR[error.code] ?? CloseCode.BadMessage;
       conn.socket.close(code, error.message.slice(0, 120));
       return;
     }
@@ -227,6 +260,7 @@ export class Gateway {
   /** Closes every socket with "going away" so clients reconnect elsewhere. */
   close(): void {
     clearInterval(this.heartbeat);
+    clearInterval(this.idleSweep);
     for (const ws of this.wss.clients) ws.close(CloseCode.GoingAway, 'relay shutting down');
     this.wss.close();
   }

@@ -56,6 +56,20 @@ export interface RelayOptions {
   maxBufferedBytes?: number;
   /** Largest REST body accepted, bytes. Default 16 KiB. */
   maxBodyBytes?: number;
+  /** Replayers (agents) one room may have. Default 20. */
+  maxReplayersPerRoom?: number;
+  /** Rooms this node holds. Default 10,000. */
+  maxRooms?: number;
+  /** Open sockets from one IP address (agents behind one NAT count together). Default 1,000. */
+  maxConnectionsPerAddress?: number;
+  /** Frames per second one room's recorder may send (sustained; bursts of twice that pass). Default 500. */
+  maxMessagesPerSecond?: number;
+  /** Bytes per second one room's recorder may send (sustained; bursts of twice that pass). Default 8 MiB. */
+  maxBytesPerSecond?: number;
+  /** A room whose recorder has sent nothing for this long is closed, ms. Default 30 minutes (checkouts keep live rooms busy). */
+  idleMs?: number;
+  /** Time allowed for a request's headers (slow clients are cut off), ms. Default 10 s. */
+  headersTimeoutMs?: number;
   /** Directory holding recorder.iife.js / replayer.iife.js. Default: the installed SDK packages. */
   sdkDir?: string;
   /** Called for each log line; default writes to stderr. Set to `() => {}` to silence. */
@@ -100,6 +114,13 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     maxFrameBytes: options.maxFrameBytes ?? 16 * 1024 * 1024,
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,
+    maxReplayersPerRoom: options.maxReplayersPerRoom ?? 20,
+    maxRooms: options.maxRooms ?? 10_000,
+    maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? 1000,
+    maxMessagesPerSecond: options.maxMessagesPerSecond ?? 500,
+    maxBytesPerSecond: options.maxBytesPerSecond ?? 8 * 1024 * 1024,
+    idleMs: options.idleMs ?? 30 * 60_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
     sdkDir: options.sdkDir,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
     authenticate: options.authenticate,

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { TokenBucket } from './limiter.js';
 import { CloseCode, encodeText, type Message } from '@cobrowse/protocol';
 
 /** One cached batch, kept as the exact bytes the recorder sent so catch-up costs no re-encoding. */
@@ -20,6 +21,8 @@ export interface Peer {
 export interface RoomLimits {
   cacheBytes: number;
   maxBufferedBytes: number;
+  maxMessagesPerSecond: number;
+  maxBytesPerSecond: number;
 }
 
 /**
@@ -39,11 +42,24 @@ export class Room {
   private snapshotRequested = false;
   private lastSnapshotRequest = 0;
   graceTimer: NodeJS.Timeout | undefined;
+  /** Last time the recorder sent or joined (ms): rooms idle too long are closed. */
+  lastActivity = Date.now();
+  private readonly messageRate: TokenBucket;
+  private readonly byteRate: TokenBucket;
 
   constructor(
     readonly id: string,
     private readonly limits: RoomLimits,
-  ) {}
+  ) {
+    this.messageRate = new TokenBucket(limits.maxMessagesPerSecond, 2 * limits.maxMessagesPerSecond);
+    this.byteRate = new TokenBucket(limits.maxBytesPerSecond, 2 * limits.maxBytesPerSecond);
+  }
+
+  /** Whether one more recorder frame of `bytes` fits the room's rate limits. */
+  admit(bytes: number): boolean {
+    this.lastActivity = Date.now();
+    return this.messageRate.take(1) && this.byteRate.take(bytes);
+  }
 
   get empty(): boolean {
     return !this.recorder && this.replayers.size === 0;
@@ -173,15 +189,15 @@ export class Room {
   }
 
   /** Ends the room for everyone (the customer stopped sharing); `includeRecorder` when it was ended from outside. */
-  end(reason: string, includeRecorder = false): void {
+  end(reason: string, includeRecorder = false, code: number = CloseCode.SessionEnded): void {
     if (includeRecorder && this.recorder) {
       Room.send(this.recorder, { type: 'bye', reason });
-      this.recorder.socket.close(CloseCode.SessionEnded, reason.slice(0, 100));
+      this.recorder.socket.close(code, reason.slice(0, 100));
       this.recorder = undefined;
     }
     for (const peer of this.replayers) {
       Room.send(peer, { type: 'bye', reason });
-      peer.socket.close(CloseCode.SessionEnded, reason.slice(0, 100));
+      peer.socket.close(code, reason.slice(0, 100));
     }
     this.replayers.clear();
     this.dropCache();

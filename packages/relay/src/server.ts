@@ -67,30 +67,39 @@ export function createRelay(input: RelayOptions = {}): Relay {
     .on('GET', '/cobrowse/status', (_req, res) => sendJson(res, 200, status()))
     .on('GET', /^\/sdk\/([^/]+)$/, (req, res, [name]) => sdk.serve(name!, req, res));
 
-  const server = createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 30_000 }, async (req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
-    try {
-      if (applyCors(options, req, res)) return;
-      const found = router.find(req.method ?? 'GET', path);
-      if (found && 'handler' in found) return await found.handler(req, res, found.params);
-      req.resume();
-      sendJson(res, found ? 405 : 404, { error: found ? 'method not allowed' : 'not found' });
-    } catch (error) {
-      options.log(`relay: internal error on ${req.method} ${redactPath(path)}: ${(error as Error)?.stack ?? error}`);
-      if (res.headersSent) return void res.destroy();
-      const reply = router.failure(path);
-      if (reply) reply(res);
-      else sendJson(res, 500, { error: 'internal error' });
-    }
-  });
+  const server = createServer(
+    {
+      maxHeaderSize: 16 * 1024,
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: Math.max(30_000, options.headersTimeoutMs),
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+    },
+    async (req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      try {
+        if (applyCors(options, req, res)) return;
+        const found = router.find(req.method ?? 'GET', path);
+        if (found && 'handler' in found) return await found.handler(req, res, found.params);
+        req.resume();
+        sendJson(res, found ? 405 : 404, { error: found ? 'method not allowed' : 'not found' });
+      } catch (error) {
+        options.log(`relay: internal error on ${req.method} ${redactPath(path)}: ${(error as Error)?.stack ?? error}`);
+        if (res.headersSent) return void res.destroy();
+        const reply = router.failure(path);
+        if (reply) reply(res);
+        else sendJson(res, 500, { error: 'internal error' });
+      }
+    },
+  );
   server.on('upgrade', (req, socket, head) => {
     gateway.handleUpgrade(req, socket, head).catch((error) => {
       options.log(`relay: upgrade failed: ${(error as Error)?.message ?? error}`);
       socket.destroy();
     });
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
 
