@@ -18,7 +18,7 @@
 import { fork, spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { cpus, setPriority, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -46,6 +46,8 @@ const { values: args } = parseArgs({
     rooms: { type: 'string' },
     rate: { type: 'string' },
     'tick-ms': { type: 'string', default: '5' },
+    nice: { type: 'string', default: '0' },
+    pin: { type: 'string', default: 'auto' },
     'cache-bytes': { type: 'string' },
     profile: { type: 'string' },
     soak: { type: 'boolean', default: false },
@@ -67,6 +69,22 @@ const num = (value, fallback) => (value === undefined ? fallback : Number(value)
 const duration = num(args.duration, args.soak ? 600 : 60);
 const workerCount = num(args.workers, 2);
 const tickMs = num(args['tick-ms'], 5);
+const niceness = num(args.nice, 0);
+/**
+ * CPU pinning (taskset): the server on core 0, the generator processes on the other cores, so the
+ * server under test is not starved by its own load generator. "auto" = on when there are ≥ 2 cores.
+ */
+const pin = args.pin === 'auto' ? cpus().length >= 2 : args.pin === 'on' || args.pin === 'true';
+const SERVER_CPUS = '0';
+const GENERATOR_CPUS = cpus().length > 2 ? `1-${cpus().length - 1}` : '1';
+function pinTo(pid, list) {
+  if (!pin) return;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
+  } catch (error) {
+    log(`taskset failed for ${pid}: ${error.message}`);
+  }
+}
 if (!(duration > 0 && duration <= 3600)) throw new Error('--duration must be 1..3600 seconds');
 if (!(workerCount >= 1 && workerCount <= 16)) throw new Error('--workers must be 1..16');
 
@@ -115,17 +133,20 @@ async function startServer(kind) {
   if (kind === 'relay') {
     if (!existsSync(RELAY_CLI)) throw new Error(`${RELAY_CLI} is missing: run \`npm run build\` first`);
     argv = [RELAY_CLI, '--port', '0', '--host', '127.0.0.1', '--dev'];
-    if (args['cache-bytes']) {
-      const file = join(tmpdir(), `cobrowse-load-relay-${process.pid}.json`);
-      writeFileSync(file, JSON.stringify({ cacheBytes: Number(args['cache-bytes']) }));
-      argv.push('--config', file);
-    }
+    // One address (127.0.0.1) opens every socket here: lift the relay's per-address connection
+    // limit (a relay option, default 1,000) so 3,000 sockets fit. Nothing else is changed unless asked.
+    const config = { maxConnectionsPerAddress: 100_000 };
+    if (args['cache-bytes']) config.cacheBytes = Number(args['cache-bytes']);
+    const file = join(tmpdir(), `cobrowse-load-relay-${process.pid}.json`);
+    writeFileSync(file, JSON.stringify(config));
+    argv.push('--config', file);
   } else {
     argv = [SOCKETIO_SERVER, '--port', '0'];
   }
   if (args.profile) argv.unshift('--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`);
   const child = track(spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO }));
   let output = '';
+  pinTo(child.pid, SERVER_CPUS);
   const keep = (chunk) => {
     output = (output + chunk).slice(-20_000);
   };
@@ -163,6 +184,12 @@ async function startServer(kind) {
 function startWorkers(n) {
   return Array.from({ length: n }, (_, index) => {
     const child = track(fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: REPO }));
+    pinTo(child.pid, GENERATOR_CPUS);
+    if (niceness) {
+      try {
+        setPriority(child.pid, niceness);
+      } catch {}
+    }
     const waiting = new Map();
     child.on('message', (message) => {
       if (message.type === 'error') {

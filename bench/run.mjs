@@ -18,7 +18,7 @@ const CONFIG = {
   /** Row 3: the customer shares and keeps changing the page (pre), the agent joins 2 s in, then N measured mutations. */
   late: { pre: 80, preGapMs: [30, 50], joinAfterMs: 2000, warmup: 10, n: 50, gapMs: [30, 50], boundMs: 5000 },
   /** Row 4/5: a 10,000-node page already shared; `trials` agents join one after another. */
-  big: { trials: 5, timeoutMs: 10_000 },
+  big: { trials: 7, timeoutMs: 10_000 },
   /** How long to wait for an agent to render the customer's first page before measuring anyway. */
   renderTimeoutMs: 5000,
   /** The whole run is killed after this. */

@@ -13,6 +13,10 @@ test('the demo: customer site shares with its button, the agent console joins by
     await expect(customer.getByRole('button', { name: /Stop/ })).toBeVisible();
 
     const agent = await context.newPage();
+    const violations: string[] = [];
+    agent.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
     await agent.goto(demo.agentUrl);
     await agent.getByLabel('Customer code').fill(code);
     await agent.getByRole('button', { name: 'Join' }).click();
@@ -27,6 +31,9 @@ test('the demo: customer site shares with its button, the agent console joins by
 
     await customer.getByRole('button', { name: /Stop/ }).click();
     await expect(agent.locator('#status')).toHaveText('Session ended');
+    // The console's Content-Security-Policy lets the replay work and refused nothing it needs.
+    expect(await agent.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content'))).toContain("script-src 'self'");
+    expect(violations).toEqual([]);
   } finally {
     await demo.stop();
   }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..');
-const EXAMPLE_RELAY = 'http://127.0.0.1:8787';
+const EXAMPLE_RELAY = '127.0.0.1:8787';
 const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 /** Packages the agent console's import map may load. */
 const VENDOR = ['@cobrowse/replayer/dist/', '@cobrowse/protocol/dist/', 'reconnecting-websocket/dist/', 'rrweb/dist/'];
@@ -28,7 +28,7 @@ function startRelay(port) {
   });
 }
 
-/** Serves examples/ (and /vendor/ for the agent console), pointing the pages at `relayUrl`. */
+/** Serves examples/ (and /vendor/ for the agent console), pointing the pages (and the console's CSP) at `relayUrl`. */
 function startSite(port, relayUrl) {
   const server = createServer((req, res) => {
     let path = decodeURIComponent((req.url ?? '/').split('?')[0]);
@@ -54,7 +54,7 @@ function startSite(port, relayUrl) {
     }
     const type = TYPES[extname(file)] ?? 'application/octet-stream';
     if ((type.startsWith('text/html') || type.startsWith('text/javascript')) && !path.startsWith('/vendor/')) {
-      const text = readFileSync(file, 'utf8').replaceAll(EXAMPLE_RELAY, relayUrl);
+      const text = readFileSync(file, 'utf8').replaceAll(EXAMPLE_RELAY, new URL(relayUrl).host);
       res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(text);
       return;
     }

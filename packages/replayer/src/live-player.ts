@@ -1,5 +1,6 @@
 import { Replayer } from 'rrweb';
 import type { eventWithTime } from '@rrweb/types';
+import { sanitizeEvent } from './sanitize.js';
 
 /** rrweb EventType / IncrementalSource values used here. */
 const INCREMENTAL = 3;
@@ -17,6 +18,16 @@ const EVENTS_KEPT = 200;
 const EVENTS_TRIM_AT = 2000;
 
 type MoveData = { positions: { timeOffset: number }[] };
+
+/** Cancels clicks on links and form submissions inside the replayed document. */
+function guardNavigation(doc: Document | null): void {
+  if (!doc) return;
+  const cancel = (event: Event) => {
+    const target = event.target as Element | null;
+    if (event.type === 'submit' || target?.closest?.('a[href], area[href]')) event.preventDefault();
+  };
+  for (const type of ['click', 'auxclick', 'submit']) doc.addEventListener(type, cancel, true);
+}
 
 /**
  * rrweb's Replayer in live mode, made independent of the customer's clock.
@@ -52,7 +63,14 @@ export class LivePlayer {
     });
     this.baseline = Date.now();
     this.replayer.startLive(this.baseline);
+    // rrweb already sandboxes the iframe without scripts; say so explicitly, and leak no referrer to the customer's servers.
+    this.replayer.iframe.setAttribute('sandbox', 'allow-same-origin');
+    this.replayer.iframe.setAttribute('referrerpolicy', 'no-referrer');
+    // Links and forms in the replay never navigate it (each full snapshot brings a new document).
+    this.replayer.on('fullsnapshot-rebuilded', () => guardNavigation(this.replayer.iframe.contentDocument));
   }
+
+  private readonly tagOf = (id: number): string | undefined => this.replayer.getMirror().getNode(id)?.nodeName.toLowerCase();
 
   get iframe(): HTMLIFrameElement {
     return this.replayer.iframe;
@@ -60,6 +78,7 @@ export class LivePlayer {
 
   /** Applies one event now (or, for pointer events, from now). */
   apply(event: eventWithTime): void {
+    sanitizeEvent(event, this.tagOf);
     const source = event.type === INCREMENTAL ? (event.data as { source: number }).source : -1;
     if (TIMED.has(source)) {
       const now = Date.now();
