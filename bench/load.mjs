@@ -144,6 +144,8 @@ async function startServer(kind) {
     argv = [SOCKETIO_SERVER, '--port', '0'];
   }
   if (args.profile) argv.unshift('--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`);
+  // Diagnostics only, e.g. LOAD_SERVER_NODE_ARGS=--trace-gc (the server's stderr is printed at the end of its run).
+  if (process.env.LOAD_SERVER_NODE_ARGS) argv.unshift(...process.env.LOAD_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
   const child = track(spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO }));
   let output = '';
   pinTo(child.pid, SERVER_CPUS);
@@ -236,6 +238,14 @@ function startWorkers(n) {
   });
 }
 
+/** How busy the machine is with nothing of ours running (other processes), over 2 s: % of all cores. */
+async function backgroundLoad() {
+  const a = machineTicks();
+  await sleep(2000);
+  const b = machineTicks();
+  return { busyPct: round(((b.busy - a.busy) / (b.total - a.total)) * 100) };
+}
+
 async function relayStatus(server) {
   if (server.kind !== 'relay') return undefined;
   try {
@@ -255,6 +265,8 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
   if (args.rate) shape.rate = Number(args.rate);
   const tag = `${shape.name}/${kind}`;
   log(`${tag}: ${shape.label} for ${duration} s, ${workerCount} generator processes`);
+  const before = await backgroundLoad();
+  if (before.busyPct > 10) log(`${tag}: warning: the machine is already ${before.busyPct} % busy before the run (other processes)`);
   const server = await startServer(kind);
   const workers = startWorkers(workerCount);
   try {
@@ -274,6 +286,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
             rate: shape.rate,
             payloadBytes: shape.payloadBytes,
             tickMs,
+            durationS: duration,
             index: w.index,
             workers: workerCount,
             concurrency: 20,
@@ -340,13 +353,23 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     const hist = new Histogram();
     const totals = { sent: 0, expected: 0, delivered: 0, incompleteReplayers: 0, drainMs: 0 };
     const counters = {};
+    const perSecond = [];
     for (const r of results) {
+      r.perSecond.forEach((p, i) => {
+        const into = (perSecond[i] ??= { s: i, n: 0, maxMs: 0, over30: 0, generatorTickGapMaxMs: 0 });
+        into.generatorTickGapMaxMs = Math.max(into.generatorTickGapMaxMs, round(p.tickGapMax, 1));
+        into.n += p.n;
+        into.over30 += p.over30;
+        into.maxMs = Math.max(into.maxMs, round(p.max, 2));
+      });
       hist.merge(r.hist);
       for (const key of Object.keys(totals)) totals[key] = key === 'drainMs' ? Math.max(totals[key], r[key]) : totals[key] + r[key];
       for (const [key, value] of Object.entries(r.counters)) counters[key] = key === 'maxBurst' ? Math.max(counters[key] ?? 0, value) : (counters[key] ?? 0) + value;
     }
     const workerCpu = cpu1.workers.reduce((sum, t, i) => sum + (t - cpu0.workers[i]), 0);
     const machineBusy = (cpu1.machine.busy - cpu0.machine.busy) / (cpu1.machine.total - cpu0.machine.total);
+    const stealPct = ((cpu1.machine.steal - cpu0.machine.steal) / (cpu1.machine.total - cpu0.machine.total)) * 100;
+    const perCpuBusyPct = cpu1.machine.perCpu.map((c, i) => round(((c.busy - cpu0.machine.perCpu[i].busy) / (c.total - cpu0.machine.perCpu[i].total)) * 100));
     const result = {
       shape: shape.name,
       server: kind,
@@ -370,10 +393,18 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       generatorCpuPct: round((workerCpu / CLK_TCK / wall) * 100),
       machineBusyPct: round(machineBusy * 100),
       machineCores: cpus().length,
+      perCpuBusyPct,
+      stealPct: round(stealPct),
+      backgroundBusyPct: before.busyPct,
+      /** CPU of other processes on the machine during the run (not ours), % of one core. */
+      otherProcessesCpuPct: round(((cpu1.machine.process - cpu0.machine.process - (cpu1.server - cpu0.server) - workerCpu) / CLK_TCK / wall) * 100),
+      /** irq + softirq time (loopback TCP processing), % of one core. */
+      kernelIrqCpuPct: round(((cpu1.machine.irq - cpu0.machine.irq) / CLK_TCK / wall) * 100),
       rssMiB: { idle: round(idle.rss), start: round(atStart.rss), peak: round(Math.max(peak, end.hwm ?? 0)), end: round(end.rss) },
       relayStatusAtEnd: status,
       counters,
       samples,
+      perSecond: perSecond.filter((p) => p.n > 0),
       sentByWorker: stopped.map((s) => s.sent),
     };
     log(
@@ -385,6 +416,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     for (const w of workers) w.post({ cmd: 'close' });
     await Promise.all(workers.map((w) => waitExit(w.child, 5000)));
     await server.stop();
+    if (process.env.LOAD_SERVER_NODE_ARGS) process.stderr.write(server.output());
   }
 }
 
@@ -396,6 +428,10 @@ const ms = (x) => (x === null || x === undefined ? '—' : x >= 100 ? x.toFixed(
 const ratioOf = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 100) / 100 : null);
 const fmtRatio = (r) => (r === null ? '—' : `${r.toFixed(2)}×`);
 const pass = (ok) => (ok ? 'pass' : '**FAIL**');
+
+/** Other processes using more than this much CPU during a run make its figures unreliable: flagged. */
+const DISTURBED_PCT = 15;
+const flagged = (x) => (x > DISTURBED_PCT ? `**${x}** (disturbed)` : `${x}`);
 
 function table(ours, theirs) {
   const rows = [];
@@ -410,7 +446,11 @@ function table(ours, theirs) {
   row('server CPU (% of one core)', get(ours, (r) => r.serverCpuPct), get(theirs, (r) => r.serverCpuPct), fmtRatio(ratioOf(ours?.serverCpuPct, theirs?.serverCpuPct)));
   row('server RSS start / peak / end (MiB)', get(ours, (r) => `${r.rssMiB.start} / ${r.rssMiB.peak} / ${r.rssMiB.end}`), get(theirs, (r) => `${r.rssMiB.start} / ${r.rssMiB.peak} / ${r.rssMiB.end}`), fmtRatio(ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak)) + ' (peak)');
   row('generator CPU (% of one core, all workers)', get(ours, (r) => r.generatorCpuPct), get(theirs, (r) => r.generatorCpuPct));
-  row(`machine busy (% of ${ours?.machineCores ?? theirs?.machineCores} cores)`, get(ours, (r) => r.machineBusyPct), get(theirs, (r) => r.machineBusyPct));
+  row(`machine busy (% of ${ours?.machineCores ?? theirs?.machineCores} cores; per core)`, get(ours, (r) => `${r.machineBusyPct} (${r.perCpuBusyPct.join(' / ')})`), get(theirs, (r) => `${r.machineBusyPct} (${r.perCpuBusyPct.join(' / ')})`));
+  row('kernel irq/softirq (loopback TCP; % of one core)', get(ours, (r) => r.kernelIrqCpuPct), get(theirs, (r) => r.kernelIrqCpuPct));
+  row('other processes on the machine during the run (% of one core)', get(ours, (r) => flagged(r.otherProcessesCpuPct)), get(theirs, (r) => flagged(r.otherProcessesCpuPct)));
+  row('machine busy before the run (other processes, % of all cores)', get(ours, (r) => r.backgroundBusyPct), get(theirs, (r) => r.backgroundBusyPct));
+  row('seconds with a message over 30 ms / run seconds', get(ours, (r) => `${r.perSecond.filter((p) => p.over30 > 0).length} / ${r.perSecond.length}`), get(theirs, (r) => `${r.perSecond.filter((p) => p.over30 > 0).length} / ${r.perSecond.length}`));
   if (ours?.relayStatusAtEnd) row('relay catch-up cache at end (MiB)', round(ours.relayStatusAtEnd.cachedBytes / 1048576), '—');
   if (ours) row('snapshots the relay asked for / resyncs (dups)', `${ours.counters.snapshotRequests} / ${ours.counters.duplicates + ours.counters.setupReplays}`, get(theirs, (r) => `— / ${r.counters.duplicates}`));
   row('unexpected socket closes', get(ours, (r) => r.counters.unexpectedCloses), get(theirs, (r) => r.counters.unexpectedCloses));

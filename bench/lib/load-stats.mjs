@@ -100,13 +100,18 @@ export function memory(pid) {
   }
 }
 
-/** Whole-machine jiffies from /proc/stat: total and busy (everything but idle and iowait). */
+/** Jiffies from /proc/stat, whole machine and per CPU: total, busy (all but idle, iowait and steal), steal. */
 export function machineTicks() {
-  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
-  const values = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = values.slice(0, 8).reduce((a, b) => a + b, 0);
-  const idle = values[3] + (values[4] ?? 0);
-  return { total, busy: total - idle };
+  const parse = (line) => {
+    const v = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
+    const idle = v[3] + (v[4] ?? 0);
+    const steal = v[7] ?? 0;
+    // user + nice + system: time in processes; irq + softirq: the kernel's network stack on loopback, mostly.
+    return { total, busy: total - idle - steal, steal, process: v[0] + v[1] + v[2], irq: (v[5] ?? 0) + (v[6] ?? 0) };
+  };
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  return { ...parse(lines[0]), perCpu: lines.filter((l) => /^cpu\d/.test(l)).map(parse) };
 }
 
 export const CLK_TCK = 100;

@@ -20,7 +20,13 @@ let phase = 'idle'; // idle → setup → ready → running → stopped → clos
 let startAt = 0;
 let ticker;
 let pad = '';
+/** One entry per second of the run: { n, max, over30 }. */
+let perSecond = [];
+/** Latency of the messages sent after the warm-up (the reported figures), and of every message. */
 const hist = new Histogram();
+const histAll = new Histogram();
+let firstSendAt = 0;
+let lastSendAt = 0;
 const counters = {
   /** events frames received a second time (e.g. a resync from the relay's cache). */
   duplicates: 0,
@@ -38,7 +44,6 @@ const counters = {
   /** the largest number of messages one room had to send in one tick. */
   maxBurst: 0,
 };
-let firstError;
 
 const send = (message) => process.connected && process.send(message);
 process.on('disconnect', () => process.exit(0));
@@ -109,7 +114,16 @@ function onEvents(room, rep, text) {
     return;
   }
   rep.mark(parsed.seq);
-  hist.add(received - parsed.t);
+  const latency = received - parsed.t;
+  histAll.add(latency);
+  if (parsed.t >= startAt + cfg.warmupMs) hist.add(latency);
+  // Per-second worst case and count over 30 ms, by the second the message was sent in.
+  const second = Math.max(0, Math.floor((parsed.t - startAt) / 1000));
+  if (second < perSecond.length) {
+    if (latency > perSecond[second].max) perSecond[second].max = latency;
+    if (latency > 30) perSecond[second].over30++;
+    perSecond[second].n++;
+  }
 }
 
 /** Seqs seen by one replayer, as a growable bitmap starting after the setup batches. */
@@ -195,7 +209,8 @@ async function openRelaySocket(info, role, hello, onText) {
   });
   ws.on('message', (data, isBinary) => {
     if (isBinary) return;
-    const text = data.toString('latin1');
+    // Only the header and the payload's timestamp are read: the first 128 bytes.
+    const text = data.toString('latin1', 0, Math.min(data.length, 128));
     if (text.startsWith('{"type":"welcome"')) return welcomed();
     onText(text);
   });
@@ -284,6 +299,7 @@ async function setupSocketIoRoom(id) {
 function start(at) {
   phase = 'running';
   startAt = at;
+  perSecond = Array.from({ length: Math.ceil(cfg.durationS) + 30 }, () => ({ n: 0, max: 0, over30: 0, tickGapMax: 0 }));
   const interval = 1000 / cfg.rate;
   rooms.forEach((room, i) => {
     room.setupSeq = room.seq;
@@ -291,8 +307,14 @@ function start(at) {
     for (const rep of room.replayers) rep.rebase(room.setupSeq + 1);
   });
   const perTick = Math.max(1, Math.ceil((cfg.tickMs * cfg.rate) / 1000));
+  let lastTick = now();
   ticker = setInterval(() => {
     const t = now();
+    // The generator's own stalls: a tick later than 3× its interval.
+    const gap = t - lastTick;
+    lastTick = t;
+    const sec = Math.floor((t - startAt) / 1000);
+    if (sec >= 0 && sec < perSecond.length && gap > perSecond[sec].tickGapMax) perSecond[sec].tickGapMax = gap;
     for (const room of rooms) {
       const elapsed = t - startAt - room.offset;
       if (elapsed < 0) continue;
@@ -312,7 +334,10 @@ function start(at) {
         if (snap) counters.resnapshots++;
         room.seq++;
         room.sentTimed++;
-        room.recorder.send(frame(room, room.seq, snap, now()));
+        const t = now();
+        if (!firstSendAt) firstSendAt = t;
+        lastSendAt = t;
+        room.recorder.send(frame(room, room.seq, snap, t));
       }
     }
   }, cfg.tickMs);
@@ -351,6 +376,9 @@ async function drain(timeoutMs) {
     drainMs: Date.now() - drainStart,
     counters,
     hist: hist.toJSON(),
-    firstError,
+    histAll: histAll.toJSON(),
+    firstSendAt,
+    lastSendAt,
+    perSecond,
   };
 }

@@ -68,7 +68,8 @@ export function replayText(agent: Page, selector: string): Promise<string | null
  */
 export function serializeBody(doc: Document): string {
   const SKIP = new Set(['SCRIPT', 'NOSCRIPT', 'STYLE', 'TEMPLATE']);
-  const IGNORED_ATTRIBUTES = /^(rr_|data-rr|autocomplete$)/;
+  // rrweb's own attributes, and event handlers (the replayer strips them by design).
+  const IGNORED_ATTRIBUTES = /^(rr_|data-rr|autocomplete$|on)/;
   const out: string[] = [];
   const walk = (node: Node, masked: boolean) => {
     if (node.nodeType === 3) {
