@@ -3,6 +3,7 @@ import { type ConnectionInfo, type Role, SOCKET_PATH, signToken } from '@cobrows
 import type { ResolvedOptions } from './options.js';
 import { header } from './http-util.js';
 import { Rooms } from './rooms.js';
+import { CacheBudget } from './room.js';
 
 export interface IssueRequest {
   roomId: string;
@@ -47,6 +48,7 @@ export class Core {
     this.rooms = new Rooms(
       {
         cacheBytes: options.cacheBytes,
+        cacheBudget: new CacheBudget(options.cacheBudgetBytes),
         maxBufferedBytes: options.maxBufferedBytes,
         maxMessagesPerSecond: options.maxMessagesPerSecond,
         maxBytesPerSecond: options.maxBytesPerSecond,

@@ -48,8 +48,10 @@ export interface RelayOptions {
   tokenTtlMs?: number;
   /** How long an empty room (and its catch-up cache) is kept, ms. Default 30 s. */
   roomGraceMs?: number;
-  /** Catch-up cache bytes per room before a fresh full snapshot is requested. Default 4 MiB. */
+  /** Catch-up cache bytes per room before a fresh full snapshot is requested. Default 2 MiB. */
   cacheBytes?: number;
+  /** Catch-up cache bytes of all rooms together; over it, growing rooms are asked for fresh snapshots, and let their cache go past 1.25×. Default 64 MiB. */
+  cacheBudgetBytes?: number;
   /** Largest WebSocket frame accepted, bytes. Default 16 MiB. */
   maxFrameBytes?: number;
   /** A replayer whose unsent bytes exceed this is skipped and resynced later. Default 8 MiB. */
@@ -110,7 +112,8 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     passphraseTtlMs: options.passphraseTtlMs ?? 10 * 60_000,
     tokenTtlMs: options.tokenTtlMs ?? 5 * 60_000,
     roomGraceMs: options.roomGraceMs ?? 30_000,
-    cacheBytes: options.cacheBytes ?? 4 * 1024 * 1024,
+    cacheBytes: options.cacheBytes ?? 2 * 1024 * 1024,
+    cacheBudgetBytes: options.cacheBudgetBytes ?? 64 * 1024 * 1024,
     maxFrameBytes: options.maxFrameBytes ?? 16 * 1024 * 1024,
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,

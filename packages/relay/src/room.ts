@@ -18,8 +18,18 @@ export interface Peer {
   lagging?: boolean;
 }
 
+/** Catch-up cache bytes held by all rooms of the node, against a node-wide budget. */
+export class CacheBudget {
+  used = 0;
+  constructor(readonly limit: number) {}
+  get over(): boolean {
+    return this.used > this.limit;
+  }
+}
+
 export interface RoomLimits {
   cacheBytes: number;
+  cacheBudget: CacheBudget;
   maxBufferedBytes: number;
   maxMessagesPerSecond: number;
   maxBytesPerSecond: number;
@@ -108,8 +118,12 @@ export class Room {
     if (this.cacheValid) {
       this.cache.push({ seq, data, binary });
       this.cacheSize += data.length;
-      if (this.cacheSize > this.limits.cacheBytes) {
-        if (this.cacheSize > 2 * this.limits.cacheBytes) this.dropCache();
+      const budget = this.limits.cacheBudget;
+      budget.used += data.length;
+      // Over the room's share or the node's budget: ask for a fresh snapshot (a checkout) so the
+      // cache can restart small; if it keeps growing, let it go (late joiners then ask for one).
+      if (this.cacheSize > this.limits.cacheBytes || budget.over) {
+        if (this.cacheSize > 2 * this.limits.cacheBytes || budget.used > 1.25 * budget.limit) this.dropCache();
         this.requestSnapshot('checkout');
       }
     }
@@ -178,12 +192,14 @@ export class Room {
   }
 
   private dropCache(): void {
+    this.limits.cacheBudget.used -= this.cacheSize;
     this.cache = [];
     this.cacheSize = 0;
     this.cacheValid = false;
   }
 
   dispose(): void {
+    this.dropCache();
     if (this.ackTimer) clearTimeout(this.ackTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
   }

@@ -197,3 +197,29 @@ test.describe('resume', () => {
     }
   });
 });
+
+test('the catch-up cache is bounded per room and per node; over it, the recorder is asked for a checkout', async () => {
+  const relay = await relayFor({ secret: SECRET, cacheBytes: 64 * 1024, cacheBudgetBytes: 100 * 1024 });
+  try {
+    const rec = await connect(relay, 'budget', 'recorder');
+    rec.ws.send(batch(1, true));
+    const kb = 'x'.repeat(1024);
+    for (let seq = 2; seq <= 80; seq++) rec.ws.send(batch(seq, false, `["${kb}"]`));
+    await rec.next((f) => f.includes('"reason":"checkout"'));
+    await expect.poll(() => relay.status().cachedBytes).toBeLessThanOrEqual(2 * 64 * 1024);
+    // Two rooms together stay within ~1.25× the node budget.
+    const other = await connect(relay, 'budget-2', 'recorder');
+    other.ws.send(batch(1, true));
+    for (let seq = 2; seq <= 80; seq++) other.ws.send(batch(seq, false, `["${kb}"]`));
+    await other.next((f) => f.includes('"reason":"checkout"'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(relay.status().cachedBytes).toBeLessThanOrEqual(1.25 * 100 * 1024 + 2048);
+    // The checkout resets the cache to the new snapshot.
+    rec.ws.send(batch(81, true));
+    await expect.poll(() => relay.status().cachedBytes).toBeLessThan(1.25 * 100 * 1024);
+    rec.ws.close();
+    other.ws.close();
+  } finally {
+    await relay.close();
+  }
+});
