@@ -158,3 +158,19 @@ test.describe('backpressure', () => {
     await expectSameDom(customer, healthy);
   });
 });
+
+test.describe('expired signatures', () => {
+  test.use({ relayConfig: { tokenTtlMs: 1000 } });
+
+  test('a signature that expired mid-session: the SDK fetches fresh connection info and carries on', async ({ context, site, faulty }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, faulty.relay, room);
+    const agent = await openAgent(context, site, faulty.relay, room);
+    await customer.waitForTimeout(1500); // every signature handed out so far has expired
+    faulty.proxy.drop(recorderLinks);
+    await change(customer, 'after the signature expired');
+    await waitFor(customer, 'live');
+    await expectSameDom(customer, agent);
+    expect(await customer.evaluate(() => (window as any).cobrowseLog.filter((l: string) => l.startsWith('error:')))).toEqual([]);
+  });
+});
