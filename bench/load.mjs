@@ -1,23 +1,37 @@
-// `node bench/load.mjs`: relay load test on 127.0.0.1, the real relay process against a socket.io
-// room-broadcast server doing the same work. Prints markdown tables and writes
-// bench/results/load-latest.json plus a timestamped copy.
+// `node bench/load.mjs`: relay load test on 127.0.0.1 — the real relay process (cobrowse-relay,
+// late-join catch-up on) against a socket.io room-broadcast server doing the same work, each fed by
+// the same load generator. Prints markdown tables; writes bench/results/load-latest.json plus a
+// timestamped copy (`--soak`: load-soak-latest.json and a timestamped copy).
 //
-//   node bench/load.mjs                       shapes A and B, 60 s each, ours and socket.io
-//   node bench/load.mjs --duration 20         shorter runs
+//   node bench/load.mjs                        shapes A and B, 60 s each, ours and socket.io
+//   node bench/load.mjs --duration 20          shorter runs
 //   node bench/load.mjs --shape A --server relay
-//   node bench/load.mjs --soak                10 min of a lower-rate shape A on the relay, RSS every minute
-//   node bench/load.mjs --soak --duration 60  a short soak while developing
+//   node bench/load.mjs --soak                 10 min of shape A with 200 rooms, relay only, RSS every minute
+//   node bench/load.mjs --soak --duration 60   a short soak while developing
 //
 // Shapes:
-//   A  500 rooms × (1 recorder + 1 replayer), each recorder 100 msgs/s of 1 KB
-//   B  1,000 rooms × (1 recorder + 2 replayers), each recorder 30 batches/s of ~1 KB
+//   A  500 rooms × (1 recorder + 1 replayer), each recorder 100 msgs/s of 1 KB  (50,000 msgs/s in, 50,000 out)
+//   B  1,000 rooms × (1 recorder + 2 replayers), each recorder 30 batches/s of ~1 KB (30,000 in, 60,000 out)
 //
-// Clients run in `--workers` forked processes (default 2); each owns whole rooms, so latency is
-// receive − send on one clock. The machine's cores are shared by the server and the generator: the
-// table reports both processes' CPU and the machine's, so a saturated machine is visible.
-import { fork, spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// How it measures (see bench/lib/load-worker.mjs):
+// - Clients run in `--workers` forked processes (default 2). Each owns whole rooms, so a message's
+//   fan-out latency is receive − send on one clock (performance.timeOrigin + performance.now(); the
+//   send time travels in the payload).
+// - Per room, the recorder connects and sends its snapshot batch (seq 1, snap) first; the replayers
+//   join after it and must receive that snapshot from the server's cache (late-join catch-up).
+// - The run: every room sends `rate` messages/s, rooms staggered over one send interval, for
+//   `--duration` s. Then sending stops, the generator waits for everything in flight (up to 20 s),
+//   and counts per message and per replayer (a seq received twice counts once).
+// - Latency figures leave out messages sent in the first `--warmup` s (default 2; JIT and socket
+//   buffers warming up); the max over every message is reported too.
+// - Server CPU is utime+stime from /proc/<pid>/stat over the run; RSS is VmRSS from /proc/<pid>/status
+//   sampled every second (peak also from VmHWM).
+// - The machine is shared: on ≥ 2 cores the server is pinned to core 0 and the generator to the
+//   others (taskset), the generator's and the kernel's CPU are reported, and the CPU of any other
+//   process on the machine during the run is measured and flagged. Before each run the script waits
+//   (bounded) for the machine to be quiet.
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, setPriority, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,11 +45,13 @@ const SOCKETIO_SERVER = join(REPO, 'bench/lib/load-socketio-server.mjs');
 const WORKER = join(REPO, 'bench/lib/load-worker.mjs');
 
 const SHAPES = {
-  A: { name: 'A', rooms: 500, replayers: 1, rate: 100, payloadBytes: 1024, label: '500 rooms × (1 recorder + 1 replayer), 100 msgs/s of 1 KB each' },
-  B: { name: 'B', rooms: 1000, replayers: 2, rate: 30, payloadBytes: 1024, label: '1,000 rooms × (1 recorder + 2 replayers), 30 batches/s of ~1 KB each' },
-  soak: { name: 'soak', rooms: 200, replayers: 1, rate: 100, payloadBytes: 1024, label: 'soak: 200 rooms × (1 recorder + 1 replayer), 100 msgs/s of 1 KB each' },
+  A: { name: 'A', rooms: 500, replayers: 1, rate: 100, payloadBytes: 1024 },
+  B: { name: 'B', rooms: 1000, replayers: 2, rate: 30, payloadBytes: 1024 },
+  soak: { name: 'soak', rooms: 200, replayers: 1, rate: 100, payloadBytes: 1024 },
 };
 const BARS = { p99Ms: 30, rssMiB: 150 };
+/** Other processes using more than this (% of one core) during a run make its figures unreliable: flagged. */
+const DISTURBED_PCT = 15;
 
 const { values: args } = parseArgs({
   options: {
@@ -45,19 +61,36 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: '2' },
     rooms: { type: 'string' },
     rate: { type: 'string' },
+    warmup: { type: 'string', default: '2' },
     'tick-ms': { type: 'string', default: '5' },
-    nice: { type: 'string', default: '0' },
-    pin: { type: 'string', default: 'auto' },
     'cache-bytes': { type: 'string' },
+    pin: { type: 'string', default: 'auto' },
+    nice: { type: 'string', default: '0' },
+    'quiet-wait': { type: 'string', default: '120' },
+    retries: { type: 'string', default: '1' },
     profile: { type: 'string' },
     soak: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
-  process.stdout.write(
-    'node bench/load.mjs [--duration S] [--shape A,B] [--server relay,socketio] [--workers N] [--rooms N] [--rate N] [--tick-ms MS] [--cache-bytes N] [--profile DIR] [--soak]\n',
-  );
+  process.stdout.write(`node bench/load.mjs [options]
+  --duration S      seconds per run (default 60; --soak: 600)
+  --shape A,B       shapes to run (default A,B)
+  --server LIST     relay,socketio (default both)
+  --workers N       generator processes (default 2)
+  --rooms N         override the shape's room count
+  --rate N          override the shape's messages per second per room
+  --warmup S        seconds left out of the latency figures at the start (default 2)
+  --tick-ms MS      generator tick (default 5)
+  --cache-bytes N   relay catch-up cache bound per room (relay option cacheBytes; default: the relay's own)
+  --pin auto|on|off server on core 0, generator on the other cores (default auto: on with ≥ 2 cores)
+  --nice N          niceness of the generator processes (default 0)
+  --quiet-wait S    wait up to S seconds for other processes to go quiet before each run (default 120)
+  --retries N       run a disturbed run (other processes > ${DISTURBED_PCT} % of a core) again, up to N times (default 1)
+  --profile DIR     write a V8 CPU profile of the server into DIR
+  --soak            shape "soak" (200 rooms × 100 msgs/s) on the relay, RSS every minute
+`);
   process.exit(0);
 }
 
@@ -69,14 +102,19 @@ const num = (value, fallback) => (value === undefined ? fallback : Number(value)
 const duration = num(args.duration, args.soak ? 600 : 60);
 const workerCount = num(args.workers, 2);
 const tickMs = num(args['tick-ms'], 5);
+const warmupS = num(args.warmup, 2);
 const niceness = num(args.nice, 0);
-/**
- * CPU pinning (taskset): the server on core 0, the generator processes on the other cores, so the
- * server under test is not starved by its own load generator. "auto" = on when there are ≥ 2 cores.
- */
-const pin = args.pin === 'auto' ? cpus().length >= 2 : args.pin === 'on' || args.pin === 'true';
+const quietWaitS = num(args['quiet-wait'], 120);
+const retries = num(args.retries, 1);
+if (!(duration > 0 && duration <= 3600)) throw new Error('--duration must be 1..3600 seconds');
+if (!(workerCount >= 1 && workerCount <= 16)) throw new Error('--workers must be 1..16');
+if (!(tickMs >= 1 && tickMs <= 100)) throw new Error('--tick-ms must be 1..100');
+if (!(warmupS >= 0 && warmupS < duration)) throw new Error('--warmup must be 0 or more, and less than --duration');
+
+const CORES = cpus().length;
+const pin = args.pin === 'auto' ? CORES >= 2 : args.pin === 'on' || args.pin === 'true';
 const SERVER_CPUS = '0';
-const GENERATOR_CPUS = cpus().length > 2 ? `1-${cpus().length - 1}` : '1';
+const GENERATOR_CPUS = CORES > 2 ? `1-${CORES - 1}` : '1';
 function pinTo(pid, list) {
   if (!pin) return;
   try {
@@ -85,30 +123,30 @@ function pinTo(pid, list) {
     log(`taskset failed for ${pid}: ${error.message}`);
   }
 }
-if (!(duration > 0 && duration <= 3600)) throw new Error('--duration must be 1..3600 seconds');
-if (!(workerCount >= 1 && workerCount <= 16)) throw new Error('--workers must be 1..16');
 
 // ---------------------------------------------------------------------------------------------
 // Child processes: every one is tracked and killed on the way out, whatever happens.
 
 const children = new Set();
+const tempFiles = new Set();
 function track(child) {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
 }
-function killAll(signal = 'SIGKILL') {
+function cleanup() {
   for (const child of children) {
     try {
-      child.kill(signal);
+      child.kill('SIGKILL');
     } catch {}
   }
+  for (const file of tempFiles) rmSync(file, { force: true });
 }
-process.on('exit', () => killAll());
-for (const sig of ['SIGINT', 'SIGTERM']) {
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     log(`${sig}: killing ${children.size} child processes`);
-    killAll();
+    cleanup();
     process.exit(130);
   });
 }
@@ -133,24 +171,26 @@ async function startServer(kind) {
   if (kind === 'relay') {
     if (!existsSync(RELAY_CLI)) throw new Error(`${RELAY_CLI} is missing: run \`npm run build\` first`);
     argv = [RELAY_CLI, '--port', '0', '--host', '127.0.0.1', '--dev'];
-    // One address (127.0.0.1) opens every socket here: lift the relay's per-address connection
-    // limit (a relay option, default 1,000) so 3,000 sockets fit. Nothing else is changed unless asked.
+    // Every socket here comes from one address (127.0.0.1): lift the relay's per-address connection
+    // limit (relay option maxConnectionsPerAddress, default 1,000) so 3,000 sockets fit. Nothing
+    // else is changed unless asked (--cache-bytes).
     const config = { maxConnectionsPerAddress: 100_000 };
     if (args['cache-bytes']) config.cacheBytes = Number(args['cache-bytes']);
     const file = join(tmpdir(), `cobrowse-load-relay-${process.pid}.json`);
     writeFileSync(file, JSON.stringify(config));
+    tempFiles.add(file);
     argv.push('--config', file);
   } else {
     argv = [SOCKETIO_SERVER, '--port', '0'];
   }
   if (args.profile) argv.unshift('--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`);
-  // Diagnostics only, e.g. LOAD_SERVER_NODE_ARGS=--trace-gc (the server's stderr is printed at the end of its run).
+  // Diagnostics only, e.g. LOAD_SERVER_NODE_ARGS=--trace-gc (the server's output is printed after its run).
   if (process.env.LOAD_SERVER_NODE_ARGS) argv.unshift(...process.env.LOAD_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
   const child = track(spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO }));
-  let output = '';
   pinTo(child.pid, SERVER_CPUS);
+  let output = '';
   const keep = (chunk) => {
-    output = (output + chunk).slice(-20_000);
+    output = (output + chunk).slice(-200_000);
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
@@ -193,22 +233,19 @@ function startWorkers(n) {
       } catch {}
     }
     const waiting = new Map();
+    const failAll = (error) => {
+      for (const { reject } of waiting.values()) reject(error);
+      waiting.clear();
+    };
     child.on('message', (message) => {
-      if (message.type === 'error') {
-        for (const { reject } of waiting.values()) reject(new Error(`worker ${index}: ${message.message}`));
-        waiting.clear();
-        return;
-      }
+      if (message.type === 'error') return failAll(new Error(`worker ${index}: ${message.message}`));
       const entry = waiting.get(message.type);
       if (entry) {
         waiting.delete(message.type);
         entry.resolve(message);
       }
     });
-    child.once('exit', (code, signal) => {
-      for (const { reject } of waiting.values()) reject(new Error(`worker ${index} exited (${code ?? signal})`));
-      waiting.clear();
-    });
+    child.once('exit', (code, signal) => failAll(new Error(`worker ${index} exited (${code ?? signal})`)));
     return {
       index,
       child,
@@ -238,12 +275,29 @@ function startWorkers(n) {
   });
 }
 
-/** How busy the machine is with nothing of ours running (other processes), over 2 s: % of all cores. */
-async function backgroundLoad() {
-  const a = machineTicks();
-  await sleep(2000);
-  const b = machineTicks();
-  return { busyPct: round(((b.busy - a.busy) / (b.total - a.total)) * 100) };
+/**
+ * Waits (at most `quietWaitS`) until processes other than ours use under 10 % of the machine for
+ * 3 s in a row. Returns the load seen last, % of all cores.
+ */
+async function waitQuiet(tag) {
+  const until = Date.now() + quietWaitS * 1000;
+  let quietFor = 0;
+  let busyPct = 0;
+  let warned = false;
+  for (let i = 0; i < quietWaitS + 3 && quietFor < 3; i++) {
+    const a = machineTicks();
+    await sleep(1000);
+    const b = machineTicks();
+    busyPct = round(((b.busy - a.busy) / (b.total - a.total)) * 100);
+    quietFor = busyPct < 10 ? quietFor + 1 : 0;
+    if (busyPct >= 10 && !warned) {
+      log(`${tag}: other processes keep the machine ${busyPct} % busy: waiting up to ${quietWaitS} s for quiet`);
+      warned = true;
+    }
+    if (Date.now() > until) break;
+  }
+  if (quietFor < 3) log(`${tag}: the machine did not go quiet (${busyPct} % busy): running anyway; figures flagged if disturbed`);
+  return busyPct;
 }
 
 async function relayStatus(server) {
@@ -256,6 +310,11 @@ async function relayStatus(server) {
   }
 }
 
+function labelOf(shape) {
+  const what = shape.name === 'B' ? 'batches' : 'msgs';
+  return `${shape.rooms.toLocaleString('en')} rooms × (1 recorder + ${shape.replayers} replayer${shape.replayers > 1 ? 's' : ''}), ${shape.rate} ${what}/s of ${shape.payloadBytes >= 1024 ? `${shape.payloadBytes / 1024} KB` : `${shape.payloadBytes} B`} per room`;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One run: one server, one shape.
 
@@ -263,10 +322,10 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
   const shape = { ...SHAPES[shapeKey] };
   if (args.rooms) shape.rooms = Number(args.rooms);
   if (args.rate) shape.rate = Number(args.rate);
+  shape.label = labelOf(shape);
   const tag = `${shape.name}/${kind}`;
-  log(`${tag}: ${shape.label} for ${duration} s, ${workerCount} generator processes`);
-  const before = await backgroundLoad();
-  if (before.busyPct > 10) log(`${tag}: warning: the machine is already ${before.busyPct} % busy before the run (other processes)`);
+  log(`${tag}: ${shape.label}, ${duration} s, ${workerCount} generator processes${pin ? ` (server on core ${SERVER_CPUS}, generator on ${GENERATOR_CPUS})` : ''}`);
+  const backgroundBusyPct = await waitQuiet(tag);
   const server = await startServer(kind);
   const workers = startWorkers(workerCount);
   try {
@@ -287,6 +346,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
             payloadBytes: shape.payloadBytes,
             tickMs,
             durationS: duration,
+            warmupMs: warmupS * 1000,
             index: w.index,
             workers: workerCount,
             concurrency: 20,
@@ -298,44 +358,43 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       ),
     );
     const sockets = shape.rooms * (1 + shape.replayers);
-    log(`${tag}: ${sockets} sockets connected, snapshots cached and caught up in ${((Date.now() - setupStart) / 1000).toFixed(1)} s`);
+    const setupS = round((Date.now() - setupStart) / 1000);
+    log(`${tag}: ${sockets} sockets open; every replayer got the snapshot from the cache (${setupS} s)`);
     await sleep(1000);
 
-    // --- the timed run
+    // --- the timed run: sample the server every second
     const atStart = memory(server.pid);
     const cpu0 = { server: cpuTicks(server.pid), workers: workers.map((w) => cpuTicks(w.pid)), machine: machineTicks(), t: performance.now() };
     let peak = atStart.rss ?? 0;
     const samples = [];
     const at = performance.timeOrigin + performance.now() + 200;
     for (const w of workers) w.post({ cmd: 'start', at });
-    const sampleEvery = soak ? Math.min(60, Math.max(5, duration / 10)) : 10;
+    const logEvery = soak ? 60 : 10;
     const runEnd = Date.now() + 200 + duration * 1000;
-    let nextSample = Date.now() + 1000;
-    let nextReport = Date.now() + sampleEvery * 1000;
-    let lastCpu = { ticks: cpu0.server, t: cpu0.t };
+    let next = Date.now() + 1000;
+    let last = { ticks: cpu0.server, t: cpu0.t };
     while (Date.now() < runEnd) {
-      await sleep(Math.max(0, Math.min(nextSample, runEnd) - Date.now()));
+      await sleep(Math.max(0, Math.min(next, runEnd) - Date.now()));
+      next += 1000;
       if (!server.alive()) throw new Error(`${kind} died during the run:\n${server.output().slice(-3000)}`);
       const m = memory(server.pid);
       if (m.rss > peak) peak = m.rss;
-      nextSample += 1000;
-      if (Date.now() >= nextReport || Date.now() >= runEnd) {
-        nextReport += sampleEvery * 1000;
-        const ticks = cpuTicks(server.pid);
-        const t = performance.now();
-        const cpu = ((ticks - lastCpu.ticks) / CLK_TCK / ((t - lastCpu.t) / 1000)) * 100;
-        lastCpu = { ticks, t };
+      const ticks = cpuTicks(server.pid);
+      const t = performance.now();
+      const sample = { s: round((t - cpu0.t) / 1000, 0), rssMiB: round(m.rss), cpuPct: round(((ticks - last.ticks) / CLK_TCK / ((t - last.t) / 1000)) * 100) };
+      last = { ticks, t };
+      const report = sample.s % logEvery === 0 || Date.now() >= runEnd;
+      if (kind === 'relay' && (report || soak)) {
         const status = await relayStatus(server);
-        const sample = {
-          s: Math.round((t - cpu0.t) / 1000),
-          rssMiB: round(m.rss),
-          cpuPct: round(cpu),
-          ...(status ? { cachedMiB: round(status.cachedBytes / 1048576), connections: status.connections } : {}),
-        };
-        samples.push(sample);
+        if (status) sample.cachedMiB = round(status.cachedBytes / 1048576);
+      }
+      samples.push(sample);
+      if (report) {
+        const window = samples.slice(-logEvery);
         log(
-          `${tag}: t=${String(sample.s).padStart(4)} s  RSS ${sample.rssMiB} MiB  CPU ${sample.cpuPct} %` +
-            (status ? `  relay cache ${sample.cachedMiB} MiB, ${status.connections} sockets` : ''),
+          `${tag}: t=${String(sample.s).padStart(4)} s  RSS ${sample.rssMiB} MiB (last ${window.length} s: ${Math.min(...window.map((x) => x.rssMiB))}–${Math.max(...window.map((x) => x.rssMiB))})` +
+            `  CPU ${round(window.reduce((a, x) => a + x.cpuPct, 0) / window.length)} %` +
+            (sample.cachedMiB !== undefined ? `  catch-up cache ${sample.cachedMiB} MiB` : ''),
         );
       }
     }
@@ -351,25 +410,34 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     if (!server.alive()) throw new Error(`${kind} died during the drain:\n${server.output().slice(-3000)}`);
 
     const hist = new Histogram();
-    const totals = { sent: 0, expected: 0, delivered: 0, incompleteReplayers: 0, drainMs: 0 };
+    const histAll = new Histogram();
+    const totals = { sent: 0, expected: 0, delivered: 0, incompleteReplayers: 0 };
     const counters = {};
     const perSecond = [];
+    let firstSend = Infinity;
+    let lastSend = 0;
+    let drainMs = 0;
     for (const r of results) {
+      hist.merge(r.hist);
+      histAll.merge(r.histAll);
+      for (const key of Object.keys(totals)) totals[key] += r[key];
+      drainMs = Math.max(drainMs, r.drainMs);
+      if (r.firstSendAt) firstSend = Math.min(firstSend, r.firstSendAt);
+      lastSend = Math.max(lastSend, r.lastSendAt);
+      for (const [key, value] of Object.entries(r.counters)) counters[key] = key === 'maxBurst' ? Math.max(counters[key] ?? 0, value) : (counters[key] ?? 0) + value;
       r.perSecond.forEach((p, i) => {
         const into = (perSecond[i] ??= { s: i, n: 0, maxMs: 0, over30: 0, generatorTickGapMaxMs: 0 });
-        into.generatorTickGapMaxMs = Math.max(into.generatorTickGapMaxMs, round(p.tickGapMax, 1));
         into.n += p.n;
         into.over30 += p.over30;
         into.maxMs = Math.max(into.maxMs, round(p.max, 2));
+        into.generatorTickGapMaxMs = Math.max(into.generatorTickGapMaxMs, round(p.tickGapMax, 1));
       });
-      hist.merge(r.hist);
-      for (const key of Object.keys(totals)) totals[key] = key === 'drainMs' ? Math.max(totals[key], r[key]) : totals[key] + r[key];
-      for (const [key, value] of Object.entries(r.counters)) counters[key] = key === 'maxBurst' ? Math.max(counters[key] ?? 0, value) : (counters[key] ?? 0) + value;
     }
-    const workerCpu = cpu1.workers.reduce((sum, t, i) => sum + (t - cpu0.workers[i]), 0);
-    const machineBusy = (cpu1.machine.busy - cpu0.machine.busy) / (cpu1.machine.total - cpu0.machine.total);
-    const stealPct = ((cpu1.machine.steal - cpu0.machine.steal) / (cpu1.machine.total - cpu0.machine.total)) * 100;
-    const perCpuBusyPct = cpu1.machine.perCpu.map((c, i) => round(((c.busy - cpu0.machine.perCpu[i].busy) / (c.total - cpu0.machine.perCpu[i].total)) * 100));
+    const serverTicks = cpu1.server - cpu0.server;
+    const workerTicks = cpu1.workers.reduce((sum, t, i) => sum + (t - cpu0.workers[i]), 0);
+    const span = (key) => cpu1.machine[key] - cpu0.machine[key];
+    const machineTotal = span('total');
+    const pctOfCore = (ticks) => round((ticks / CLK_TCK / wall) * 100);
     const result = {
       shape: shape.name,
       server: kind,
@@ -379,37 +447,39 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       ratePerRoom: shape.rate,
       payloadBytes: shape.payloadBytes,
       durationS: round(wall, 2),
+      warmupS,
       sockets,
+      setupS,
       sent: totals.sent,
-      sentPerS: round(totals.sent / wall, 0),
+      sentPerS: round(totals.sent / Math.max(0.001, (lastSend - firstSend) / 1000), 0),
       targetPerS: shape.rooms * shape.rate,
       expected: totals.expected,
       delivered: totals.delivered,
       deliveredPct: totals.expected ? (totals.delivered / totals.expected) * 100 : null,
       incompleteReplayers: totals.incompleteReplayers,
-      drainMs: totals.drainMs,
+      drainMs,
       latencyMs: hist.summary(),
-      serverCpuPct: round(((cpu1.server - cpu0.server) / CLK_TCK / wall) * 100),
-      generatorCpuPct: round((workerCpu / CLK_TCK / wall) * 100),
-      machineBusyPct: round(machineBusy * 100),
-      machineCores: cpus().length,
-      perCpuBusyPct,
-      stealPct: round(stealPct),
-      backgroundBusyPct: before.busyPct,
-      /** CPU of other processes on the machine during the run (not ours), % of one core. */
-      otherProcessesCpuPct: round(((cpu1.machine.process - cpu0.machine.process - (cpu1.server - cpu0.server) - workerCpu) / CLK_TCK / wall) * 100),
-      /** irq + softirq time (loopback TCP processing), % of one core. */
-      kernelIrqCpuPct: round(((cpu1.machine.irq - cpu0.machine.irq) / CLK_TCK / wall) * 100),
+      latencyAllMs: histAll.summary(),
+      serverCpuPct: pctOfCore(serverTicks),
+      generatorCpuPct: pctOfCore(workerTicks),
+      kernelIrqCpuPct: pctOfCore(span('irq')),
+      otherProcessesCpuPct: Math.max(0, pctOfCore(span('process') - serverTicks - workerTicks)),
+      machineBusyPct: round((span('busy') / machineTotal) * 100),
+      perCpuBusyPct: cpu1.machine.perCpu.map((c, i) => round(((c.busy - cpu0.machine.perCpu[i].busy) / (c.total - cpu0.machine.perCpu[i].total)) * 100)),
+      stealPct: round((span('steal') / machineTotal) * 100),
+      backgroundBusyPct,
       rssMiB: { idle: round(idle.rss), start: round(atStart.rss), peak: round(Math.max(peak, end.hwm ?? 0)), end: round(end.rss) },
       relayStatusAtEnd: status,
       counters,
+      sentByWorker: stopped.map((s) => s.sent),
       samples,
       perSecond: perSecond.filter((p) => p.n > 0),
-      sentByWorker: stopped.map((s) => s.sent),
     };
+    result.disturbed = result.otherProcessesCpuPct > DISTURBED_PCT;
     log(
       `${tag}: delivered ${result.delivered}/${result.expected} (${result.deliveredPct?.toFixed(3)} %), p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} max ${result.latencyMs.max} ms, ` +
-        `server CPU ${result.serverCpuPct} %, RSS start ${result.rssMiB.start} peak ${result.rssMiB.peak} end ${result.rssMiB.end} MiB`,
+        `server CPU ${result.serverCpuPct} %, RSS start ${result.rssMiB.start} peak ${result.rssMiB.peak} end ${result.rssMiB.end} MiB` +
+        (result.disturbed ? ` — DISTURBED: other processes used ${result.otherProcessesCpuPct} % of a core` : ''),
     );
     return result;
   } finally {
@@ -423,50 +493,78 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const pct = (x) => (x === null || x === undefined ? '—' : `${x >= 99.9995 && x < 100 ? '99.999' : x.toFixed(3)} %`);
+const pct = (x) => (x === null || x === undefined ? '—' : x === 100 ? '100 %' : `${x.toFixed(3)} %`);
 const ms = (x) => (x === null || x === undefined ? '—' : x >= 100 ? x.toFixed(0) : x.toFixed(2));
 const ratioOf = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 100) / 100 : null);
 const fmtRatio = (r) => (r === null ? '—' : `${r.toFixed(2)}×`);
 const pass = (ok) => (ok ? 'pass' : '**FAIL**');
-
-/** Other processes using more than this much CPU during a run make its figures unreliable: flagged. */
-const DISTURBED_PCT = 15;
 const flagged = (x) => (x > DISTURBED_PCT ? `**${x}** (disturbed)` : `${x}`);
 
 function table(ours, theirs) {
-  const rows = [];
+  const rows = [`| | cobrowse-relay | socket.io | ours / socket.io |`, `|---|---:|---:|---:|`];
   const row = (label, a, b, r = '') => rows.push(`| ${label} | ${a} | ${b} | ${r} |`);
-  const get = (res, fn) => (res ? fn(res) : '—');
-  rows.push(`| | cobrowse-relay | socket.io | ours / socket.io |`, `|---|---:|---:|---:|`);
-  row('delivered / expected', get(ours, (r) => `${pct(r.deliveredPct)} (${r.delivered} / ${r.expected})`), get(theirs, (r) => `${pct(r.deliveredPct)} (${r.delivered} / ${r.expected})`));
-  row('sent msgs/s (target)', get(ours, (r) => `${r.sentPerS} (${r.targetPerS})`), get(theirs, (r) => `${r.sentPerS} (${r.targetPerS})`));
+  const both = (label, fn, r = '') => row(label, ours ? fn(ours) : '—', theirs ? fn(theirs) : '—', r);
+  both('delivered / expected (per message, per replayer)', (r) => `${pct(r.deliveredPct)} (${r.delivered.toLocaleString('en')} / ${r.expected.toLocaleString('en')})`);
+  both('sent msgs/s (target)', (r) => `${r.sentPerS.toLocaleString('en')} (${r.targetPerS.toLocaleString('en')})`);
   for (const key of ['p50', 'p99', 'max']) {
-    row(`fan-out latency ${key} (ms)`, get(ours, (r) => ms(r.latencyMs[key])), get(theirs, (r) => ms(r.latencyMs[key])), fmtRatio(ratioOf(ours?.latencyMs[key], theirs?.latencyMs[key])));
+    both(`fan-out latency ${key} (ms)`, (r) => ms(r.latencyMs[key]), fmtRatio(ratioOf(ours?.latencyMs[key], theirs?.latencyMs[key])));
   }
-  row('server CPU (% of one core)', get(ours, (r) => r.serverCpuPct), get(theirs, (r) => r.serverCpuPct), fmtRatio(ratioOf(ours?.serverCpuPct, theirs?.serverCpuPct)));
-  row('server RSS start / peak / end (MiB)', get(ours, (r) => `${r.rssMiB.start} / ${r.rssMiB.peak} / ${r.rssMiB.end}`), get(theirs, (r) => `${r.rssMiB.start} / ${r.rssMiB.peak} / ${r.rssMiB.end}`), fmtRatio(ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak)) + ' (peak)');
-  row('generator CPU (% of one core, all workers)', get(ours, (r) => r.generatorCpuPct), get(theirs, (r) => r.generatorCpuPct));
-  row(`machine busy (% of ${ours?.machineCores ?? theirs?.machineCores} cores; per core)`, get(ours, (r) => `${r.machineBusyPct} (${r.perCpuBusyPct.join(' / ')})`), get(theirs, (r) => `${r.machineBusyPct} (${r.perCpuBusyPct.join(' / ')})`));
-  row('kernel irq/softirq (loopback TCP; % of one core)', get(ours, (r) => r.kernelIrqCpuPct), get(theirs, (r) => r.kernelIrqCpuPct));
-  row('other processes on the machine during the run (% of one core)', get(ours, (r) => flagged(r.otherProcessesCpuPct)), get(theirs, (r) => flagged(r.otherProcessesCpuPct)));
-  row('machine busy before the run (other processes, % of all cores)', get(ours, (r) => r.backgroundBusyPct), get(theirs, (r) => r.backgroundBusyPct));
-  row('seconds with a message over 30 ms / run seconds', get(ours, (r) => `${r.perSecond.filter((p) => p.over30 > 0).length} / ${r.perSecond.length}`), get(theirs, (r) => `${r.perSecond.filter((p) => p.over30 > 0).length} / ${r.perSecond.length}`));
+  both('max incl. warm-up (ms)', (r) => ms(r.latencyAllMs.max));
+  both('seconds with a message over 30 ms', (r) => `${r.perSecond.filter((p) => p.over30 > 0).length} of ${r.perSecond.length}`);
+  both('server CPU (% of one core)', (r) => r.serverCpuPct, fmtRatio(ratioOf(ours?.serverCpuPct, theirs?.serverCpuPct)));
+  both('server RSS start / peak / end (MiB)', (r) => `${r.rssMiB.start} / ${r.rssMiB.peak} / ${r.rssMiB.end}`, `${fmtRatio(ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak))} (peak)`);
   if (ours?.relayStatusAtEnd) row('relay catch-up cache at end (MiB)', round(ours.relayStatusAtEnd.cachedBytes / 1048576), '—');
-  if (ours) row('snapshots the relay asked for / resyncs (dups)', `${ours.counters.snapshotRequests} / ${ours.counters.duplicates + ours.counters.setupReplays}`, get(theirs, (r) => `— / ${r.counters.duplicates}`));
-  row('unexpected socket closes', get(ours, (r) => r.counters.unexpectedCloses), get(theirs, (r) => r.counters.unexpectedCloses));
-  if (ours && ours.shape === 'A') {
-    row(`bar: p99 ≤ ${BARS.p99Ms} ms`, pass(ours.latencyMs.p99 <= BARS.p99Ms), '');
-    row(`bar: relay RSS ≤ ${BARS.rssMiB} MiB (peak)`, pass(ours.rssMiB.peak <= BARS.rssMiB), '');
+  if (ours) row('snapshots the relay asked for during the run', ours.counters.snapshotRequests, '—');
+  both('duplicates (resyncs) / unexpected closes', (r) => `${r.counters.duplicates + r.counters.setupReplays} / ${r.counters.unexpectedCloses}`);
+  both('generator CPU (% of one core, all processes)', (r) => r.generatorCpuPct);
+  both('kernel irq+softirq (loopback TCP, % of one core)', (r) => r.kernelIrqCpuPct);
+  both(`machine busy (% of ${CORES} cores; per core)`, (r) => `${r.machineBusyPct} (${r.perCpuBusyPct.join(' / ')})`);
+  both('other processes during the run (% of one core)', (r) => flagged(r.otherProcessesCpuPct));
+  if (ours && ours.shape === 'A' && ours.rooms === 500 && ours.ratePerRoom === 100) {
+    row(`bar: p99 ≤ ${BARS.p99Ms} ms`, pass(ours.latencyMs.p99 <= BARS.p99Ms), '', '');
+    row(`bar: relay RSS ≤ ${BARS.rssMiB} MiB (peak, catch-up on)`, pass(ours.rssMiB.peak <= BARS.rssMiB), '', '');
   }
   return rows.join('\n');
 }
 
 function soakTable(result) {
-  const rows = ['| t (s) | relay RSS (MiB) | relay CPU (%) | catch-up cache (MiB) |', '|---:|---:|---:|---:|'];
-  rows.push(`| start | ${result.rssMiB.start} | | |`);
-  for (const s of result.samples) rows.push(`| ${s.s} | ${s.rssMiB} | ${s.cpuPct} | ${s.cachedMiB ?? '—'} |`);
-  rows.push(`| end (after drain) | ${result.rssMiB.end} | | |`);
+  const rows = [
+    '| minute | RSS at the mark (MiB) | RSS min–max in the minute (MiB) | relay CPU (%) | catch-up cache at the mark (MiB) | messages over 30 ms |',
+    '|---:|---:|---:|---:|---:|---:|',
+    `| 0 (start) | ${result.rssMiB.start} | | | | |`,
+  ];
+  const minutes = Math.ceil(result.samples.length / 60);
+  for (let m = 0; m < minutes; m++) {
+    const window = result.samples.slice(m * 60, (m + 1) * 60);
+    if (!window.length) continue;
+    const mark = window[window.length - 1];
+    const over = result.perSecond.filter((p) => p.s >= m * 60 && p.s < (m + 1) * 60).reduce((a, p) => a + p.over30, 0);
+    rows.push(
+      `| ${m + 1}${window.length < 60 ? ` (${window.length} s)` : ''} | ${mark.rssMiB} | ${Math.min(...window.map((s) => s.rssMiB))}–${Math.max(...window.map((s) => s.rssMiB))} | ` +
+        `${round(window.reduce((a, s) => a + s.cpuPct, 0) / window.length)} | ${mark.cachedMiB ?? '—'} | ${over} |`,
+    );
+  }
+  rows.push(`| end (after drain) | ${result.rssMiB.end} | | | | |`);
   return rows.join('\n');
+}
+
+function relayVersion() {
+  const git = (...a) => {
+    try {
+      return execFileSync('git', a, { cwd: REPO, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {
+      return undefined;
+    }
+  };
+  let chunks;
+  try {
+    chunks = readdirSync(join(REPO, 'packages/relay/dist/chunks')).filter((f) => f.endsWith('.js'));
+  } catch {}
+  return {
+    commit: git('rev-parse', '--short', 'HEAD'),
+    uncommitted: (git('status', '--porcelain', '--', 'packages/relay/src', 'packages/protocol/src') ?? '').split('\n').filter(Boolean),
+    distChunks: chunks,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -478,82 +576,115 @@ async function main() {
   for (const key of shapeKeys) if (!SHAPES[key]) throw new Error(`unknown shape ${key}`);
   for (const kind of servers) if (kind !== 'relay' && kind !== 'socketio') throw new Error(`unknown server ${kind}`);
   const maxSockets = Math.max(...shapeKeys.map((k) => (args.rooms ? Number(args.rooms) : SHAPES[k].rooms) * (1 + SHAPES[k].replayers)));
-  // Each socket is one fd in the server and one in a worker (split across workers); plus headroom.
+  // The server process holds one fd per socket, the generator processes share the other ends.
   const needed = maxSockets + 200;
-  log(`ulimit -n ${ulimit}; largest shape needs ~${needed} fds in the server process`);
+  log(`ulimit -n is ${ulimit}; the largest shape needs ~${needed} fds in the server process`);
   if (ulimit < needed) throw new Error(`ulimit -n is ${ulimit}, too low for ${maxSockets} sockets (need ~${needed}); not raising it`);
 
   const env = {
     node: process.version,
-    cpus: cpus().length,
+    cores: CORES,
     cpuModel: cpus()[0]?.model,
     memGiB: round(totalmem() / 2 ** 30),
     ulimitN: ulimit,
     workers: workerCount,
+    pinned: pin ? { server: SERVER_CPUS, generator: GENERATOR_CPUS } : false,
     tickMs,
     durationS: duration,
-    cacheBytes: args['cache-bytes'] ? Number(args['cache-bytes']) : 'default (4 MiB per room)',
+    warmupS,
+    relayConfig: { maxConnectionsPerAddress: 100_000, ...(args['cache-bytes'] ? { cacheBytes: Number(args['cache-bytes']) } : {}) },
+    relay: relayVersion(),
+    socketio: JSON.parse(readFileSync(join(REPO, 'node_modules/socket.io/package.json'), 'utf8')).version,
   };
   const runs = [];
   for (const key of shapeKeys) {
     for (const kind of servers) {
-      runs.push(await runOne(key, kind, { soak: args.soak }));
-      await sleep(1000);
+      // A run disturbed by other processes is run again (bounded); the least disturbed one is kept.
+      const attempts = [];
+      for (let attempt = 0; attempt <= (args.soak ? 0 : retries); attempt++) {
+        attempts.push(await runOne(key, kind, { soak: args.soak }));
+        if (!attempts.at(-1).disturbed) break;
+        if (attempt < retries && !args.soak) log(`${key}/${kind}: disturbed by other processes: running it again`);
+      }
+      const best = attempts.reduce((a, b) => (b.otherProcessesCpuPct < a.otherProcessesCpuPct ? b : a));
+      best.attempts = attempts.map((a) => ({ otherProcessesCpuPct: a.otherProcessesCpuPct, p99Ms: a.latencyMs.p99, deliveredPct: a.deliveredPct }));
+      runs.push(best);
     }
   }
 
-  let markdown = `## Relay load test (${new Date().toISOString()}, node ${process.version}, ${env.cpus} cores, ${workerCount} generator processes, ${duration} s per run)\n`;
-  const report = { kind: args.soak ? 'soak' : 'load', date: new Date().toISOString(), env, bars: BARS, runs, headline: {} };
+  let markdown =
+    `## Relay load test — ${new Date().toISOString()}\n\n` +
+    `node ${process.version}, ${CORES} cores (${env.cpuModel}), ${duration} s per run (latency without the first ${warmupS} s), ` +
+    `${workerCount} generator processes${pin ? ` pinned to core ${GENERATOR_CPUS}, server pinned to core ${SERVER_CPUS}` : ''}, all on 127.0.0.1. ` +
+    `Relay at ${env.relay.commit}${env.relay.uncommitted.length ? ` + ${env.relay.uncommitted.length} uncommitted source files` : ''}; socket.io ${env.socketio}.\n`;
+  const report = { kind: args.soak ? 'soak' : 'load', date: new Date().toISOString(), env, bars: BARS, headline: {}, runs };
   if (args.soak) {
     const r = runs[0];
-    markdown += `\n### ${r.label}\n\n${soakTable(r)}\n\n`;
-    markdown += `delivered ${pct(r.deliveredPct)} (${r.delivered} / ${r.expected}), p50 ${ms(r.latencyMs.p50)} ms, p99 ${ms(r.latencyMs.p99)} ms, max ${ms(r.latencyMs.max)} ms, relay CPU ${r.serverCpuPct} %, RSS start ${r.rssMiB.start} / peak ${r.rssMiB.peak} / end ${r.rssMiB.end} MiB\n`;
-    const mid = r.samples.filter((s) => s.s >= duration / 2).map((s) => s.rssMiB);
-    report.headline = { rssStartMiB: r.rssMiB.start, rssEndMiB: r.rssMiB.end, rssPeakMiB: r.rssMiB.peak, secondHalfRssMiB: { min: Math.min(...mid), max: Math.max(...mid) } };
+    markdown += `\n### ${r.label} (relay)\n\n${soakTable(r)}\n\n`;
+    markdown +=
+      `delivered ${pct(r.deliveredPct)} (${r.delivered.toLocaleString('en')} / ${r.expected.toLocaleString('en')}), fan-out p50 ${ms(r.latencyMs.p50)} ms, p99 ${ms(r.latencyMs.p99)} ms, ` +
+      `max ${ms(r.latencyMs.max)} ms; relay CPU ${r.serverCpuPct} %; RSS start ${r.rssMiB.start} / peak ${r.rssMiB.peak} / end ${r.rssMiB.end} MiB; ` +
+      `snapshots asked for ${r.counters.snapshotRequests}; other processes ${flagged(r.otherProcessesCpuPct)} % of a core\n`;
+    const half = r.samples.filter((s) => s.s > duration / 2).map((s) => s.rssMiB);
+    report.headline = {
+      rssStartMiB: r.rssMiB.start,
+      rssEndMiB: r.rssMiB.end,
+      rssPeakMiB: r.rssMiB.peak,
+      rssSecondHalfMiB: half.length ? { min: Math.min(...half), max: Math.max(...half) } : null,
+      p99Ms: r.latencyMs.p99,
+      deliveredPct: r.deliveredPct,
+    };
   } else {
     for (const key of shapeKeys) {
       const ours = runs.find((r) => r.shape === key && r.server === 'relay');
       const theirs = runs.find((r) => r.shape === key && r.server === 'socketio');
-      const label = (ours ?? theirs).label;
-      markdown += `\n### Shape ${key}: ${label}\n\n${table(ours, theirs)}\n`;
+      markdown += `\n### Shape ${key}: ${(ours ?? theirs).label}\n\n${table(ours, theirs)}\n`;
       report.headline[key] = {
         p99RatioOursOverSocketIo: ratioOf(ours?.latencyMs.p99, theirs?.latencyMs.p99),
         peakRssRatioOursOverSocketIo: ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak),
         cpuRatioOursOverSocketIo: ratioOf(ours?.serverCpuPct, theirs?.serverCpuPct),
-        oursP99Ms: ours?.latencyMs.p99,
-        oursPeakRssMiB: ours?.rssMiB.peak,
-        bars: ours && key === 'A' ? { p99: ours.latencyMs.p99 <= BARS.p99Ms, rss: ours.rssMiB.peak <= BARS.rssMiB } : undefined,
+        ours: ours && { deliveredPct: ours.deliveredPct, p99Ms: ours.latencyMs.p99, peakRssMiB: ours.rssMiB.peak, disturbed: ours.disturbed },
+        socketio: theirs && { deliveredPct: theirs.deliveredPct, p99Ms: theirs.latencyMs.p99, peakRssMiB: theirs.rssMiB.peak, disturbed: theirs.disturbed },
+        bars:
+          ours && key === 'A' && ours.rooms === 500 && ours.ratePerRoom === 100
+            ? { p99: ours.latencyMs.p99 <= BARS.p99Ms, rss: ours.rssMiB.peak <= BARS.rssMiB }
+            : undefined,
       };
+      if (ours && theirs) {
+        markdown += `\nHeadline (ours / socket.io): p99 ${fmtRatio(report.headline[key].p99RatioOursOverSocketIo)}, peak RSS ${fmtRatio(report.headline[key].peakRssRatioOursOverSocketIo)}, CPU ${fmtRatio(report.headline[key].cpuRatioOursOverSocketIo)}\n`;
+      }
     }
   }
-  process.stdout.write(`${markdown}\n`);
+  process.stdout.write(`\n${markdown}\n`);
 
   mkdirSync(RESULTS, { recursive: true });
   const prefix = args.soak ? 'load-soak' : 'load';
   const json = `${JSON.stringify(report, null, 2)}\n`;
   writeFileSync(join(RESULTS, `${prefix}-latest.json`), json);
   writeFileSync(join(RESULTS, `${prefix}-${report.date.replace(/[:.]/g, '-')}.json`), json);
-  log(`wrote bench/results/${prefix}-latest.json`);
+  log(`wrote bench/results/${prefix}-latest.json and a timestamped copy`);
 }
 
+// A hard ceiling on the whole script: every run's budget (quiet wait, setup, duration, drain) plus slack.
+const runsPlanned = args.soak ? 1 : args.shape.split(',').length * args.server.split(',').length;
 const budget = setTimeout(
   () => {
     log('overall time budget exceeded: killing everything');
-    killAll();
+    cleanup();
     process.exit(1);
   },
-  (duration * 1000 + 6 * 60_000) * 4 + 60_000,
+  runsPlanned * (1 + retries) * (quietWaitS + 200 + duration + 80) * 1000,
 );
 budget.unref();
 
 main().then(
   () => {
-    killAll();
+    cleanup();
     process.exit(0);
   },
   (error) => {
     log(`FAILED: ${error?.stack ?? error}`);
-    killAll();
+    cleanup();
     process.exit(1);
   },
 );

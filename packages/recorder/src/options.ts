@@ -15,6 +15,8 @@ export interface RecorderOptions extends ConnectionOptions {
   indicator?: boolean;
   /** Take a fresh full snapshot this often, ms (bounds what the relay keeps). Default 10 minutes; 0 = never. */
   checkoutEveryMs?: number;
-  /** Record `<canvas>` drawing (default false: it costs bandwidth). */
+  /** Record `<canvas>` pixels (default false: it costs bandwidth). */
   recordCanvas?: boolean;
+  /** With `recordCanvas`: canvas frames per second at most (only changed frames are sent). Default 2. */
+  canvasFps?: number;
 }

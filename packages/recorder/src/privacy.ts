@@ -39,6 +39,26 @@ export function inputMasker(maskAll: boolean, extraSelector?: string): (text: st
   };
 }
 
+/** Field types rrweb can mask (its `maskAllInputs` list). */
+const MASKABLE = ['color', 'date', 'datetime-local', 'email', 'month', 'number', 'range', 'search', 'tel', 'text', 'time', 'url', 'week', 'textarea', 'password'] as const;
+
+/**
+ * rrweb's `maskInputOptions`: every field type goes through {@link inputMasker}, which decides.
+ * Selects only when all inputs are masked: a masked select loses which options are chosen, so
+ * otherwise always-masked selects are blocked instead (see {@link maskedSelects}).
+ */
+export function maskInputOptions(maskAll: boolean): Record<string, boolean> {
+  const options: Record<string, boolean> = Object.fromEntries(MASKABLE.map((type) => [type, true]));
+  if (maskAll) options.select = true;
+  return options;
+}
+
+/** Selects that must never show their choice, to block when selects are not masked. */
+export function maskedSelects(extraSelector?: string): string {
+  const marks = [ALWAYS_MASKED, ...(extraSelector ? [extraSelector] : [])];
+  return ['select[autocomplete^="cc-"]', ...marks.flatMap((mark) => [`select:is(${mark})`, `:is(${mark}) select`])].join(',');
+}
+
 export function joinSelectors(...selectors: (string | undefined)[]): string {
   return selectors.filter((s): s is string => !!s && s.trim().length > 0).join(',');
 }

@@ -6,7 +6,7 @@ import type { RecorderOptions } from './options.js';
 import { Batcher } from './batcher.js';
 import { Sender } from './sender.js';
 import { type Indicator, showIndicator } from './indicator.js';
-import { ALWAYS_BLOCKED, ALWAYS_MASKED, inputMasker, joinSelectors } from './privacy.js';
+import { ALWAYS_BLOCKED, ALWAYS_MASKED, inputMasker, joinSelectors, maskInputOptions, maskedSelects } from './privacy.js';
 
 export type RecorderStatus = ChannelStatus;
 
@@ -19,6 +19,10 @@ export interface RecorderEvents extends Record<string, unknown> {
 }
 
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
+/** rrweb's EventType.FullSnapshot. */
+const FULL_SNAPSHOT = 2;
+/** Custom event naming the focused element (the replayer's live-player reads it). */
+const FOCUS_EVENT = 'cobrowse-focus';
 
 /** A running share. Created by `start()`. */
 export class RecorderSession {
@@ -113,25 +117,58 @@ export class RecorderSession {
     }
   }
 
+  /** Tells the agent which element has focus (its focus styling is shown in the replay). */
+  private readonly reportFocus = () => {
+    try {
+      const active = document.activeElement;
+      const id = active && active !== document.body ? record.mirror.getId(active) : -1;
+      if (id === this.focusedId) return;
+      this.focusedId = id;
+      record.addCustomEvent(FOCUS_EVENT, { id });
+    } catch {
+      // never let focus tracking reach the page
+    }
+  };
+  private focusedId: number | undefined;
+
   private startRecording(): () => void {
     const o = this.options;
+    const maskAll = o.maskAllInputs !== false;
     const stop = record({
-      emit: (event: eventWithTime) => this.batcher.push(event),
-      maskAllInputs: true,
-      maskInputFn: inputMasker(o.maskAllInputs !== false, o.maskSelector),
+      emit: (event: eventWithTime) => {
+        this.batcher.push(event);
+        // Each full snapshot starts a new document on the agent's side: say again what has focus.
+        if (event.type === FULL_SNAPSHOT) {
+          this.focusedId = undefined;
+          queueMicrotask(this.reportFocus);
+        }
+      },
+      maskInputOptions: maskInputOptions(maskAll),
+      maskInputFn: inputMasker(maskAll, o.maskSelector),
       maskTextSelector: joinSelectors(ALWAYS_MASKED, o.maskSelector),
-      blockSelector: joinSelectors(ALWAYS_BLOCKED, o.blockSelector),
+      blockSelector: joinSelectors(ALWAYS_BLOCKED, o.blockSelector, maskAll ? undefined : maskedSelects(o.maskSelector)),
       slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
       recordCanvas: o.recordCanvas === true,
+      // Lossless: lossy formats blur thin lines and text drawn on canvases.
+      dataURLOptions: { type: 'image/png' },
       checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
-      sampling: { mousemove: 30, mousemoveCallback: 30, scroll: 50 },
+      sampling: { mousemove: 30, mousemoveCallback: 30, scroll: 50, ...(o.recordCanvas ? { canvas: o.canvasFps ?? 2 } : {}) },
       errorHandler: (error: unknown) => {
         this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
         return true;
       },
     });
-    return stop ?? (() => undefined);
+    document.addEventListener('focusin', this.reportFocus, true);
+    document.addEventListener('focusout', this.onFocusOut, true);
+    return () => {
+      document.removeEventListener('focusin', this.reportFocus, true);
+      document.removeEventListener('focusout', this.onFocusOut, true);
+      stop?.();
+    };
   }
+
+  /** On focusout the new focus is not settled yet: look once the task is done. */
+  private readonly onFocusOut = () => setTimeout(this.reportFocus, 0);
 
   private finish(reason: string): void {
     if (this.snapshotTimer) clearTimeout(this.snapshotTimer);

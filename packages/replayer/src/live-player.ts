@@ -1,6 +1,6 @@
 import { Replayer } from 'rrweb';
 import type { eventWithTime } from '@rrweb/types';
-import { sanitizeEvent } from './sanitize.js';
+import { FOCUS_ATTRIBUTE, canvasBackground, sanitizeEvent } from './sanitize.js';
 
 /** rrweb EventType / IncrementalSource values used here. */
 const INCREMENTAL = 3;
@@ -9,6 +9,37 @@ const MOUSE_INTERACTION = 2;
 const TOUCH_MOVE = 6;
 const DRAG = 12;
 const SELECTION = 14;
+const CANVAS_MUTATION = 9;
+const CUSTOM = 5;
+/** Custom event the recorder emits when the focused element changes. */
+export const FOCUS_EVENT = 'cobrowse-focus';
+
+/** The browser's own focus ring, for fields the customer has focused (zero specificity: the page's rules win). */
+const FOCUS_RULE = `:where(input, textarea, select, [contenteditable]:not([contenteditable="false"]))[${FOCUS_ATTRIBUTE}] { outline: -webkit-focus-ring-color auto 1px; }`;
+
+/**
+ * The replay document runs no scripts, so a canvas shows as a plain box: size it like the canvas
+ * it stands for (zero specificity: the page's own rules win) and paint its pixels as a background.
+ */
+const CANVAS_RULE =
+  ':where(canvas) { display: inline-block; width: attr(width px, 300px); height: attr(height px, 150px); background-size: 100% 100%; background-repeat: no-repeat; }';
+
+interface CanvasCommand {
+  property: string;
+  args: unknown[];
+}
+
+/** The image a sampled canvas frame carries (rrweb's `drawImage` of a Blob), as a data URL. */
+function canvasFrame(data: { commands?: CanvasCommand[] }): string | undefined {
+  for (const command of data.commands ?? []) {
+    if (command.property !== 'drawImage') continue;
+    const bitmap = command.args[0] as { rr_type?: string; args?: { rr_type?: string; type?: string; data?: { base64?: string }[] }[] };
+    const blob = bitmap?.rr_type === 'ImageBitmap' ? bitmap.args?.[0] : undefined;
+    const base64 = blob?.rr_type === 'Blob' ? blob.data?.[0]?.base64 : undefined;
+    if (base64 && blob?.type) return `data:${blob.type};base64,${base64}`;
+  }
+  return undefined;
+}
 const MOVES = new Set([MOUSE_MOVE, TOUCH_MOVE, DRAG]);
 /** Sources rrweb only animates when it plays them "in time" (pointer, clicks, selection). */
 const TIMED = new Set([MOUSE_MOVE, MOUSE_INTERACTION, TOUCH_MOVE, DRAG, SELECTION]);
@@ -54,6 +85,7 @@ export class LivePlayer {
       pauseAnimation: false,
       mouseTail: false,
       showWarning: false,
+      insertStyleRules: [CANVAS_RULE, FOCUS_RULE],
       triggerFocus: true,
       // Never UNSAFE_replayCanvas: it would let the customer's page run script.
     });
@@ -80,6 +112,13 @@ export class LivePlayer {
   apply(event: eventWithTime): void {
     sanitizeEvent(event, this.tagOf);
     const source = event.type === INCREMENTAL ? (event.data as { source: number }).source : -1;
+    if (source === CANVAS_MUTATION) return this.paintCanvas(event.data as unknown as { id: number; commands?: CanvasCommand[] });
+    if (event.type === CUSTOM && (event.data as { tag?: string }).tag === FOCUS_EVENT) {
+      // After whatever rrweb still has to apply from this batch (it applies a microtask later).
+      const { id } = (event.data as { payload: { id: number } }).payload ?? {};
+      queueMicrotask(() => queueMicrotask(() => this.focus(id)));
+      return;
+    }
     if (TIMED.has(source)) {
       const now = Date.now();
       const start = Math.max(now, this.timedUntil);
@@ -95,6 +134,22 @@ export class LivePlayer {
   }
 
   private applied = 0;
+
+  /** Marks the element the customer has focused (-1 or unknown: nothing). */
+  private focus(id: number | undefined): void {
+    const doc = this.replayer.iframe.contentDocument;
+    for (const el of doc?.querySelectorAll(`[${FOCUS_ATTRIBUTE}]`) ?? []) el.removeAttribute(FOCUS_ATTRIBUTE);
+    const node = typeof id === 'number' ? (this.replayer.getMirror().getNode(id) as Element | null) : null;
+    node?.setAttribute?.(FOCUS_ATTRIBUTE, '');
+  }
+
+  /** A sampled canvas frame: show it as the canvas element's background (see {@link CANVAS_RULE}). */
+  private paintCanvas(data: { id: number; commands?: CanvasCommand[] }): void {
+    const url = canvasFrame(data);
+    const background = url && canvasBackground(url);
+    const node = this.replayer.getMirror().getNode(data.id) as HTMLElement | null;
+    if (background && node?.style) node.style.backgroundImage = background;
+  }
 
   private trim(): void {
     const events = (this.replayer as unknown as { service: { state: { context: { events: eventWithTime[] } } } }).service.state.context.events;

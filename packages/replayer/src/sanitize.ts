@@ -14,12 +14,33 @@ const FULL_SNAPSHOT = 2;
 const INCREMENTAL = 3;
 const MUTATION = 0;
 
+const TEXT = 3;
+const STYLE_SHEET_RULE = 8;
+const ADOPTED_STYLE_SHEET = 15;
+
 type Attributes = Record<string, string | number | boolean | null>;
 interface SerializedNode {
   type: number;
   tagName?: string;
   attributes?: Attributes;
   childNodes?: SerializedNode[];
+  textContent?: string;
+  isStyle?: boolean;
+}
+
+/** Attribute the replayer puts on the element the customer has focused. */
+export const FOCUS_ATTRIBUTE = 'data-cobrowse-focus';
+
+/**
+ * Nothing is ever focused inside the replay, so the page's focus styling is keyed to the attribute
+ * the replayer sets instead: `:focus` and `:focus-visible` become `[data-cobrowse-focus]`,
+ * `:focus-within` becomes `:has([data-cobrowse-focus])`.
+ */
+export function rewriteFocus(css: string): string {
+  if (!css.includes(':focus')) return css;
+  return css
+    .replace(/:focus-within\b/g, `:has([${FOCUS_ATTRIBUTE}])`)
+    .replace(/:focus(-visible)?\b(?!-)/g, `[${FOCUS_ATTRIBUTE}]`);
 }
 
 const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'xlink:href', 'data', 'poster', 'background', 'codebase', 'cite', 'ping']);
@@ -52,11 +73,31 @@ function cleanAttributes(tag: string | undefined, attributes: Attributes | undef
   }
 }
 
+/**
+ * A `<canvas>` cannot draw in a document without scripts (the replay's sandbox): it shows its
+ * fallback content instead. The recorded pixels are shown as the element's background instead.
+ */
+export function canvasBackground(dataUrl: string): string | undefined {
+  return /^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$/.test(dataUrl) ? `url("${dataUrl}")` : undefined;
+}
+
+function canvasToBackground(attributes: Attributes | undefined): void {
+  if (!attributes || typeof attributes.rr_dataURL !== 'string') return;
+  const background = canvasBackground(attributes.rr_dataURL);
+  delete attributes.rr_dataURL;
+  if (!background) return;
+  const style = typeof attributes.style === 'string' && attributes.style.trim() ? `${attributes.style.replace(/;\s*$/, '')}; ` : '';
+  attributes.style = `${style}background-image: ${background}`;
+}
+
 function cleanNode(node: SerializedNode | undefined): void {
   if (!node) return;
+  if (node.type === TEXT && node.isStyle && typeof node.textContent === 'string') node.textContent = rewriteFocus(node.textContent);
   if (node.type === ELEMENT) {
     const tag = node.tagName?.toLowerCase();
     cleanAttributes(tag, node.attributes);
+    if (node.attributes && typeof node.attributes._cssText === 'string') node.attributes._cssText = rewriteFocus(node.attributes._cssText);
+    if (tag === 'canvas') canvasToBackground(node.attributes);
     // A script's text never runs in the sandbox; drop it anyway (it can be large, and it is code).
     if (tag === 'script') node.childNodes = [];
   }
@@ -70,10 +111,28 @@ function cleanNode(node: SerializedNode | undefined): void {
 export function sanitizeEvent(event: eventWithTime, tagOf: (id: number) => string | undefined): eventWithTime {
   if (event.type === FULL_SNAPSHOT) {
     cleanNode((event.data as { node: SerializedNode }).node);
-  } else if (event.type === INCREMENTAL && (event.data as { source: number }).source === MUTATION) {
-    const data = event.data as unknown as { adds?: { node: SerializedNode }[]; attributes?: { id: number; attributes: Attributes }[] };
+    return event;
+  }
+  if (event.type !== INCREMENTAL) return event;
+  const source = (event.data as { source: number }).source;
+  if (source === MUTATION) {
+    const data = event.data as unknown as {
+      adds?: { node: SerializedNode }[];
+      attributes?: { id: number; attributes: Attributes }[];
+      texts?: { id: number; value: string | null }[];
+    };
     for (const add of data.adds ?? []) cleanNode(add.node);
-    for (const change of data.attributes ?? []) cleanAttributes(tagOf(change.id), change.attributes);
+    for (const change of data.attributes ?? []) {
+      cleanAttributes(tagOf(change.id), change.attributes);
+      if (typeof change.attributes._cssText === 'string') change.attributes._cssText = rewriteFocus(change.attributes._cssText);
+    }
+    for (const text of data.texts ?? []) if (typeof text.value === 'string') text.value = rewriteFocus(text.value);
+  } else if (source === STYLE_SHEET_RULE) {
+    const data = event.data as unknown as { adds?: { rule: string }[] };
+    for (const add of data.adds ?? []) add.rule = rewriteFocus(add.rule);
+  } else if (source === ADOPTED_STYLE_SHEET) {
+    const data = event.data as unknown as { styles?: { rules: { rule: string }[] }[] };
+    for (const style of data.styles ?? []) for (const rule of style.rules) rule.rule = rewriteFocus(rule.rule);
   }
   return event;
 }
