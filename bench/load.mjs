@@ -472,6 +472,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       relayStatusAtEnd: status,
       counters,
       sentByWorker: stopped.map((s) => s.sent),
+      generatorStalls: results.map((r) => r.stalls),
       samples,
       perSecond: perSecond.filter((p) => p.n > 0),
     };

@@ -5,7 +5,7 @@
 // IPC from the parent:  setup → ready | start → (running) | stop → stopped | drain → result | close → exit.
 // Kept cheap: payloads pre-built (only the timestamp and header change), one setInterval per
 // process that sends whatever each room is due, no per-message allocation beyond the frame string.
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { io as ioClient } from 'socket.io-client';
@@ -46,6 +46,18 @@ const counters = {
 };
 
 const send = (message) => process.connected && process.send(message);
+
+/** The generator's own hiccups (bounded lists): GC pauses over 20 ms and ticks over 100 ms late. */
+const stalls = { gc: [], ticks: [] };
+let receivedTotal = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    if (entry.duration > 20 && stalls.gc.length < 50 && phase === 'running') {
+      stalls.gc.push({ atS: round3((entry.startTime + performance.timeOrigin - startAt) / 1000), ms: round3(entry.duration), kind: entry.detail?.kind });
+    }
+  }
+}).observe({ entryTypes: ['gc'] });
+const round3 = (x) => Math.round(x * 1000) / 1000;
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message) => {
   handle(message).catch((error) => send({ type: 'error', message: error?.stack ?? String(error) }));
@@ -99,6 +111,7 @@ function parseFrame(text) {
 
 function onEvents(room, rep, text) {
   const received = now();
+  receivedTotal++;
   const parsed = parseFrame(text);
   if (!parsed) return;
   if (phase === 'setup' || phase === 'ready') {
@@ -308,11 +321,16 @@ function start(at) {
   });
   const perTick = Math.max(1, Math.ceil((cfg.tickMs * cfg.rate) / 1000));
   let lastTick = now();
+  let lastReceived = receivedTotal;
   ticker = setInterval(() => {
     const t = now();
-    // The generator's own stalls: a tick later than 3× its interval.
+    // The generator's own stalls: the largest gap between ticks each second, and the long ones.
     const gap = t - lastTick;
     lastTick = t;
+    if (gap > 100 && stalls.ticks.length < 50) {
+      stalls.ticks.push({ atS: round3((t - startAt) / 1000), gapMs: round3(gap), receivedSinceLastTick: receivedTotal - lastReceived, heapMiB: Math.round(process.memoryUsage().heapUsed / 1048576) });
+    }
+    lastReceived = receivedTotal;
     const sec = Math.floor((t - startAt) / 1000);
     if (sec >= 0 && sec < perSecond.length && gap > perSecond[sec].tickGapMax) perSecond[sec].tickGapMax = gap;
     for (const room of rooms) {
@@ -375,6 +393,7 @@ async function drain(timeoutMs) {
     incompleteReplayers,
     drainMs: Date.now() - drainStart,
     counters,
+    stalls,
     hist: hist.toJSON(),
     histAll: histAll.toJSON(),
     firstSendAt,

@@ -60,7 +60,14 @@ interface Connection extends Peer {
 
 /** The socket side of the relay: verifies the signature before the upgrade, then runs the room protocol. */
 export class Gateway {
+  /** Agents' sockets: frames go out as the recorder sent them, never recompressed per agent. */
   private readonly wss: WebSocketServer;
+  /**
+   * Customers' sockets offer permessage-deflate: the browser compresses its frames with a window
+   * shared across them, which shrinks the many small, alike mutation batches several times on the
+   * customer's (often mobile) uplink. The relay inflates once and fans out plain frames.
+   */
+  private readonly recorderWss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly idleSweep: NodeJS.Timeout;
   private readonly perAddress = new Counter();
@@ -70,6 +77,13 @@ export class Gateway {
     private readonly rooms: Rooms,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+    this.recorderWss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxFrameBytes,
+      perMessageDeflate: options.compressUplink
+        ? { serverNoContextTakeover: true, clientMaxWindowBits: 13, threshold: Number.MAX_SAFE_INTEGER, concurrencyLimit: 4 }
+        : false,
+    });
     this.heartbeat = setInterval(() => this.checkAlive(), HEARTBEAT_MS);
     this.heartbeat.unref();
     this.idleSweep = setInterval(() => this.closeIdleRooms(), Math.min(30_000, Math.max(50, options.idleMs / 2)));
@@ -88,7 +102,7 @@ export class Gateway {
   }
 
   get connections(): number {
-    return this.wss.clients.size;
+    return this.wss.clients.size + this.recorderWss.clients.size;
   }
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -121,7 +135,8 @@ export class Gateway {
     }
     const limit = this.overLimit(req, result.claims);
     if (limit) return refuseUpgrade(socket, limit[0], limit[1]);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, result.claims, req.socket.remoteAddress ?? '?'));
+    const server = result.claims.role === 'recorder' ? this.recorderWss : this.wss;
+    server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, result.claims, req.socket.remoteAddress ?? '?', req.socket));
   }
 
   /** Node-wide limits checked before a socket opens: per address, rooms per node, agents per room. */
@@ -134,9 +149,21 @@ export class Gateway {
     return undefined;
   }
 
-  private accept(socket: WebSocket, claims: TokenClaims, address: string): void {
+  /** Bytes read from customers' TCP connections (the wire, compressed): closed ones, plus open ones on demand. */
+  private uplinkClosed = 0;
+  private readonly uplinks = new Set<Duplex & { bytesRead: number }>();
+
+  get uplinkBytes(): number {
+    let total = this.uplinkClosed;
+    for (const tcp of this.uplinks) total += tcp.bytesRead;
+    return total;
+  }
+
+  private accept(socket: WebSocket, claims: TokenClaims, address: string, tcp: Duplex): void {
     const conn: Connection = { socket, user: claims.user, claims, address, room: undefined, alive: true };
     this.perAddress.add(address);
+    const uplink = claims.role === 'recorder' ? (tcp as Duplex & { bytesRead: number }) : undefined;
+    if (uplink) this.uplinks.add(uplink);
     connections.set(socket, conn);
     const helloTimer = setTimeout(() => socket.close(CloseCode.BadMessage, 'no hello received'), HELLO_TIMEOUT_MS);
     socket.on('pong', () => (conn.alive = true));
@@ -151,6 +178,7 @@ export class Gateway {
     socket.on('close', () => {
       clearTimeout(helloTimer);
       this.perAddress.remove(address);
+      if (uplink && this.uplinks.delete(uplink)) this.uplinkClosed += uplink.bytesRead;
       this.leave(conn);
     });
   }
@@ -246,7 +274,7 @@ export class Gateway {
   }
 
   private checkAlive(): void {
-    for (const ws of this.wss.clients) {
+    for (const ws of [...this.wss.clients, ...this.recorderWss.clients]) {
       const conn = connections.get(ws);
       if (conn && !conn.alive) {
         ws.terminate();
@@ -261,8 +289,9 @@ export class Gateway {
   close(): void {
     clearInterval(this.heartbeat);
     clearInterval(this.idleSweep);
-    for (const ws of this.wss.clients) ws.close(CloseCode.GoingAway, 'relay shutting down');
+    for (const ws of [...this.wss.clients, ...this.recorderWss.clients]) ws.close(CloseCode.GoingAway, 'relay shutting down');
     this.wss.close();
+    this.recorderWss.close();
   }
 }
 

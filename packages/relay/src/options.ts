@@ -52,6 +52,8 @@ export interface RelayOptions {
   cacheBytes?: number;
   /** Catch-up cache bytes of all rooms together; over it, growing rooms are asked for fresh snapshots, and let their cache go past 1.25×. Default 64 MiB. */
   cacheBudgetBytes?: number;
+  /** Offer permessage-deflate to customers' sockets (their uplink shrinks several times). Default true. */
+  compressUplink?: boolean;
   /** Largest WebSocket frame accepted, bytes. Default 16 MiB. */
   maxFrameBytes?: number;
   /** A replayer whose unsent bytes exceed this is skipped and resynced later. Default 8 MiB. */
@@ -114,6 +116,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     roomGraceMs: options.roomGraceMs ?? 30_000,
     cacheBytes: options.cacheBytes ?? 2 * 1024 * 1024,
     cacheBudgetBytes: options.cacheBudgetBytes ?? 64 * 1024 * 1024,
+    compressUplink: options.compressUplink ?? true,
     maxFrameBytes: options.maxFrameBytes ?? 16 * 1024 * 1024,
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024,

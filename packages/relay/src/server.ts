@@ -31,6 +31,8 @@ export interface RelayStatus {
   rooms: number;
   connections: number;
   cachedBytes: number;
+  /** Bytes received from customers' connections so far, as they crossed the wire. */
+  uplinkBytes: number;
   uptimeSeconds: number;
 }
 
@@ -54,7 +56,13 @@ export function createRelay(input: RelayOptions = {}): Relay {
   const status = (): RelayStatus => {
     let cachedBytes = 0;
     for (const room of core.rooms) cachedBytes += room.cachedBytes;
-    return { rooms: core.rooms.size, connections: gateway.connections, cachedBytes, uptimeSeconds: Math.round((Date.now() - started) / 1000) };
+    return {
+      rooms: core.rooms.size,
+      connections: gateway.connections,
+      cachedBytes,
+      uplinkBytes: gateway.uplinkBytes,
+      uptimeSeconds: Math.round((Date.now() - started) / 1000),
+    };
   };
 
   const router = new Router();
