@@ -1,6 +1,9 @@
 // `npm run bench`: this SDK side by side with the naive setup (plain rrweb live mode over a plain
 // `ws` relay that caches the last full snapshot), in one run, in one Chromium, on 127.0.0.1.
 // Prints a markdown table and the JSON, and writes bench/results/latest.json plus a timestamped copy.
+//
+// For trials only: BENCH_ROWS=1,4 runs a subset of the rows (the rest print as "—"), and
+// BENCH_RELAY_ARGS='--config relay.json' passes extra arguments to the relay process.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +29,9 @@ const CONFIG = {
 };
 
 const SIDES = ['ours', 'naive'];
+const ROWS = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',').map((r) => r.trim())) : undefined;
+const RELAY_ARGS = process.env.BENCH_RELAY_ARGS ? process.env.BENCH_RELAY_ARGS.split(/\s+/).filter(Boolean) : [];
+const wanted = (row) => !ROWS || ROWS.has(row);
 const started = Date.now();
 const log = (...args) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${args.join(' ')}\n`);
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
@@ -496,7 +502,7 @@ const loadBefore = Math.round(loadavg()[0] * 100) / 100;
 
 async function main() {
   log('starting the relay process, the naive relay, the page server and Chromium');
-  [relay, naive, naiveAll, site, browser] = await Promise.all([startRelay(), startNaiveRelay(), startNaiveRelay({ cacheSinceSnapshot: true }), startSite(), launchBrowser()]);
+  [relay, naive, naiveAll, site, browser] = await Promise.all([startRelay(['--dev', ...RELAY_ARGS]), startNaiveRelay(), startNaiveRelay({ cacheSinceSnapshot: true }), startSite(), launchBrowser()]);
   log(`ours: ${relay.url} (pid ${relay.pid}); naive: ${naive.url} (variant: ${naiveAll.url}); pages: ${site.url}; chromium ${browser.version()}`);
 
   const results = { ours: {}, naive: {}, 'naive-all': {} };
@@ -512,11 +518,11 @@ async function main() {
       failures.push(`${side} ${key}: ${error?.message ?? error}`);
     }
   };
-  for (const side of SIDES) await run(side, 'live', 'row 1, live mutations', () => liveScenario(side, CONFIG.live));
-  for (const side of SIDES) await run(side, 'skew', 'row 2, customer clock 5 min ahead', () => liveScenario(side, CONFIG.skew));
-  for (const side of SIDES) await run(side, 'late', 'row 3, late join', () => lateJoinScenario(side, CONFIG.late));
-  await run('naive-all', 'late', 'row 3b, late join against the naive relay that replays every event since the snapshot', () => lateJoinScenario('naive-all', CONFIG.late));
-  for (const side of SIDES) await run(side, 'big', 'rows 4 and 5, the 10,000-node page', () => bigPageScenario(side, CONFIG.big));
+  if (wanted('1')) for (const side of SIDES) await run(side, 'live', 'row 1, live mutations', () => liveScenario(side, CONFIG.live));
+  if (wanted('2')) for (const side of SIDES) await run(side, 'skew', 'row 2, customer clock 5 min ahead', () => liveScenario(side, CONFIG.skew));
+  if (wanted('3')) for (const side of SIDES) await run(side, 'late', 'row 3, late join', () => lateJoinScenario(side, CONFIG.late));
+  if (wanted('3')) await run('naive-all', 'late', 'row 3b, late join against the naive relay that replays every event since the snapshot', () => lateJoinScenario('naive-all', CONFIG.late));
+  if (wanted('4') || wanted('5')) for (const side of SIDES) await run(side, 'big', 'rows 4 and 5, the 10,000-node page', () => bigPageScenario(side, CONFIG.big));
 
   const table = buildTable(results);
   const report = {
@@ -548,7 +554,7 @@ async function main() {
         5: 'full snapshot frame(s) as sent by the customer page (Playwright framesent): ours = header + deflate-raw batch, naive = Meta + FullSnapshot JSON text',
       },
     },
-    config: CONFIG,
+    config: { ...CONFIG, ...(ROWS ? { rows: [...ROWS] } : {}), ...(RELAY_ARGS.length ? { relayArgs: RELAY_ARGS } : {}) },
     results,
     table: table.map(({ metric, ours, naive: n, ratio: q, values }) => ({ metric, ours, naive: n, ratio: q, ...(values ? { values } : {}) })),
     bars: bars(results),
@@ -558,8 +564,10 @@ async function main() {
   const dir = join(REPO, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const text = JSON.stringify(report, null, 2);
-  writeFileSync(join(dir, 'latest.json'), text + '\n');
-  const stampName = `${report.date.replace(/[:.]/g, '-')}.json`;
+  // A trial (a subset of rows, or a relay run with other arguments) never replaces latest.json.
+  const trial = !!ROWS || RELAY_ARGS.length > 0;
+  if (!trial) writeFileSync(join(dir, 'latest.json'), text + '\n');
+  const stampName = `${trial ? 'trial-' : ''}${report.date.replace(/[:.]/g, '-')}.json`;
   writeFileSync(join(dir, stampName), text + '\n');
 
   // Printed JSON: all but the raw samples, per-join phases and the table again (all in the files).
@@ -569,7 +577,7 @@ async function main() {
   process.stdout.write(`\nload average (1 min) before/after: ${report.machine.loadAverage1m.before} / ${report.machine.loadAverage1m.after} on ${report.machine.cpus} CPUs`);
   process.stdout.write(`\nclock offset customer−agent, rows 1/2/3 (ms): ${SIDES.map((s) => `${s} ${['live', 'skew', 'late'].map((k) => results[s][k]?.clockOffsetMs ?? '—').join(' / ')}`).join('; ')}\n`);
   process.stdout.write(`\n${JSON.stringify(printed, null, 2)}\n`);
-  process.stdout.write(`\nwrote bench/results/latest.json and bench/results/${stampName} (${report.durationS} s)\n`);
+  process.stdout.write(`\nwrote ${trial ? '' : 'bench/results/latest.json and '}bench/results/${stampName} (${report.durationS} s)\n`);
   if (failures.length) throw new Error(`${failures.length} scenario(s) failed:\n  ${failures.join('\n  ')}`);
 }
 

@@ -65,11 +65,23 @@ export function checkInfo<T extends ConnectionInfo>(value: unknown): T {
   return info as T;
 }
 
+/** Fetches connection info; `state()` is what a later page of the same session needs to resume it. */
+export interface ConnectionInfoSource {
+  (): Promise<Connection>;
+  state(): unknown;
+}
+
 /**
  * Resolves the caller's options into a function that fetches connection info for `role`, called
- * before the first connection and again before each reconnect (signatures expire).
+ * before the first connection and again before each reconnect (signatures expire). `resume` is a
+ * previous page's `state()`.
  */
-export function connectionInfoSource(options: ConnectionOptions, role: Role, defaults: { userId: string; userName: string }): () => Promise<Connection> {
+export function connectionInfoSource(
+  options: ConnectionOptions,
+  role: Role,
+  defaults: { userId: string; userName: string },
+  resume?: unknown,
+): ConnectionInfoSource {
   const dialect = options.dialect ?? 'cec';
   const server = (options.server ?? (typeof location !== 'undefined' ? location.origin : '')).replace(/\/+$/, '');
   const request: ConnectionInfoRequest = {
@@ -83,9 +95,9 @@ export function connectionInfoSource(options: ConnectionOptions, role: Role, def
     headers: { ...(options.headers ?? {}) },
     credentials: options.credentials ?? 'include',
   };
-  if (typeof dialect === 'function') return async () => checkInfo<Connection>(await dialect(request));
+  if (typeof dialect === 'function') return Object.assign(async () => checkInfo<Connection>(await dialect(request)), { state: () => undefined });
   const factory = Object.prototype.hasOwnProperty.call(DIALECTS, dialect) ? DIALECTS[dialect] : undefined;
   if (!factory) throw new ConnectionInfoError(`unknown dialect ${JSON.stringify(dialect)}: use ${Object.keys(DIALECTS).join(', ')} or a function`, 0);
-  const next = factory(request);
-  return async () => checkInfo<Connection>(await next());
+  const client = factory(request, resume);
+  return Object.assign(async () => checkInfo<Connection>(await client.next()), { state: () => client.state() });
 }

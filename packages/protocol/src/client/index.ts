@@ -6,8 +6,9 @@ export {
   type ConnectionInfoProvider,
   type ConnectionInfoRequest,
   type Dialect,
+  type ConnectionInfoSource,
   ConnectionInfoError,
   connectionInfoSource,
 } from './connection-info.js';
-export { DIALECTS, type DialectName, type DialectFactory } from './dialects.js';
+export { DIALECTS, type DialectName, type DialectFactory, type DialectClient } from './dialects.js';
 export { Channel, type ChannelStatus, type ChannelEvents, type ChannelOptions } from './channel.js';
