@@ -1,6 +1,6 @@
 import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/protocol/client';
 import type { ReplayerOptions } from './options.js';
-import { ReplayerSession } from './session.js';
+import { ReplayerSession, View } from './session.js';
 import { resolveContainer } from './stage.js';
 
 export type { ReplayerOptions } from './options.js';
@@ -15,6 +15,12 @@ export async function join(options: ReplayerOptions): Promise<ReplayerSession> {
   if (!options || typeof options !== 'object') throw new ConnectionInfoError('CobrowseReplayer.join: options are required', 0);
   const container = resolveContainer(options.container);
   const fetchInfo = connectionInfoSource(options, 'replayer', { userId: 'agent', userName: 'Agent' });
-  const first = await fetchInfo();
-  return new ReplayerSession(options, container, first, fetchInfo);
+  const pending = fetchInfo(); // the request goes out now…
+  const view = new View(container, options); // …while rrweb's Replayer and its iframe are built
+  try {
+    return new ReplayerSession(options, view, await pending, fetchInfo);
+  } catch (error) {
+    view.destroy();
+    throw error;
+  }
 }

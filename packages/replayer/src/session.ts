@@ -27,6 +27,27 @@ const STATUS_TEXT: Record<ReplayerStatus, string | undefined> = {
 
 const SNAPSHOT_REQUEST_INTERVAL_MS = 1000;
 
+/** The agent-side view (stage + rrweb Replayer), built while the connection info is on its way. */
+export class View {
+  readonly stage: Stage;
+  readonly player: LivePlayer;
+  onViewport: (width: number, height: number) => void = () => undefined;
+
+  constructor(container: HTMLElement, options: ReplayerOptions) {
+    this.stage = new Stage(container, options.showPointer !== false);
+    if (options.statusOverlay !== false) this.stage.showStatus(STATUS_TEXT.connecting);
+    this.player = new LivePlayer(this.stage.viewport, (width, height) => {
+      this.stage.setViewport(width, height);
+      this.onViewport(width, height);
+    });
+  }
+
+  destroy(): void {
+    this.player.destroy();
+    this.stage.destroy();
+  }
+}
+
 /** A live view of one customer's page. Created by `join()`. */
 export class ReplayerSession {
   /** Room shared into (for some dialects only known once connected: read it after start/join). */
@@ -44,15 +65,15 @@ export class ReplayerSession {
   private lastSnapshotRequest = 0;
   private viewport = { width: 0, height: 0 };
 
-  constructor(options: ReplayerOptions, container: HTMLElement, first: Connection, fetchInfo: () => Promise<Connection>) {
+  constructor(options: ReplayerOptions, view: View, first: Connection, fetchInfo: () => Promise<Connection>) {
     this.roomId = first.roomId;
     this.passphrase = first.passphrase;
-    this.stage = new Stage(container, options.showPointer !== false);
-    const overlay = options.statusOverlay !== false;
-    this.player = new LivePlayer(this.stage.viewport, (width, height) => {
+    this.stage = view.stage;
+    this.player = view.player;
+    view.onViewport = (width, height) => {
       this.viewport = { width, height };
-      this.stage.setViewport(width, height);
-    });
+    };
+    const overlay = options.statusOverlay !== false;
     this.queue = new InOrder(
       ({ header, events }) => this.applyBatch(header, events),
       (error) => this.fail(error),

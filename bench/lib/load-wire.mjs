@@ -1,0 +1,285 @@
+// A deliberately small WebSocket client (RFC 6455) for the load generator of `node bench/load.mjs`,
+// plus the engine.io v4 / socket.io v5 framing on top of it for the socket.io baseline.
+//
+// Why not the `ws` / `socket.io-client` packages: on a 2-core machine the generator shares the CPU
+// with the server under test. This client does per message only what the wire needs — one buffer,
+// a masked copy of the payload, one write — and on receipt reads just the first bytes of each frame
+// (header and timestamp) straight from the socket chunk, with no per-message event objects. Both
+// servers are driven by the same code, so neither gets a cheaper client than the other. Frames are
+// masked with a fresh random key each, as browsers do, so the servers do the same unmasking work.
+import { connect as netConnect } from 'node:net';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC11E65';
+const MASK_POOL = 64 * 1024;
+let maskPool = Buffer.alloc(0);
+let maskAt = MASK_POOL;
+
+/** How many bytes of each text frame the receiver hands over as a string (header + timestamp). */
+export const PEEK_BYTES = 192;
+
+/**
+ * Opens a WebSocket to `url` (ws://host:port/path?query). `onText(peek, receivedAt)` gets the first
+ * PEEK_BYTES of every text frame (latin1), `receivedAt` being when its socket chunk arrived.
+ * Resolves once the upgrade is done; rejects with the HTTP status line when it is refused.
+ */
+export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000 }) {
+  const { hostname, port, pathname, search } = new URL(url);
+  const key = randomBytes(16).toString('base64');
+  const accept = createHash('sha1').update(key + GUID).digest('base64');
+  const socket = netConnect({ host: hostname, port: Number(port) });
+  socket.setNoDelay(true);
+  let open = false;
+  let closed = false;
+  let head = Buffer.alloc(0);
+  let pending; // an incomplete frame carried over to the next chunk
+  let fragments; // a fragmented text message being put together (unused by ws/engine.io, handled anyway)
+
+  const conn = {
+    socket,
+    get open() {
+      return open && !closed;
+    },
+    /** Sends one text frame (ASCII/latin1 string). */
+    sendText(text) {
+      if (!conn.open) return false;
+      socket.write(frame(0x1, text));
+      return true;
+    },
+    close(code = 1000) {
+      if (closed) return;
+      if (open) {
+        const body = Buffer.alloc(2);
+        body.writeUInt16BE(code);
+        socket.write(frameBytes(0x8, body));
+      }
+      closed = true;
+      socket.end();
+      setTimeout(() => socket.destroy(), 1000).unref();
+    },
+    destroy() {
+      closed = true;
+      socket.destroy();
+    },
+  };
+
+  const ready = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`WebSocket ${pathname}: no upgrade within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      socket.write(
+        `GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      if (!open) reject(error);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      const wasOpen = open && !closed;
+      closed = true;
+      if (!open) reject(new Error(`WebSocket ${pathname}: closed before the upgrade: ${head.toString('latin1').split('\r\n')[0]}`));
+      else onClose?.(wasOpen);
+    });
+    socket.on('data', (chunk) => {
+      if (open) return onData(chunk);
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const response = head.subarray(0, end).toString('latin1');
+      const status = response.split('\r\n')[0];
+      if (!/^HTTP\/1\.1 101/.test(status) || !response.includes(accept)) {
+        clearTimeout(timer);
+        socket.destroy();
+        return reject(new Error(`WebSocket ${pathname}: upgrade refused: ${status}`));
+      }
+      open = true;
+      clearTimeout(timer);
+      resolve(conn);
+      const rest = head.subarray(end + 4);
+      head = Buffer.alloc(0);
+      if (rest.length) onData(rest);
+    });
+  });
+
+  function onData(chunk) {
+    const receivedAt = now();
+    let buf = chunk;
+    if (pending) {
+      buf = Buffer.concat([pending, chunk]);
+      pending = undefined;
+    }
+    let off = 0;
+    const n = buf.length;
+    while (n - off >= 2) {
+      const b0 = buf[off];
+      const b1 = buf[off + 1];
+      let len = b1 & 0x7f;
+      let hdr = 2;
+      if (len === 126) {
+        if (n - off < 4) break;
+        len = buf.readUInt16BE(off + 2);
+        hdr = 4;
+      } else if (len === 127) {
+        if (n - off < 10) break;
+        len = buf.readUInt32BE(off + 6) + buf.readUInt32BE(off + 2) * 2 ** 32;
+        hdr = 10;
+      }
+      if (b1 & 0x80) {
+        conn.destroy();
+        throw new Error('server sent a masked frame');
+      }
+      if (n - off < hdr + len) break;
+      const start = off + hdr;
+      off = start + len;
+      const opcode = b0 & 0x0f;
+      const fin = (b0 & 0x80) !== 0;
+      if (opcode === 0x1 || opcode === 0x0) {
+        if (opcode === 0x1 && fin) {
+          onText(buf.toString('latin1', start, start + Math.min(len, PEEK_BYTES)), receivedAt);
+        } else {
+          fragments = (fragments ?? []).concat(buf.subarray(start, start + len));
+          if (fin) {
+            const whole = Buffer.concat(fragments);
+            fragments = undefined;
+            onText(whole.toString('latin1', 0, Math.min(whole.length, PEEK_BYTES)), receivedAt);
+          }
+        }
+      } else if (opcode === 0x9) {
+        if (conn.open) socket.write(frameBytes(0xa, Buffer.from(buf.subarray(start, start + len))));
+      } else if (opcode === 0x8) {
+        if (conn.open) socket.write(frameBytes(0x8, Buffer.from(buf.subarray(start, start + Math.min(len, 2)))));
+        closed = true;
+        socket.end();
+        onClose?.(true);
+        return;
+      }
+      // 0x2 binary and 0xa pong: not used here.
+    }
+    if (off < n) pending = Buffer.from(buf.subarray(off));
+  }
+
+  return ready;
+}
+
+function nextMask() {
+  if (maskAt + 4 > maskPool.length) {
+    maskPool = randomFillSync(Buffer.allocUnsafe(MASK_POOL));
+    maskAt = 0;
+  }
+  maskAt += 4;
+  return maskAt - 4;
+}
+
+/** A masked client frame holding `text` (latin1), written straight into one buffer. */
+function frame(opcode, text) {
+  const len = text.length;
+  const hdr = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(hdr + 4 + len);
+  writeHeader(out, opcode, len);
+  const m = nextMask();
+  const k0 = maskPool[m];
+  const k1 = maskPool[m + 1];
+  const k2 = maskPool[m + 2];
+  const k3 = maskPool[m + 3];
+  out[hdr] = k0;
+  out[hdr + 1] = k1;
+  out[hdr + 2] = k2;
+  out[hdr + 3] = k3;
+  const p = hdr + 4;
+  out.write(text, p, len, 'latin1');
+  let i = 0;
+  for (; i + 3 < len; i += 4) {
+    out[p + i] ^= k0;
+    out[p + i + 1] ^= k1;
+    out[p + i + 2] ^= k2;
+    out[p + i + 3] ^= k3;
+  }
+  for (; i < len; i++) out[p + i] ^= maskPool[m + (i & 3)];
+  return out;
+}
+
+function frameBytes(opcode, body) {
+  const len = body.length;
+  const hdr = len < 126 ? 2 : 4;
+  const out = Buffer.allocUnsafe(hdr + 4 + len);
+  writeHeader(out, opcode, len);
+  const m = nextMask();
+  for (let i = 0; i < 4; i++) out[hdr + i] = maskPool[m + i];
+  for (let i = 0; i < len; i++) out[hdr + 4 + i] = body[i] ^ maskPool[m + (i & 3)];
+  return out;
+}
+
+function writeHeader(out, opcode, len) {
+  out[0] = 0x80 | opcode;
+  if (len < 126) {
+    out[1] = 0x80 | len;
+  } else if (len < 65536) {
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(len, 2);
+  } else {
+    out[1] = 0x80 | 127;
+    out.writeUInt32BE(Math.floor(len / 2 ** 32), 2);
+    out.writeUInt32BE(len >>> 0, 6);
+  }
+}
+
+/**
+ * A socket.io client over {@link openSocket}: engine.io v4 open/ping/pong, socket.io v5 CONNECT,
+ * EVENT and ACK packets on the main namespace. `onEvent(peek, receivedAt)` gets the first bytes of
+ * every EVENT packet (`42[...`), as the server wrote them (JSON-escaped).
+ */
+export async function openSocketIo(baseUrl, query, { onEvent, onClose, now, timeoutMs = 15_000 }) {
+  const url = `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket&${new URLSearchParams(query)}`;
+  let connected;
+  const acks = new Map();
+  let nextAck = 0;
+  const whenConnected = new Promise((resolve) => (connected = resolve));
+  const ws = await openSocket(url, {
+    now,
+    timeoutMs,
+    onClose,
+    onText(text, receivedAt) {
+      const type = text.charCodeAt(0);
+      if (type === 0x34 /* 4 message */) {
+        const kind = text.charCodeAt(1);
+        if (kind === 0x32 /* 2 EVENT */) return onEvent(text, receivedAt);
+        if (kind === 0x33 /* 3 ACK */) {
+          const id = parseInt(text.slice(2), 10);
+          acks.get(id)?.();
+          acks.delete(id);
+          return;
+        }
+        if (kind === 0x30 /* 0 CONNECT */) return connected();
+        return;
+      }
+      if (type === 0x32 /* 2 ping */) return ws.sendText('3');
+      if (type === 0x30 /* 0 open */) return ws.sendText('40');
+    },
+  });
+  let timer;
+  await Promise.race([
+    whenConnected.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('socket.io: no CONNECT within the timeout')), timeoutMs))),
+  ]);
+  return {
+    ws,
+    /** Emits `event` with one string argument already JSON-encoded by the caller (`json`). */
+    emitJson(event, json) {
+      return ws.sendText(`42["${event}",${json}]`);
+    },
+    /** The same with an acknowledgement; resolves when the server acknowledged. */
+    emitJsonWithAck(event, json) {
+      const id = nextAck++;
+      return new Promise((resolve) => {
+        acks.set(id, resolve);
+        ws.sendText(`42${id}["${event}",${json}]`);
+      });
+    },
+    close: () => ws.close(),
+  };
+}
