@@ -473,6 +473,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       counters,
       sentByWorker: stopped.map((s) => s.sent),
       generatorStalls: results.map((r) => r.stalls),
+      firstErrorFrame: results.map((r) => r.firstError).find(Boolean),
       samples,
       perSecond: perSecond.filter((p) => p.n > 0),
     };

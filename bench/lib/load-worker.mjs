@@ -1,63 +1,67 @@
 // One load-generator process of `node bench/load.mjs` (started with child_process.fork).
-// It owns a share of the rooms: each room's recorder and its replayers live in this process, so
-// send and receive times come from the same clock (performance.timeOrigin + performance.now()).
+// It owns a share of the rooms: each room's recorder and its replayers live in this process, so a
+// message's latency is receive − send on one clock (performance.timeOrigin + performance.now(); the
+// send time travels in the payload).
 //
-// IPC from the parent:  setup → ready | start → (running) | stop → stopped | drain → result | close → exit.
-// Kept cheap: payloads pre-built (only the timestamp and header change), one setInterval per
-// process that sends whatever each room is due, no per-message allocation beyond the frame string.
+// IPC from the parent: setup → ready | start | stop → stopped | drain → result | close → exit.
+//
+// Kept cheap: the same small WebSocket client drives both servers (bench/lib/load-wire.mjs), the
+// payload's padding is built once, one setInterval per process sends whatever each room is due,
+// and a received frame is read only as far as its seq and timestamp.
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import WebSocket from 'ws';
-import { io as ioClient } from 'socket.io-client';
+import { openSocket, openSocketIo } from './load-wire.mjs';
 import { Histogram } from './load-stats.mjs';
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+const round3 = (x) => Math.round(x * 1000) / 1000;
 
 let cfg;
-let rooms = [];
+const rooms = [];
 let phase = 'idle'; // idle → setup → ready → running → stopped → closing
 let startAt = 0;
 let ticker;
 let pad = '';
-/** One entry per second of the run: { n, max, over30 }. */
+/** One entry per second of the run (by send time): messages, worst latency, count over 30 ms, worst tick gap. */
 let perSecond = [];
 /** Latency of the messages sent after the warm-up (the reported figures), and of every message. */
 const hist = new Histogram();
 const histAll = new Histogram();
 let firstSendAt = 0;
 let lastSendAt = 0;
+let receivedTotal = 0;
 const counters = {
-  /** events frames received a second time (e.g. a resync from the relay's cache). */
+  /** events received a second time by the same replayer (e.g. a resync from the relay's cache). */
   duplicates: 0,
-  /** events frames of the setup (snapshot) batches received again during the run. */
+  /** setup (snapshot) batches received again during the run. */
   setupReplays: 0,
-  /** request-snapshot frames received by recorders during the run (answered with a snap batch). */
+  /** request-snapshot frames the relay sent recorders during the run (each answered with a snap batch). */
   snapshotRequests: 0,
   /** batches sent with snap: true during the run. */
   resnapshots: 0,
-  /** sockets that closed or errored before the end. */
+  /** error frames from the relay. */
+  errorFrames: 0,
+  /** sockets that closed before the end. */
   unexpectedCloses: 0,
-  socketErrors: 0,
-  /** ticks that found a room more than one tick's worth of messages behind (the generator was late). */
+  /** room-ticks that found more than one tick's worth of messages due (the generator was late). */
   lateSends: 0,
-  /** the largest number of messages one room had to send in one tick. */
+  /** the largest number of messages one room had due in one tick. */
   maxBurst: 0,
 };
-
-const send = (message) => process.connected && process.send(message);
-
-/** The generator's own hiccups (bounded lists): GC pauses over 20 ms and ticks over 100 ms late. */
+let firstError;
+/** The generator's own hiccups (bounded lists): GC pauses over 20 ms, ticks over 100 ms apart. */
 const stalls = { gc: [], ticks: [] };
-let receivedTotal = 0;
+
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     if (entry.duration > 20 && stalls.gc.length < 50 && phase === 'running') {
-      stalls.gc.push({ atS: round3((entry.startTime + performance.timeOrigin - startAt) / 1000), ms: round3(entry.duration), kind: entry.detail?.kind });
+      stalls.gc.push({ atS: round3((entry.startTime + performance.timeOrigin - startAt) / 1000), ms: round3(entry.duration) });
     }
   }
 }).observe({ entryTypes: ['gc'] });
-const round3 = (x) => Math.round(x * 1000) / 1000;
+
+const send = (message) => process.connected && process.send(message);
 process.on('disconnect', () => process.exit(0));
 process.on('message', (message) => {
   handle(message).catch((error) => send({ type: 'error', message: error?.stack ?? String(error) }));
@@ -72,7 +76,7 @@ async function handle(message) {
       phase = 'setup';
       await setup();
       phase = 'ready';
-      return send({ type: 'ready', rooms: rooms.length, sockets: rooms.length * (1 + cfg.replayers) });
+      return send({ type: 'ready', rooms: rooms.length });
     case 'start':
       return start(message.at);
     case 'stop':
@@ -91,29 +95,35 @@ async function handle(message) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Frames
+// Frames: the relay's wire format (JSON header, newline, payload). For socket.io the same text is
+// the one string argument of the event, JSON-encoded — built here directly, escapes and all.
 
 function frame(room, seq, snap, t) {
-  const header = snap
-    ? `{"type":"events","epoch":"${room.epoch}","seq":${seq},"snap":true}`
-    : `{"type":"events","epoch":"${room.epoch}","seq":${seq}}`;
-  return `${header}\n[{"t":${t.toFixed(3).padStart(17, '0')}},"${pad}"]`;
+  const ts = t.toFixed(3).padStart(17, '0');
+  if (cfg.kind === 'relay') {
+    return `{"type":"events","epoch":"${room.epoch}","seq":${seq}${snap ? ',"snap":true' : ''}}\n[{"t":${ts}},"${pad}"]`;
+  }
+  return `"{\\"type\\":\\"events\\",\\"epoch\\":\\"${room.epoch}\\",\\"seq\\":${seq}${snap ? ',\\"snap\\":true' : ''}}\\n[{\\"t\\":${ts}},\\"${pad}\\"]"`;
 }
 
-/** A received events frame (text): its seq and send time, read without parsing the payload. */
+/** seq and send time of a received events frame, from its first bytes (plain or JSON-escaped). */
 function parseFrame(text) {
-  const nl = text.indexOf('\n');
-  if (nl < 0) return undefined;
-  const s = text.indexOf('"seq":');
-  if (s < 0 || s > nl) return undefined;
-  return { seq: parseInt(text.slice(s + 6, s + 24), 10), t: parseFloat(text.slice(nl + 7, nl + 7 + 17)) };
+  const s = text.indexOf('seq');
+  if (s < 0) return undefined;
+  let i = s + 3;
+  while (i < text.length && (text.charCodeAt(i) < 48 || text.charCodeAt(i) > 57)) i++;
+  const seq = parseInt(text.slice(i, i + 16), 10);
+  let j = text.indexOf('[{', i);
+  if (j < 0) return undefined;
+  while (j < text.length && (text.charCodeAt(j) < 48 || text.charCodeAt(j) > 57)) j++;
+  const t = parseFloat(text.slice(j, j + 17));
+  return Number.isFinite(seq) && Number.isFinite(t) ? { seq, t } : undefined;
 }
 
-function onEvents(room, rep, text) {
-  const received = now();
-  receivedTotal++;
+function onEvents(room, rep, text, received) {
   const parsed = parseFrame(text);
   if (!parsed) return;
+  receivedTotal++;
   if (phase === 'setup' || phase === 'ready') {
     rep.setupGot = true;
     return;
@@ -130,22 +140,23 @@ function onEvents(room, rep, text) {
   const latency = received - parsed.t;
   histAll.add(latency);
   if (parsed.t >= startAt + cfg.warmupMs) hist.add(latency);
-  // Per-second worst case and count over 30 ms, by the second the message was sent in.
-  const second = Math.max(0, Math.floor((parsed.t - startAt) / 1000));
-  if (second < perSecond.length) {
-    if (latency > perSecond[second].max) perSecond[second].max = latency;
-    if (latency > 30) perSecond[second].over30++;
-    perSecond[second].n++;
+  const second = Math.floor((parsed.t - startAt) / 1000);
+  if (second >= 0 && second < perSecond.length) {
+    const p = perSecond[second];
+    p.n++;
+    if (latency > p.max) p.max = latency;
+    if (latency > 30) p.over30++;
   }
 }
 
-/** Seqs seen by one replayer, as a growable bitmap starting after the setup batches. */
-function seenSet() {
+/** Seqs seen by one replayer: a growable bitmap starting after the setup batches. */
+function replayerState() {
   let base = 0;
   let bits = new Uint8Array(1024);
   const rep = {
     count: 0,
     setupGot: false,
+    close: () => {},
     rebase(seq) {
       base = seq;
     },
@@ -167,6 +178,10 @@ function seenSet() {
   return rep;
 }
 
+const onClose = (wasOpen) => {
+  if (wasOpen && phase !== 'closing') counters.unexpectedCloses++;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Setup: per room, the recorder connects and sends its snapshot batch; then the replayers join
 // late and must get that snapshot from the server's cache.
@@ -179,12 +194,10 @@ async function setup() {
     while (next < ids.length) {
       if (Date.now() > deadline) throw new Error(`setup took longer than ${cfg.setupTimeoutMs} ms`);
       const id = ids[next++];
-      const room = cfg.kind === 'relay' ? await setupRelayRoom(id) : await setupSocketIoRoom(id);
-      rooms.push(room);
+      rooms.push(cfg.kind === 'relay' ? await setupRelayRoom(id) : await setupSocketIoRoom(id));
     }
   };
   await Promise.all(Array.from({ length: Math.min(cfg.concurrency, ids.length) }, lane));
-  // Every replayer must have the snapshot (late-join catch-up) before the run starts.
   const until = Date.now() + 10_000;
   while (rooms.some((room) => room.replayers.some((rep) => !rep.setupGot)) && Date.now() < until) await sleep(20);
   const missing = rooms.reduce((n, room) => n + room.replayers.filter((rep) => !rep.setupGot).length, 0);
@@ -211,37 +224,31 @@ async function connectionInfo(roomId, role, userId) {
   return body.data;
 }
 
-/** Opens a relay socket, sends hello and resolves on welcome. `onText` gets every later text frame. */
+/** Opens a relay socket, sends hello and resolves on welcome; `onText` gets every later frame. */
 async function openRelaySocket(info, role, hello, onText) {
-  const ws = new WebSocket(`${info.wssUrl}?role=${role}&signature=${encodeURIComponent(info.signature)}`, { perMessageDeflate: false });
   let welcomed;
-  const welcome = new Promise((resolve, reject) => {
-    welcomed = resolve;
-    ws.once('error', reject);
-    ws.once('close', (code, reason) => reject(new Error(`${role} socket closed before welcome: ${code} ${reason}`)));
+  const welcome = new Promise((resolve) => (welcomed = resolve));
+  const ws = await openSocket(`${info.wssUrl}?role=${role}&signature=${encodeURIComponent(info.signature)}`, {
+    now,
+    onClose,
+    onText(text, received) {
+      if (text.startsWith('{"type":"welcome"')) return welcomed();
+      if (text.startsWith('{"type":"error"')) {
+        counters.errorFrames++;
+        firstError ??= text;
+      }
+      onText(text, received);
+    },
   });
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) return;
-    // Only the header and the payload's timestamp are read: the first 128 bytes.
-    const text = data.toString('latin1', 0, Math.min(data.length, 128));
-    if (text.startsWith('{"type":"welcome"')) return welcomed();
-    onText(text);
-  });
-  ws.once('open', () => ws.send(JSON.stringify(hello)));
+  ws.sendText(JSON.stringify(hello));
   await withTimeout(welcome, 15_000, `${role} welcome`);
-  ws.removeAllListeners('error');
-  ws.removeAllListeners('close');
-  ws.on('error', () => counters.socketErrors++);
-  ws.on('close', () => {
-    if (phase !== 'closing') counters.unexpectedCloses++;
-  });
   return ws;
 }
 
 async function setupRelayRoom(id) {
-  const room = { id, epoch: randomBytes(8).toString('hex'), seq: 0, setupSeq: 0, sentTimed: 0, pendingSnap: false, offset: 0 };
+  const room = { id, epoch: randomBytes(8).toString('hex'), seq: 0, setupSeq: 0, sentTimed: 0, pendingSnap: false, offset: 0, replayers: [] };
   const recorderInfo = await connectionInfo(id, 'recorder', `${id}-rec`);
-  const recorderWs = await openRelaySocket(recorderInfo, 'recorder', { type: 'hello', v: 1, epoch: room.epoch }, (text) => {
+  const recorder = await openRelaySocket(recorderInfo, 'recorder', { type: 'hello', v: 1, epoch: room.epoch }, (text) => {
     if (!text.startsWith('{"type":"request-snapshot"')) return;
     if (phase === 'running') {
       counters.snapshotRequests++;
@@ -249,57 +256,35 @@ async function setupRelayRoom(id) {
     } else if (phase === 'setup' || phase === 'ready') {
       // A replayer joined before the snapshot was cached: answer at once, as the recorder SDK does.
       room.seq++;
-      recorderWs.send(frame(room, room.seq, true, now()));
+      recorder.sendText(frame(room, room.seq, true, now()));
     }
   });
-  room.recorder = { close: () => recorderWs.close(1000), send: (text) => recorderWs.send(text) };
+  room.recorder = { send: (text) => recorder.sendText(text), close: () => recorder.close() };
   room.seq = 1;
-  recorderWs.send(frame(room, 1, true, now()));
-  room.replayers = [];
+  recorder.sendText(frame(room, 1, true, now()));
   for (let r = 0; r < cfg.replayers; r++) {
     const info = await connectionInfo(id, 'replayer', `${id}-rep${r}`);
-    const rep = seenSet();
-    const ws = await openRelaySocket(info, 'replayer', { type: 'hello', v: 1 }, (text) => {
-      if (text.charCodeAt(10) === 0x76 /* {"type":"ev */ && text.startsWith('{"type":"events"')) onEvents(room, rep, text);
+    const rep = replayerState();
+    const ws = await openRelaySocket(info, 'replayer', { type: 'hello', v: 1 }, (text, received) => {
+      if (text.startsWith('{"type":"events"')) onEvents(room, rep, text, received);
     });
-    rep.close = () => ws.close(1000);
+    rep.close = () => ws.close();
     room.replayers.push(rep);
   }
   return room;
 }
 
-function openSocketIo(id, role) {
-  const socket = ioClient(cfg.url, {
-    transports: ['websocket'],
-    forceNew: true,
-    reconnection: false,
-    query: { room: id, role },
-  });
-  const connected = new Promise((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('connect_error', reject);
-  });
-  socket.on('disconnect', () => {
-    if (phase !== 'closing') counters.unexpectedCloses++;
-  });
-  return { socket, connected: withTimeout(connected, 15_000, `socket.io ${role} connect`) };
-}
-
 async function setupSocketIoRoom(id) {
-  const room = { id, epoch: randomBytes(8).toString('hex'), seq: 0, setupSeq: 0, sentTimed: 0, pendingSnap: false, offset: 0 };
-  const recorder = openSocketIo(id, 'recorder');
-  await recorder.connected;
-  room.recorder = { close: () => recorder.socket.disconnect(), send: (text) => recorder.socket.emit('e', text) };
+  const room = { id, epoch: randomBytes(8).toString('hex'), seq: 0, setupSeq: 0, sentTimed: 0, pendingSnap: false, offset: 0, replayers: [] };
+  const recorder = await openSocketIo(cfg.url, { room: id, role: 'recorder' }, { now, onClose, onEvent: () => {} });
+  room.recorder = { send: (json) => recorder.emitJson('e', json), close: () => recorder.close() };
   room.seq = 1;
-  // The snapshot with an ack, so it is cached before the replayers join; every later message without.
-  await withTimeout(recorder.socket.emitWithAck('e', frame(room, 1, true, now())), 15_000, 'socket.io snapshot ack');
-  room.replayers = [];
+  // The snapshot with an acknowledgement, so it is cached before the replayers join; later messages without.
+  await withTimeout(recorder.emitJsonWithAck('e', frame(room, 1, true, now())), 15_000, 'socket.io snapshot ack');
   for (let r = 0; r < cfg.replayers; r++) {
-    const rep = seenSet();
-    const { socket, connected } = openSocketIo(id, 'replayer');
-    socket.on('e', (text) => onEvents(room, rep, text));
-    await connected;
-    rep.close = () => socket.disconnect();
+    const rep = replayerState();
+    const replayer = await openSocketIo(cfg.url, { room: id, role: 'replayer' }, { now, onClose, onEvent: (text, received) => onEvents(room, rep, text, received) });
+    rep.close = () => replayer.close();
     room.replayers.push(rep);
   }
   return room;
@@ -307,7 +292,7 @@ async function setupSocketIoRoom(id) {
 
 // ---------------------------------------------------------------------------------------------
 // Run: one timer; each tick every room sends what it is due by now (rate per second, rooms
-// staggered evenly across one send interval so the server does not see every room at once).
+// staggered evenly over one send interval so the server does not get every room at once).
 
 function start(at) {
   phase = 'running';
@@ -324,15 +309,14 @@ function start(at) {
   let lastReceived = receivedTotal;
   ticker = setInterval(() => {
     const t = now();
-    // The generator's own stalls: the largest gap between ticks each second, and the long ones.
     const gap = t - lastTick;
     lastTick = t;
-    if (gap > 100 && stalls.ticks.length < 50) {
-      stalls.ticks.push({ atS: round3((t - startAt) / 1000), gapMs: round3(gap), receivedSinceLastTick: receivedTotal - lastReceived, heapMiB: Math.round(process.memoryUsage().heapUsed / 1048576) });
-    }
-    lastReceived = receivedTotal;
     const sec = Math.floor((t - startAt) / 1000);
     if (sec >= 0 && sec < perSecond.length && gap > perSecond[sec].tickGapMax) perSecond[sec].tickGapMax = gap;
+    if (gap > 100 && stalls.ticks.length < 50) {
+      stalls.ticks.push({ atS: round3((t - startAt) / 1000), gapMs: round3(gap), receivedSinceLastTick: receivedTotal - lastReceived });
+    }
+    lastReceived = receivedTotal;
     for (const room of rooms) {
       const elapsed = t - startAt - room.offset;
       if (elapsed < 0) continue;
@@ -352,10 +336,10 @@ function start(at) {
         if (snap) counters.resnapshots++;
         room.seq++;
         room.sentTimed++;
-        const t = now();
-        if (!firstSendAt) firstSendAt = t;
-        lastSendAt = t;
-        room.recorder.send(frame(room, room.seq, snap, t));
+        const sentAt = now();
+        if (!firstSendAt) firstSendAt = sentAt;
+        lastSendAt = sentAt;
+        room.recorder.send(frame(room, room.seq, snap, sentAt));
       }
     }
   }, cfg.tickMs);
@@ -364,14 +348,13 @@ function start(at) {
 function stop() {
   clearInterval(ticker);
   phase = 'stopped';
-  const sent = rooms.reduce((n, room) => n + (room.seq - room.setupSeq), 0);
-  send({ type: 'stopped', sent });
+  send({ type: 'stopped', sent: rooms.reduce((n, room) => n + (room.seq - room.setupSeq), 0) });
 }
 
 async function drain(timeoutMs) {
-  const until = Date.now() + timeoutMs;
-  const incomplete = () => rooms.some((room) => room.replayers.some((rep) => rep.count < room.seq - room.setupSeq));
   const drainStart = Date.now();
+  const until = drainStart + timeoutMs;
+  const incomplete = () => rooms.some((room) => room.replayers.some((rep) => rep.count < room.seq - room.setupSeq));
   while (incomplete() && Date.now() < until) await sleep(20);
   let sent = 0;
   let expected = 0;
@@ -393,6 +376,7 @@ async function drain(timeoutMs) {
     incompleteReplayers,
     drainMs: Date.now() - drainStart,
     counters,
+    firstError,
     stalls,
     hist: hist.toJSON(),
     histAll: histAll.toJSON(),
