@@ -10,7 +10,7 @@
 import { connect as netConnect } from 'node:net';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 
-const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC11E65';
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MASK_POOL = 64 * 1024;
 let maskPool = Buffer.alloc(0);
 let maskAt = MASK_POOL;
@@ -20,7 +20,8 @@ export const PEEK_BYTES = 192;
 
 /**
  * Opens a WebSocket to `url` (ws://host:port/path?query). `onText(peek, receivedAt)` gets the first
- * PEEK_BYTES of every text frame (latin1), `receivedAt` being when its socket chunk arrived.
+ * PEEK_BYTES of every text frame (latin1), `receivedAt` being when its socket chunk arrived, and
+ * `conn` (frames may arrive with the upgrade answer, before the promise resolves).
  * Resolves once the upgrade is done; rejects with the HTTP status line when it is refused.
  */
 export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000 }) {
@@ -140,13 +141,13 @@ export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000 }) {
       const fin = (b0 & 0x80) !== 0;
       if (opcode === 0x1 || opcode === 0x0) {
         if (opcode === 0x1 && fin) {
-          onText(buf.toString('latin1', start, start + Math.min(len, PEEK_BYTES)), receivedAt);
+          onText(buf.toString('latin1', start, start + Math.min(len, PEEK_BYTES)), receivedAt, conn);
         } else {
           fragments = (fragments ?? []).concat(buf.subarray(start, start + len));
           if (fin) {
             const whole = Buffer.concat(fragments);
             fragments = undefined;
-            onText(whole.toString('latin1', 0, Math.min(whole.length, PEEK_BYTES)), receivedAt);
+            onText(whole.toString('latin1', 0, Math.min(whole.length, PEEK_BYTES)), receivedAt, conn);
           }
         }
       } else if (opcode === 0x9) {
@@ -243,7 +244,7 @@ export async function openSocketIo(baseUrl, query, { onEvent, onClose, now, time
     now,
     timeoutMs,
     onClose,
-    onText(text, receivedAt) {
+    onText(text, receivedAt, conn) {
       const type = text.charCodeAt(0);
       if (type === 0x34 /* 4 message */) {
         const kind = text.charCodeAt(1);
@@ -257,8 +258,8 @@ export async function openSocketIo(baseUrl, query, { onEvent, onClose, now, time
         if (kind === 0x30 /* 0 CONNECT */) return connected();
         return;
       }
-      if (type === 0x32 /* 2 ping */) return ws.sendText('3');
-      if (type === 0x30 /* 0 open */) return ws.sendText('40');
+      if (type === 0x32 /* 2 ping */) return conn.sendText('3');
+      if (type === 0x30 /* 0 open */) return conn.sendText('40');
     },
   });
   let timer;

@@ -23,6 +23,9 @@ const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 const FULL_SNAPSHOT = 2;
 /** Custom event naming the focused element (the replayer's live-player reads it). */
 const FOCUS_EVENT = 'cobrowse-focus';
+/** Custom event with where the pointer came to rest (rrweb's throttled moves can miss the last one). */
+const POINTER_EVENT = 'cobrowse-pointer';
+const POINTER_SETTLE_MS = 100;
 
 /** A running share. Created by `start()`. */
 export class RecorderSession {
@@ -160,12 +163,36 @@ export class RecorderSession {
     });
     document.addEventListener('focusin', this.reportFocus, true);
     document.addEventListener('focusout', this.onFocusOut, true);
+    document.addEventListener('mousemove', this.onMouseMove, { capture: true, passive: true });
     return () => {
       document.removeEventListener('focusin', this.reportFocus, true);
       document.removeEventListener('focusout', this.onFocusOut, true);
+      document.removeEventListener('mousemove', this.onMouseMove, true);
+      clearTimeout(this.pointerTimer);
       stop?.();
     };
   }
+
+  private lastMove: MouseEvent | undefined;
+  private pointerTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Once the pointer has rested for a moment, say exactly where (rrweb's throttle may drop the final move). */
+  private readonly onMouseMove = (event: MouseEvent) => {
+    this.lastMove = event;
+    clearTimeout(this.pointerTimer);
+    this.pointerTimer = setTimeout(this.reportPointer, POINTER_SETTLE_MS);
+  };
+
+  private readonly reportPointer = () => {
+    const move = this.lastMove;
+    if (!move?.target) return;
+    try {
+      const id = record.mirror.getId(move.target as Node);
+      if (id > 0) record.addCustomEvent(POINTER_EVENT, { x: move.clientX, y: move.clientY, id });
+    } catch {
+      // never let pointer tracking reach the page
+    }
+  };
 
   /** On focusout the new focus is not settled yet: look once the task is done. */
   private readonly onFocusOut = () => setTimeout(this.reportFocus, 0);

@@ -13,6 +13,8 @@ const CANVAS_MUTATION = 9;
 const CUSTOM = 5;
 /** Custom event the recorder emits when the focused element changes. */
 export const FOCUS_EVENT = 'cobrowse-focus';
+/** Custom event with where the customer's pointer came to rest. */
+export const POINTER_EVENT = 'cobrowse-pointer';
 
 /** The browser's own focus ring, for fields the customer has focused (zero specificity: the page's rules win). */
 const FOCUS_RULE = `:where(input, textarea, select, [contenteditable]:not([contenteditable="false"]))[${FOCUS_ATTRIBUTE}] { outline: -webkit-focus-ring-color auto 1px; }`;
@@ -113,6 +115,14 @@ export class LivePlayer {
     sanitizeEvent(event, this.tagOf);
     const source = event.type === INCREMENTAL ? (event.data as { source: number }).source : -1;
     if (source === CANVAS_MUTATION) return this.paintCanvas(event.data as unknown as { id: number; commands?: CanvasCommand[] });
+    if (event.type === CUSTOM && (event.data as { tag?: string }).tag === POINTER_EVENT) {
+      // After the moves still being played out, so the pointer ends where the customer's rests.
+      const { x, y, id } = (event.data as { payload: { x: number; y: number; id: number } }).payload ?? {};
+      if (typeof x === 'number' && typeof y === 'number' && typeof id === 'number') {
+        setTimeout(() => this.pointerAt(x, y, id), Math.max(0, this.timedUntil - Date.now()) + 20);
+      }
+      return;
+    }
     if (event.type === CUSTOM && (event.data as { tag?: string }).tag === FOCUS_EVENT) {
       // After whatever rrweb still has to apply from this batch (it applies a microtask later).
       const { id } = (event.data as { payload: { id: number } }).payload ?? {};
@@ -134,6 +144,16 @@ export class LivePlayer {
   }
 
   private applied = 0;
+
+  /** Puts the pointer (and :hover) where the customer's rests, with rrweb's own routine. */
+  private pointerAt(x: number, y: number, id: number): void {
+    const move = (this.replayer as unknown as { moveAndHover?: (x: number, y: number, id: number, isSync: boolean, debug: unknown) => void }).moveAndHover;
+    try {
+      move?.call(this.replayer, x, y, id, true, { x, y, id });
+    } catch {
+      // the node may be gone already
+    }
+  }
 
   /** Marks the element the customer has focused (-1 or unknown: nothing). */
   private focus(id: number | undefined): void {
