@@ -36,7 +36,7 @@ import { cpus, setPriority, totalmem, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { CLK_TCK, Histogram, cpuTicks, machineTicks, memory, round } from './lib/load-stats.mjs';
+import { CLK_TCK, Histogram, cpuTicks, machineTicks, memory, round, socketQueues } from './lib/load-stats.mjs';
 
 const REPO = resolve(import.meta.dirname, '..');
 const RESULTS = join(REPO, 'bench/results');
@@ -52,6 +52,8 @@ const SHAPES = {
 const BARS = { p99Ms: 30, rssMiB: 150 };
 /** Other processes using more than this (% of one core) during a run make its figures unreliable: flagged. */
 const DISTURBED_PCT = 15;
+/** The drain after a run: until everything arrived, no progress for 5 s, or this long. */
+const DRAIN_MAX_MS = 180_000;
 
 const { values: args } = parseArgs({
   options: {
@@ -68,6 +70,8 @@ const { values: args } = parseArgs({
     nice: { type: 'string', default: '0' },
     'quiet-wait': { type: 'string', default: '120' },
     retries: { type: 'string', default: '1' },
+    client: { type: 'string', default: 'raw' },
+    deflate: { type: 'string', default: 'on' },
     profile: { type: 'string' },
     soak: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -88,6 +92,10 @@ if (args.help) {
   --nice N          niceness of the generator processes (default 0)
   --quiet-wait S    wait up to S seconds for other processes to go quiet before each run (default 120)
   --retries N       run a disturbed run (other processes > ${DISTURBED_PCT} % of a core) again, up to N times (default 1)
+  --client raw|official  generator sockets: the small client in bench/lib/load-wire.mjs (default), or
+                    the ws / socket.io-client packages (a cross-check; costs the generator more CPU)
+  --deflate on|off  offer permessage-deflate on every socket, as browsers do (default on; the relay
+                    accepts it on recorders' sockets and inflates each message, socket.io declines)
   --profile DIR     write a V8 CPU profile of the server into DIR
   --soak            shape "soak" (200 rooms × 100 msgs/s) on the relay, RSS every minute
 `);
@@ -106,6 +114,8 @@ const warmupS = num(args.warmup, 2);
 const niceness = num(args.nice, 0);
 const quietWaitS = num(args['quiet-wait'], 120);
 const retries = num(args.retries, 1);
+if (args.client !== 'raw' && args.client !== 'official') throw new Error('--client must be raw or official');
+if (args.deflate !== 'on' && args.deflate !== 'off') throw new Error('--deflate must be on or off');
 if (!(duration > 0 && duration <= 3600)) throw new Error('--duration must be 1..3600 seconds');
 if (!(workerCount >= 1 && workerCount <= 16)) throw new Error('--workers must be 1..16');
 if (!(tickMs >= 1 && tickMs <= 100)) throw new Error('--tick-ms must be 1..100');
@@ -211,6 +221,7 @@ async function startServer(kind) {
   return {
     kind,
     url,
+    port: Number(new URL(url).port),
     pid: child.pid,
     child,
     output: () => output,
@@ -339,6 +350,8 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
           {
             cmd: 'setup',
             kind,
+            client: args.client,
+            deflate: args.deflate === 'on',
             url: server.url,
             rooms: roomIds.filter((_, i) => i % workerCount === w.index),
             replayers: shape.replayers,
@@ -369,41 +382,44 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     const samples = [];
     const at = performance.timeOrigin + performance.now() + 200;
     for (const w of workers) w.post({ cmd: 'start', at });
-    const logEvery = soak ? 60 : 10;
-    const runEnd = Date.now() + 200 + duration * 1000;
-    let next = Date.now() + 1000;
+    const logEvery = soak && duration >= 300 ? 60 : 10;
+    const t0 = Date.now() + 200;
     let last = { ticks: cpu0.server, t: cpu0.t };
-    while (Date.now() < runEnd) {
-      await sleep(Math.max(0, Math.min(next, runEnd) - Date.now()));
-      next += 1000;
+    for (let second = 1; second <= duration; second++) {
+      await sleep(Math.max(0, t0 + second * 1000 - Date.now()));
       if (!server.alive()) throw new Error(`${kind} died during the run:\n${server.output().slice(-3000)}`);
       const m = memory(server.pid);
       if (m.rss > peak) peak = m.rss;
       const ticks = cpuTicks(server.pid);
       const t = performance.now();
-      const sample = { s: round((t - cpu0.t) / 1000, 0), rssMiB: round(m.rss), cpuPct: round(((ticks - last.ticks) / CLK_TCK / ((t - last.t) / 1000)) * 100) };
+      const sample = { s: second, rssMiB: round(m.rss), cpuPct: round(((ticks - last.ticks) / CLK_TCK / ((t - last.t) / 1000)) * 100) };
       last = { ticks, t };
-      const report = sample.s % logEvery === 0 || Date.now() >= runEnd;
+      const report = second % logEvery === 0 || second === duration;
       if (kind === 'relay' && (report || soak)) {
         const status = await relayStatus(server);
         if (status) sample.cachedMiB = round(status.cachedBytes / 1048576);
       }
       samples.push(sample);
       if (report) {
+        sample.kernelQueues = socketQueues(server.port);
         const window = samples.slice(-logEvery);
         log(
-          `${tag}: t=${String(sample.s).padStart(4)} s  RSS ${sample.rssMiB} MiB (last ${window.length} s: ${Math.min(...window.map((x) => x.rssMiB))}–${Math.max(...window.map((x) => x.rssMiB))})` +
+          `${tag}: t=${String(second).padStart(4)} s  RSS ${sample.rssMiB} MiB (last ${window.length} s: ${Math.min(...window.map((x) => x.rssMiB))}–${Math.max(...window.map((x) => x.rssMiB))})` +
             `  CPU ${round(window.reduce((a, x) => a + x.cpuPct, 0) / window.length)} %` +
-            (sample.cachedMiB !== undefined ? `  catch-up cache ${sample.cachedMiB} MiB` : ''),
+            (sample.cachedMiB !== undefined ? `  catch-up cache ${sample.cachedMiB} MiB` : '') +
+            (sample.kernelQueues ? `  TCP queues: ${sample.kernelQueues.toServerMiB} MiB unread by the server, ${sample.kernelQueues.fromServerMiB} MiB by the clients` : ''),
         );
       }
     }
     const stopped = await Promise.all(workers.map((w) => w.ask({ cmd: 'stop' }, 'stopped', 30_000)));
+    const queuesAtStop = socketQueues(server.port);
     const cpu1 = { server: cpuTicks(server.pid), workers: workers.map((w) => cpuTicks(w.pid)), machine: machineTicks(), t: performance.now() };
     const wall = (cpu1.t - cpu0.t) / 1000;
 
     // --- drain: nothing is sent any more; wait for what is in flight, then count
-    const results = await Promise.all(workers.map((w) => w.ask({ cmd: 'drain', timeoutMs: 20_000 }, 'result', 40_000)));
+    const queuedMiB = round(stopped.reduce((a, s) => a + s.queuedBytes, 0) / 1048576 + (queuesAtStop?.toServerMiB ?? 0));
+    if (queuedMiB > 1) log(`${tag}: at the stop the server had ${queuedMiB} MiB from the recorders still unread (it could not keep up); draining`);
+    const results = await Promise.all(workers.map((w) => w.ask({ cmd: 'drain', timeoutMs: DRAIN_MAX_MS }, 'result', DRAIN_MAX_MS + 20_000)));
     const end = memory(server.pid);
     if (end.rss > peak) peak = end.rss;
     const status = await relayStatus(server);
@@ -458,6 +474,10 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       deliveredPct: totals.expected ? (totals.delivered / totals.expected) * 100 : null,
       incompleteReplayers: totals.incompleteReplayers,
       drainMs,
+      /** At the end of sending: bytes the recorders had written that the server had not read yet (generator buffers + kernel TCP queues). */
+      unreadAtStopMiB: queuedMiB,
+      kernelQueuesAtStop: queuesAtStop,
+      unreadAtStopSockets: stopped.reduce((a, s) => a + s.queuedSockets, 0),
       latencyMs: hist.summary(),
       latencyAllMs: histAll.summary(),
       serverCpuPct: pctOfCore(serverTicks),
@@ -507,7 +527,9 @@ function table(ours, theirs) {
   const row = (label, a, b, r = '') => rows.push(`| ${label} | ${a} | ${b} | ${r} |`);
   const both = (label, fn, r = '') => row(label, ours ? fn(ours) : '—', theirs ? fn(theirs) : '—', r);
   both('delivered / expected (per message, per replayer)', (r) => `${pct(r.deliveredPct)} (${r.delivered.toLocaleString('en')} / ${r.expected.toLocaleString('en')})`);
+  both('drain after the run (s) / unread by the server at stop (MiB)', (r) => `${round(r.drainMs / 1000)} / ${r.unreadAtStopMiB}`);
   both('sent msgs/s (target)', (r) => `${r.sentPerS.toLocaleString('en')} (${r.targetPerS.toLocaleString('en')})`);
+  both('not sent: server not reading (recorder socket backlog > 1 MiB)', (r) => r.counters.skippedBackpressure.toLocaleString('en'));
   for (const key of ['p50', 'p99', 'max']) {
     both(`fan-out latency ${key} (ms)`, (r) => ms(r.latencyMs[key]), fmtRatio(ratioOf(ours?.latencyMs[key], theirs?.latencyMs[key])));
   }
@@ -517,6 +539,7 @@ function table(ours, theirs) {
   both('server RSS start / peak / end (MiB)', (r) => `${r.rssMiB.start} / ${r.rssMiB.peak} / ${r.rssMiB.end}`, `${fmtRatio(ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak))} (peak)`);
   if (ours?.relayStatusAtEnd) row('relay catch-up cache at end (MiB)', round(ours.relayStatusAtEnd.cachedBytes / 1048576), '—');
   if (ours) row('snapshots the relay asked for during the run', ours.counters.snapshotRequests, '—');
+  both('recorders with permessage-deflate (server inflates each message)', (r) => `${r.counters.deflatedRecorders} of ${r.rooms}`);
   both('duplicates (resyncs) / unexpected closes', (r) => `${r.counters.duplicates + r.counters.setupReplays} / ${r.counters.unexpectedCloses}`);
   both('generator CPU (% of one core, all processes)', (r) => r.generatorCpuPct);
   both('kernel irq+softirq (loopback TCP, % of one core)', (r) => r.kernelIrqCpuPct);
@@ -530,19 +553,19 @@ function table(ours, theirs) {
 }
 
 function soakTable(result) {
+  // Every minute; every 10 s for a short soak.
+  const step = result.durationS >= 300 ? 60 : 10;
   const rows = [
-    '| minute | RSS at the mark (MiB) | RSS min–max in the minute (MiB) | relay CPU (%) | catch-up cache at the mark (MiB) | messages over 30 ms |',
+    `| t (s) | RSS at the mark (MiB) | RSS min–max over the ${step} s (MiB) | relay CPU (%) | catch-up cache at the mark (MiB) | messages over 30 ms |`,
     '|---:|---:|---:|---:|---:|---:|',
     `| 0 (start) | ${result.rssMiB.start} | | | | |`,
   ];
-  const minutes = Math.ceil(result.samples.length / 60);
-  for (let m = 0; m < minutes; m++) {
-    const window = result.samples.slice(m * 60, (m + 1) * 60);
-    if (!window.length) continue;
+  for (let from = 0; from < result.samples.length; from += step) {
+    const window = result.samples.slice(from, from + step);
     const mark = window[window.length - 1];
-    const over = result.perSecond.filter((p) => p.s >= m * 60 && p.s < (m + 1) * 60).reduce((a, p) => a + p.over30, 0);
+    const over = result.perSecond.filter((p) => p.s >= from && p.s < from + step).reduce((a, p) => a + p.over30, 0);
     rows.push(
-      `| ${m + 1}${window.length < 60 ? ` (${window.length} s)` : ''} | ${mark.rssMiB} | ${Math.min(...window.map((s) => s.rssMiB))}–${Math.max(...window.map((s) => s.rssMiB))} | ` +
+      `| ${mark.s} | ${mark.rssMiB} | ${Math.min(...window.map((s) => s.rssMiB))}–${Math.max(...window.map((s) => s.rssMiB))} | ` +
         `${round(window.reduce((a, s) => a + s.cpuPct, 0) / window.length)} | ${mark.cachedMiB ?? '—'} | ${over} |`,
     );
   }
@@ -590,6 +613,8 @@ async function main() {
     memGiB: round(totalmem() / 2 ** 30),
     ulimitN: ulimit,
     workers: workerCount,
+    client: args.client,
+    deflateOffered: args.deflate === 'on',
     pinned: pin ? { server: SERVER_CPUS, generator: GENERATOR_CPUS } : false,
     tickMs,
     durationS: duration,
@@ -675,7 +700,7 @@ const budget = setTimeout(
     cleanup();
     process.exit(1);
   },
-  runsPlanned * (1 + retries) * (quietWaitS + 200 + duration + 80) * 1000,
+  runsPlanned * (1 + retries) * (quietWaitS + 200 + duration + DRAIN_MAX_MS / 1000 + 60) * 1000,
 );
 budget.unref();
 

@@ -53,6 +53,12 @@ const watchdog = setTimeout(() => {
   cleanup().finally(() => process.exit(1));
 }, CONFIG.budgetMs);
 watchdog.unref();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    log(`${signal}: stopping`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Pages

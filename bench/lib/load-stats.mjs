@@ -121,3 +121,33 @@ export function round(x, digits = 1) {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/**
+ * Bytes sitting in the kernel's TCP queues (from /proc/net/tcp) of the connections to a local port:
+ * `toServer` = not yet read by the server (its receive queues + what clients could not send yet),
+ * `fromServer` = sent by the server, not yet read by the clients.
+ */
+export function socketQueues(port) {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  let toServer = 0;
+  let fromServer = 0;
+  let text;
+  try {
+    text = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 5 || f[3] !== '01') continue; // ESTABLISHED only
+    const [tx, rx] = f[4].split(':').map((h) => parseInt(h, 16));
+    if (f[1].endsWith(`:${hexPort}`)) {
+      toServer += rx;
+      fromServer += tx;
+    } else if (f[2].endsWith(`:${hexPort}`)) {
+      toServer += tx;
+      fromServer += rx;
+    }
+  }
+  return { toServerMiB: Math.round((toServer / 1048576) * 10) / 10, fromServerMiB: Math.round((fromServer / 1048576) * 10) / 10 };
+}

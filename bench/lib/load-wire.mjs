@@ -24,7 +24,7 @@ export const PEEK_BYTES = 192;
  * `conn` (frames may arrive with the upgrade answer, before the promise resolves).
  * Resolves once the upgrade is done; rejects with the HTTP status line when it is refused.
  */
-export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000 }) {
+export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000, deflate = true }) {
   const { hostname, port, pathname, search } = new URL(url);
   const key = randomBytes(16).toString('base64');
   const accept = createHash('sha1').update(key + GUID).digest('base64');
@@ -35,16 +35,23 @@ export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000 }) {
   let head = Buffer.alloc(0);
   let pending; // an incomplete frame carried over to the next chunk
   let fragments; // a fragmented text message being put together (unused by ws/engine.io, handled anyway)
+  let deflated = false; // permessage-deflate was agreed: frames go out as deflate data (stored blocks)
 
   const conn = {
     socket,
     get open() {
       return open && !closed;
     },
+    /** Whether permessage-deflate was agreed for this socket. */
+    get deflate() {
+      return deflated;
+    },
+    /** Bytes written but not yet handed to the kernel (the peer is not reading fast enough). */
+    queued: () => socket.writableLength,
     /** Sends one text frame (ASCII/latin1 string). */
     sendText(text) {
       if (!conn.open) return false;
-      socket.write(frame(0x1, text));
+      socket.write(deflated ? deflatedFrame(0x1, text) : frame(0x1, text));
       return true;
     },
     close(code = 1000) {
@@ -72,7 +79,10 @@ export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000 }) {
     socket.once('connect', () => {
       socket.write(
         `GET ${pathname}${search} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+          `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+          // What browsers offer: the server decides (the relay accepts it on customers' sockets).
+          (deflate ? 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n' : '') +
+          '\r\n',
       );
     });
     socket.on('error', (error) => {
@@ -99,6 +109,7 @@ export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000 }) {
         return reject(new Error(`WebSocket ${pathname}: upgrade refused: ${status}`));
       }
       open = true;
+      deflated = deflate && /^sec-websocket-extensions:.*permessage-deflate/im.test(response);
       clearTimeout(timer);
       resolve(conn);
       const rest = head.subarray(end + 4);
@@ -139,6 +150,11 @@ export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000 }) {
       off = start + len;
       const opcode = b0 & 0x0f;
       const fin = (b0 & 0x80) !== 0;
+      if (b0 & 0x40) {
+        // A compressed frame from the server: neither server here sends one (the relay only inflates).
+        conn.destroy();
+        throw new Error('server sent a compressed frame: not supported by the load client');
+      }
       if (opcode === 0x1 || opcode === 0x0) {
         if (opcode === 0x1 && fin) {
           onText(buf.toString('latin1', start, start + Math.min(len, PEEK_BYTES)), receivedAt, conn);
@@ -204,6 +220,38 @@ function frame(opcode, text) {
   return out;
 }
 
+/**
+ * A masked client frame whose payload is permessage-deflate data (RFC 7692) made of stored (BTYPE
+ * 00, uncompressed) deflate blocks: the server inflates every message as it would a browser's,
+ * while the generator spends nothing on compressing. Layout per block: 0x00, LEN, NLEN, bytes;
+ * then the empty stored block's first byte (its 00 00 ff ff tail is dropped, as the RFC says).
+ */
+function deflatedFrame(opcode, text) {
+  const len = text.length;
+  const blocks = Math.max(1, Math.ceil(len / 65535));
+  const size = len + blocks * 5 + 1;
+  const hdr = size < 126 ? 2 : size < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(hdr + 4 + size);
+  writeHeader(out, opcode, size);
+  out[0] |= 0x40; // RSV1: compressed
+  const p = hdr + 4;
+  let at = p;
+  for (let b = 0; b < blocks; b++) {
+    const from = b * 65535;
+    const n = Math.min(65535, len - from);
+    out[at] = 0x00;
+    out.writeUInt16LE(n, at + 1);
+    out.writeUInt16LE(~n & 0xffff, at + 3);
+    out.write(text.slice(from, from + n), at + 5, n, 'latin1');
+    at += 5 + n;
+  }
+  out[at] = 0x00;
+  const m = nextMask();
+  for (let i = 0; i < 4; i++) out[hdr + i] = maskPool[m + i];
+  for (let i = 0; i < size; i++) out[p + i] ^= maskPool[m + (i & 3)];
+  return out;
+}
+
 function frameBytes(opcode, body) {
   const len = body.length;
   const hdr = len < 126 ? 2 : 4;
@@ -231,10 +279,11 @@ function writeHeader(out, opcode, len) {
 
 /**
  * A socket.io client over {@link openSocket}: engine.io v4 open/ping/pong, socket.io v5 CONNECT,
- * EVENT and ACK packets on the main namespace. `onEvent(peek, receivedAt)` gets the first bytes of
- * every EVENT packet (`42[...`), as the server wrote them (JSON-escaped).
+ * EVENT and ACK packets on the main namespace, events named "e" with one string argument.
+ * `onEvent(peek, receivedAt)` gets the first bytes of every EVENT packet (`42["e","…`), as the
+ * server wrote them (JSON-escaped).
  */
-export async function openSocketIo(baseUrl, query, { onEvent, onClose, now, timeoutMs = 15_000 }) {
+export async function openSocketIo(baseUrl, query, { onEvent, onClose, now, timeoutMs = 15_000, deflate = true }) {
   const url = `${baseUrl.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket&${new URLSearchParams(query)}`;
   let connected;
   const acks = new Map();
@@ -243,6 +292,7 @@ export async function openSocketIo(baseUrl, query, { onEvent, onClose, now, time
   const ws = await openSocket(url, {
     now,
     timeoutMs,
+    deflate,
     onClose,
     onText(text, receivedAt, conn) {
       const type = text.charCodeAt(0);
@@ -268,19 +318,92 @@ export async function openSocketIo(baseUrl, query, { onEvent, onClose, now, time
     new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('socket.io: no CONNECT within the timeout')), timeoutMs))),
   ]);
   return {
-    ws,
-    /** Emits `event` with one string argument already JSON-encoded by the caller (`json`). */
-    emitJson(event, json) {
-      return ws.sendText(`42["${event}",${json}]`);
-    },
+    /** Emits event "e" with one string argument, given already JSON-encoded (a "…" literal). */
+    emit: (json) => ws.sendText(`42["e",${json}]`),
     /** The same with an acknowledgement; resolves when the server acknowledged. */
-    emitJsonWithAck(event, json) {
+    queued: () => ws.queued(),
+    emitWithAck(json) {
       const id = nextAck++;
       return new Promise((resolve) => {
         acks.set(id, resolve);
-        ws.sendText(`42${id}["${event}",${json}]`);
+        ws.sendText(`42${id}["e",${json}]`);
       });
     },
     close: () => ws.close(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The same two interfaces on the official client packages (`ws`, `socket.io-client`), for
+// `--client official`: slower, but a cross-check that the small client above sees what they see.
+
+/** {@link openSocket} on the `ws` package. */
+export async function openSocketOfficial(url, { onText, onClose, now, timeoutMs = 15_000, deflate = true }) {
+  const { default: WebSocket } = await import('ws');
+  // ws offers permessage-deflate by default, as browsers do, and compresses frames over 1 KiB.
+  const ws = new WebSocket(url, deflate ? {} : { perMessageDeflate: false });
+  let open = false;
+  const conn = {
+    get deflate() {
+      return /permessage-deflate/.test(ws.extensions);
+    },
+    queued: () => ws.bufferedAmount,
+    get open() {
+      return open && ws.readyState === ws.OPEN;
+    },
+    sendText(text) {
+      if (!conn.open) return false;
+      ws.send(text);
+      return true;
+    },
+    close: () => ws.close(1000),
+    destroy: () => ws.terminate(),
+  };
+  ws.on('message', (data, isBinary) => {
+    if (!isBinary) onText(data.toString('latin1', 0, Math.min(data.length, PEEK_BYTES)), now(), conn);
+  });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`WebSocket ${url}: no upgrade within ${timeoutMs} ms`)), timeoutMs);
+    ws.once('open', () => {
+      clearTimeout(timer);
+      open = true;
+      resolve();
+    });
+    ws.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+  ws.on('error', () => {});
+  ws.on('close', () => {
+    const wasOpen = open;
+    open = false;
+    onClose?.(wasOpen);
+  });
+  return conn;
+}
+
+/** {@link openSocketIo} on `socket.io-client`: `emit(text)` sends the raw string, `onEvent` gets its first bytes. */
+export async function openSocketIoOfficial(baseUrl, query, { onEvent, onClose, now, timeoutMs = 15_000, deflate = true }) {
+  const { io } = await import('socket.io-client');
+  const socket = io(baseUrl, { transports: ['websocket'], forceNew: true, reconnection: false, query, ...(deflate ? {} : { perMessageDeflate: false }) });
+  socket.on('e', (text) => onEvent(text.slice(0, PEEK_BYTES), now()));
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('socket.io-client: no connect within the timeout')), timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+  socket.on('disconnect', () => onClose?.(true));
+  return {
+    emit: (text) => socket.emit('e', text),
+    queued: () => socket.io.engine?.transport?.ws?.bufferedAmount ?? 0,
+    emitWithAck: (text) => socket.emitWithAck('e', text),
+    close: () => socket.disconnect(),
   };
 }

@@ -10,12 +10,18 @@
 // and a received frame is read only as far as its seq and timestamp.
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
-import { openSocket, openSocketIo } from './load-wire.mjs';
+import { openSocket, openSocketIo, openSocketIoOfficial, openSocketOfficial } from './load-wire.mjs';
 import { Histogram } from './load-stats.mjs';
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const round3 = (x) => Math.round(x * 1000) / 1000;
+/**
+ * A recorder whose socket holds more than this, unread by the server (beyond the kernel's buffers),
+ * skips its due messages (counted, not sent): this bounds the generator's memory when a server
+ * cannot keep up, the way a page's recorder would hold back on a full socket.
+ */
+const MAX_QUEUED = 1024 * 1024;
 
 let cfg;
 const rooms = [];
@@ -42,12 +48,16 @@ const counters = {
   resnapshots: 0,
   /** error frames from the relay. */
   errorFrames: 0,
+  /** recorder sockets on which the server agreed permessage-deflate (the relay inflates each message). */
+  deflatedRecorders: 0,
   /** sockets that closed before the end. */
   unexpectedCloses: 0,
   /** room-ticks that found more than one tick's worth of messages due (the generator was late). */
   lateSends: 0,
   /** the largest number of messages one room had due in one tick. */
   maxBurst: 0,
+  /** messages not sent because the recorder's socket already had over MAX_QUEUED bytes the server had not read. */
+  skippedBackpressure: 0,
 };
 let firstError;
 /** The generator's own hiccups (bounded lists): GC pauses over 20 ms, ticks over 100 ms apart. */
@@ -96,11 +106,12 @@ async function handle(message) {
 
 // ---------------------------------------------------------------------------------------------
 // Frames: the relay's wire format (JSON header, newline, payload). For socket.io the same text is
-// the one string argument of the event, JSON-encoded — built here directly, escapes and all.
+// the one string argument of the event, JSON-encoded — built here directly, escapes and all (with
+// `--client official` socket.io-client does the encoding).
 
 function frame(room, seq, snap, t) {
   const ts = t.toFixed(3).padStart(17, '0');
-  if (cfg.kind === 'relay') {
+  if (cfg.kind === 'relay' || cfg.client === 'official') {
     return `{"type":"events","epoch":"${room.epoch}","seq":${seq}${snap ? ',"snap":true' : ''}}\n[{"t":${ts}},"${pad}"]`;
   }
   return `"{\\"type\\":\\"events\\",\\"epoch\\":\\"${room.epoch}\\",\\"seq\\":${seq}${snap ? ',\\"snap\\":true' : ''}}\\n[{\\"t\\":${ts}},\\"${pad}\\"]"`;
@@ -228,8 +239,10 @@ async function connectionInfo(roomId, role, userId) {
 async function openRelaySocket(info, role, hello, onText) {
   let welcomed;
   const welcome = new Promise((resolve) => (welcomed = resolve));
-  const ws = await openSocket(`${info.wssUrl}?role=${role}&signature=${encodeURIComponent(info.signature)}`, {
+  const open = cfg.client === 'official' ? openSocketOfficial : openSocket;
+  const ws = await open(`${info.wssUrl}?role=${role}&signature=${encodeURIComponent(info.signature)}`, {
     now,
+    deflate: cfg.deflate,
     onClose,
     onText(text, received) {
       if (text.startsWith('{"type":"welcome"')) return welcomed();
@@ -259,7 +272,8 @@ async function setupRelayRoom(id) {
       recorder.sendText(frame(room, room.seq, true, now()));
     }
   });
-  room.recorder = { send: (text) => recorder.sendText(text), close: () => recorder.close() };
+  room.recorder = { send: (text) => recorder.sendText(text), close: () => recorder.close(), queued: () => recorder.queued() };
+  if (recorder.deflate) counters.deflatedRecorders++;
   room.seq = 1;
   recorder.sendText(frame(room, 1, true, now()));
   for (let r = 0; r < cfg.replayers; r++) {
@@ -276,14 +290,15 @@ async function setupRelayRoom(id) {
 
 async function setupSocketIoRoom(id) {
   const room = { id, epoch: randomBytes(8).toString('hex'), seq: 0, setupSeq: 0, sentTimed: 0, pendingSnap: false, offset: 0, replayers: [] };
-  const recorder = await openSocketIo(cfg.url, { room: id, role: 'recorder' }, { now, onClose, onEvent: () => {} });
-  room.recorder = { send: (json) => recorder.emitJson('e', json), close: () => recorder.close() };
+  const open = cfg.client === 'official' ? openSocketIoOfficial : openSocketIo;
+  const recorder = await open(cfg.url, { room: id, role: 'recorder' }, { now, onClose, deflate: cfg.deflate, onEvent: () => {} });
+  room.recorder = { send: (text) => recorder.emit(text), close: () => recorder.close(), queued: () => recorder.queued() };
   room.seq = 1;
   // The snapshot with an acknowledgement, so it is cached before the replayers join; later messages without.
-  await withTimeout(recorder.emitJsonWithAck('e', frame(room, 1, true, now())), 15_000, 'socket.io snapshot ack');
+  await withTimeout(recorder.emitWithAck(frame(room, 1, true, now())), 15_000, 'socket.io snapshot ack');
   for (let r = 0; r < cfg.replayers; r++) {
     const rep = replayerState();
-    const replayer = await openSocketIo(cfg.url, { room: id, role: 'replayer' }, { now, onClose, onEvent: (text, received) => onEvents(room, rep, text, received) });
+    const replayer = await open(cfg.url, { room: id, role: 'replayer' }, { now, onClose, deflate: cfg.deflate, onEvent: (text, received) => onEvents(room, rep, text, received) });
     rep.close = () => replayer.close();
     room.replayers.push(rep);
   }
@@ -330,6 +345,11 @@ function start(at) {
         room.sentTimed += n - cfg.rate;
         n = cfg.rate;
       }
+      if (room.recorder.queued() > MAX_QUEUED) {
+        counters.skippedBackpressure += n;
+        room.sentTimed += n;
+        continue;
+      }
       while (n-- > 0) {
         const snap = room.pendingSnap;
         room.pendingSnap = false;
@@ -348,14 +368,32 @@ function start(at) {
 function stop() {
   clearInterval(ticker);
   phase = 'stopped';
-  send({ type: 'stopped', sent: rooms.reduce((n, room) => n + (room.seq - room.setupSeq), 0) });
+  // Bytes written by recorders that the server had not read yet (queued in this process beyond
+  // the kernel's socket buffers): a server that cannot keep up shows here.
+  let queuedBytes = 0;
+  let queuedSockets = 0;
+  for (const room of rooms) {
+    const q = room.recorder.queued();
+    queuedBytes += q;
+    if (q > 0) queuedSockets++;
+  }
+  send({ type: 'stopped', sent: rooms.reduce((n, room) => n + (room.seq - room.setupSeq), 0), queuedBytes, queuedSockets });
 }
 
-async function drain(timeoutMs) {
+/** Waits for what is in flight: until every replayer has everything, or no progress for `idleMs`, or `timeoutMs`. */
+async function drain(timeoutMs, idleMs = 5000) {
   const drainStart = Date.now();
   const until = drainStart + timeoutMs;
   const incomplete = () => rooms.some((room) => room.replayers.some((rep) => rep.count < room.seq - room.setupSeq));
-  while (incomplete() && Date.now() < until) await sleep(20);
+  let lastCount = -1;
+  let lastProgress = Date.now();
+  while (incomplete() && Date.now() < until && Date.now() - lastProgress < idleMs) {
+    await sleep(20);
+    if (receivedTotal !== lastCount) {
+      lastCount = receivedTotal;
+      lastProgress = Date.now();
+    }
+  }
   let sent = 0;
   let expected = 0;
   let delivered = 0;

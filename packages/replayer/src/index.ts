@@ -1,6 +1,6 @@
 import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/protocol/client';
 import type { ReplayerOptions } from './options.js';
-import { ReplayerSession, View } from './session.js';
+import { ReplayerSession } from './session.js';
 import { resolveContainer } from './stage.js';
 
 export type { ReplayerOptions } from './options.js';
@@ -16,11 +16,12 @@ export async function join(options: ReplayerOptions): Promise<ReplayerSession> {
   const container = resolveContainer(options.container);
   const fetchInfo = connectionInfoSource(options, 'replayer', { userId: 'agent', userName: 'Agent' });
   const pending = fetchInfo(); // the request goes out now…
-  const view = new View(container, options); // …while rrweb's Replayer and its iframe are built
+  const session = new ReplayerSession(options, container, pending, fetchInfo); // …while the view is built
   try {
-    return new ReplayerSession(options, view, await pending, fetchInfo);
+    session.connected(await pending);
   } catch (error) {
-    view.destroy();
+    session.leave();
     throw error;
   }
+  return session;
 }

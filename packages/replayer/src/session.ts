@@ -50,10 +50,10 @@ export class View {
 
 /** A live view of one customer's page. Created by `join()`. */
 export class ReplayerSession {
-  /** Room shared into (for some dialects only known once connected: read it after start/join). */
-  readonly roomId: string;
+  /** Room watched (for some dialects only known once connected: read it after join() resolves). */
+  roomId = '';
   /** Passphrase dialect: the code the other side enters to join. */
-  readonly passphrase: string | undefined;
+  passphrase: string | undefined;
   private readonly emitter = new Emitter<ReplayerEvents>();
   private readonly channel: Channel;
   private readonly stage: Stage;
@@ -65,9 +65,19 @@ export class ReplayerSession {
   private lastSnapshotRequest = 0;
   private viewport = { width: 0, height: 0 };
 
-  constructor(options: ReplayerOptions, view: View, first: Connection, fetchInfo: () => Promise<Connection>) {
-    this.roomId = first.roomId;
-    this.passphrase = first.passphrase;
+  /**
+   * Opens the channel first (its socket connects the moment the connection info arrives), then
+   * builds the view while that is on its way.
+   */
+  constructor(options: ReplayerOptions, container: HTMLElement, first: Promise<Connection>, fetchInfo: () => Promise<Connection>) {
+    this.channel = new Channel({
+      role: 'replayer',
+      first,
+      fetchInfo,
+      external: options.external === true,
+      hello: () => ({ type: 'hello', v: 1, ...(this.position ? { resume: this.position } : {}) }),
+    });
+    const view = new View(container, options);
     this.stage = view.stage;
     this.player = view.player;
     view.onViewport = (width, height) => {
@@ -78,13 +88,6 @@ export class ReplayerSession {
       ({ header, events }) => this.applyBatch(header, events),
       (error) => this.fail(error),
     );
-    this.channel = new Channel({
-      role: 'replayer',
-      first,
-      fetchInfo,
-      external: options.external === true,
-      hello: () => ({ type: 'hello', v: 1, ...(this.position ? { resume: this.position } : {}) }),
-    });
     const showStatus = (status: ReplayerStatus) => {
       if (!overlay) return;
       this.stage.showStatus(status === 'live' && this.waitingForSnapshot ? "Waiting for the customer's page…" : STATUS_TEXT[status]);
@@ -117,6 +120,12 @@ export class ReplayerSession {
   }
 
   private readonly onSnapshot: () => void;
+
+  /** The first connection info arrived (join() then resolves). */
+  connected(first: Connection): void {
+    this.roomId = first.roomId;
+    this.passphrase = first.passphrase;
+  }
 
   /** The replay iframe; its `contentDocument` is the replayed page. */
   get iframe(): HTMLIFrameElement {

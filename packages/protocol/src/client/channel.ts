@@ -20,8 +20,8 @@ export interface ChannelOptions {
   role: Role;
   /** Fetches fresh connection info (called again before every reconnect: tokens expire). */
   fetchInfo: () => Promise<ConnectionInfo>;
-  /** The info already fetched for the first connection. */
-  first: ConnectionInfo;
+  /** The info for the first connection: fetched already, or on its way (the socket opens the moment it arrives). */
+  first: ConnectionInfo | Promise<ConnectionInfo>;
   /** Use `wssUrlOut` (customers, agents outside the network) instead of `wssUrl`. */
   external: boolean;
   /** Builds the hello for each (re)connection. */
@@ -38,7 +38,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export class Channel extends Emitter<ChannelEvents> {
   status: ChannelStatus = 'connecting';
   private readonly socket: ReconnectingWebSocket;
-  private pendingInfo: ConnectionInfo | undefined;
+  private pendingInfo: ConnectionInfo | Promise<ConnectionInfo> | undefined;
 
   constructor(private readonly options: ChannelOptions) {
     super();
@@ -62,8 +62,9 @@ export class Channel extends Emitter<ChannelEvents> {
     let delay = 500;
     for (;;) {
       try {
-        const info = this.pendingInfo ?? (await this.options.fetchInfo());
+        const pending = this.pendingInfo;
         this.pendingInfo = undefined;
+        const info = pending ? await pending : await this.options.fetchInfo();
         return socketUrl(this.options.external ? info.wssUrlOut : info.wssUrl, info.signature, this.options.role);
       } catch (error) {
         if (this.status === 'ended') return 'ws://127.0.0.1:9/ended';
