@@ -1,35 +1,49 @@
 // `node bench/load.mjs`: relay load test on 127.0.0.1 — the real relay process (cobrowse-relay,
-// late-join catch-up on) against a socket.io room-broadcast server doing the same work, each fed by
-// the same load generator. Prints markdown tables; writes bench/results/load-latest.json plus a
-// timestamped copy (`--soak`: load-soak-latest.json and a timestamped copy).
+// late-join catch-up on) against a socket.io room-broadcast server doing the same work
+// (bench/lib/load-socketio-server.mjs), each fed by the same load generator. Prints markdown
+// tables; writes bench/results/load-latest.json plus a timestamped copy (`--soak`:
+// load-soak-latest.json and a timestamped copy).
 //
 //   node bench/load.mjs                        shapes A and B, 60 s each, ours and socket.io
 //   node bench/load.mjs --duration 20          shorter runs
-//   node bench/load.mjs --shape A --server relay
-//   node bench/load.mjs --soak                 10 min of shape A with 200 rooms, relay only, RSS every minute
+//   node bench/load.mjs --shape A --server relay --deflate off
+//   node bench/load.mjs --soak                 10 min of shape A at 100 rooms, relay only, RSS every minute
 //   node bench/load.mjs --soak --duration 60   a short soak while developing
+//   node bench/load.mjs --help                 every option
 //
 // Shapes:
 //   A  500 rooms × (1 recorder + 1 replayer), each recorder 100 msgs/s of 1 KB  (50,000 msgs/s in, 50,000 out)
 //   B  1,000 rooms × (1 recorder + 2 replayers), each recorder 30 batches/s of ~1 KB (30,000 in, 60,000 out)
 //
-// How it measures (see bench/lib/load-worker.mjs):
+// How it measures (bench/lib/load-worker.mjs, bench/lib/load-wire.mjs):
 // - Clients run in `--workers` forked processes (default 2). Each owns whole rooms, so a message's
 //   fan-out latency is receive − send on one clock (performance.timeOrigin + performance.now(); the
-//   send time travels in the payload).
+//   send time travels at the start of the payload).
+// - One small WebSocket client drives both servers (socket.io through its engine.io/socket.io
+//   framing): per message one buffer, one masked copy, one write; a received frame is read only
+//   as far as its seq and timestamp. `--client official` uses the ws / socket.io-client packages
+//   instead (a cross-check; dearer for the generator).
+// - Like a browser, every socket offers permessage-deflate (`--deflate off` to not). The relay
+//   accepts it on recorders' sockets and inflates every message; socket.io declines. The generator
+//   sends deflate data made of stored (uncompressed) blocks, so the server's inflate path is taken
+//   without the generator paying for compression.
 // - Per room, the recorder connects and sends its snapshot batch (seq 1, snap) first; the replayers
 //   join after it and must receive that snapshot from the server's cache (late-join catch-up).
-// - The run: every room sends `rate` messages/s, rooms staggered over one send interval, for
-//   `--duration` s. Then sending stops, the generator waits for everything in flight (up to 20 s),
-//   and counts per message and per replayer (a seq received twice counts once).
-// - Latency figures leave out messages sent in the first `--warmup` s (default 2; JIT and socket
-//   buffers warming up); the max over every message is reported too.
-// - Server CPU is utime+stime from /proc/<pid>/stat over the run; RSS is VmRSS from /proc/<pid>/status
-//   sampled every second (peak also from VmHWM).
+//   A relay `request-snapshot` during the run is answered with a snap batch, as the recorder SDK does.
+// - The run: every room sends `rate` messages/s (rooms staggered over one send interval; one timer
+//   per process) for `--duration` s. A recorder whose socket holds > 1 MiB the server has not read
+//   skips its due messages (counted). Then sending stops, the generator waits for what is in flight
+//   (until complete, 5 s without progress, or 180 s), and counts per message and per replayer (a
+//   seq received twice counts once).
+// - Latency figures leave out messages sent in the first `--warmup` s (default 2); the max over
+//   every message is reported too.
+// - Server CPU is utime+stime (all threads) from /proc/<pid>/stat over the run; RSS is VmRSS from
+//   /proc/<pid>/status every second (peak also from VmHWM); TCP queue bytes from /proc/net/tcp.
 // - The machine is shared: on ≥ 2 cores the server is pinned to core 0 and the generator to the
-//   others (taskset), the generator's and the kernel's CPU are reported, and the CPU of any other
-//   process on the machine during the run is measured and flagged. Before each run the script waits
-//   (bounded) for the machine to be quiet.
+//   others (taskset), the generator's and the kernel's CPU are reported, and the CPU other processes
+//   used during the run is measured; a run they disturbed (> 15 % of a core) is flagged and run
+//   again (`--retries`, default 1; the least disturbed one is kept). Before each run the script
+//   waits (bounded) for the machine to be quiet.
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, setPriority, totalmem, tmpdir } from 'node:os';
@@ -47,7 +61,7 @@ const WORKER = join(REPO, 'bench/lib/load-worker.mjs');
 const SHAPES = {
   A: { name: 'A', rooms: 500, replayers: 1, rate: 100, payloadBytes: 1024 },
   B: { name: 'B', rooms: 1000, replayers: 2, rate: 30, payloadBytes: 1024 },
-  soak: { name: 'soak', rooms: 200, replayers: 1, rate: 100, payloadBytes: 1024 },
+  soak: { name: 'soak', rooms: 100, replayers: 1, rate: 100, payloadBytes: 1024 },
 };
 const BARS = { p99Ms: 30, rssMiB: 150 };
 /** Other processes using more than this (% of one core) during a run make its figures unreliable: flagged. */
@@ -66,6 +80,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'tick-ms': { type: 'string', default: '5' },
     'cache-bytes': { type: 'string' },
+    'snapshot-bytes': { type: 'string' },
     pin: { type: 'string', default: 'auto' },
     nice: { type: 'string', default: '0' },
     'quiet-wait': { type: 'string', default: '120' },
@@ -88,6 +103,8 @@ if (args.help) {
   --warmup S        seconds left out of the latency figures at the start (default 2)
   --tick-ms MS      generator tick (default 5)
   --cache-bytes N   relay catch-up cache bound per room (relay option cacheBytes; default: the relay's own)
+  --snapshot-bytes N  payload of snapshot batches (the first, and each answer to request-snapshot;
+                    default: the same ~1 KB as every batch; real full snapshots are 100s of KB)
   --pin auto|on|off server on core 0, generator on the other cores (default auto: on with ≥ 2 cores)
   --nice N          niceness of the generator processes (default 0)
   --quiet-wait S    wait up to S seconds for other processes to go quiet before each run (default 120)
@@ -357,6 +374,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
             replayers: shape.replayers,
             rate: shape.rate,
             payloadBytes: shape.payloadBytes,
+            snapshotBytes: args['snapshot-bytes'] ? Number(args['snapshot-bytes']) : undefined,
             tickMs,
             durationS: duration,
             warmupMs: warmupS * 1000,
@@ -418,7 +436,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
 
     // --- drain: nothing is sent any more; wait for what is in flight, then count
     const queuedMiB = round(stopped.reduce((a, s) => a + s.queuedBytes, 0) / 1048576 + (queuesAtStop?.toServerMiB ?? 0));
-    if (queuedMiB > 1) log(`${tag}: at the stop the server had ${queuedMiB} MiB from the recorders still unread (it could not keep up); draining`);
+    if (queuedMiB > 16) log(`${tag}: at the stop the server had ${queuedMiB} MiB from the recorders still unread (it could not keep up); draining`);
     const results = await Promise.all(workers.map((w) => w.ask({ cmd: 'drain', timeoutMs: DRAIN_MAX_MS }, 'result', DRAIN_MAX_MS + 20_000)));
     const end = memory(server.pid);
     if (end.rss > peak) peak = end.rss;
@@ -494,10 +512,19 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       sentByWorker: stopped.map((s) => s.sent),
       generatorStalls: results.map((r) => r.stalls),
       firstErrorFrame: results.map((r) => r.firstError).find(Boolean),
+      unexpectedCloses: results.reduce((all, r) => {
+        for (const [key, v] of Object.entries(r.closes)) {
+          all[key] ??= { count: 0, firstAtS: v.firstAtS, phase: v.phase };
+          all[key].count += v.count;
+          all[key].firstAtS = Math.min(all[key].firstAtS, v.firstAtS);
+        }
+        return all;
+      }, {}),
       samples,
       perSecond: perSecond.filter((p) => p.n > 0),
     };
     result.disturbed = result.otherProcessesCpuPct > DISTURBED_PCT;
+    for (const [key, v] of Object.entries(result.unexpectedCloses)) log(`${tag}: ${v.count} sockets closed: ${key} (first at t=${v.firstAtS} s, ${v.phase})`);
     log(
       `${tag}: delivered ${result.delivered}/${result.expected} (${result.deliveredPct?.toFixed(3)} %), p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} max ${result.latencyMs.max} ms, ` +
         `server CPU ${result.serverCpuPct} %, RSS start ${result.rssMiB.start} peak ${result.rssMiB.peak} end ${result.rssMiB.end} MiB` +
@@ -619,6 +646,7 @@ async function main() {
     tickMs,
     durationS: duration,
     warmupS,
+    snapshotBytes: args['snapshot-bytes'] ? Number(args['snapshot-bytes']) : 'as every batch',
     relayConfig: { maxConnectionsPerAddress: 100_000, ...(args['cache-bytes'] ? { cacheBytes: Number(args['cache-bytes']) } : {}) },
     relay: relayVersion(),
     socketio: JSON.parse(readFileSync(join(REPO, 'node_modules/socket.io/package.json'), 'utf8')).version,

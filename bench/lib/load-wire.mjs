@@ -94,7 +94,7 @@ export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000, defl
       const wasOpen = open && !closed;
       closed = true;
       if (!open) reject(new Error(`WebSocket ${pathname}: closed before the upgrade: ${head.toString('latin1').split('\r\n')[0]}`));
-      else onClose?.(wasOpen);
+      else if (wasOpen) onClose?.(true, 1006, 'TCP connection closed without a close frame');
     });
     socket.on('data', (chunk) => {
       if (open) return onData(chunk);
@@ -169,10 +169,12 @@ export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000, defl
       } else if (opcode === 0x9) {
         if (conn.open) socket.write(frameBytes(0xa, Buffer.from(buf.subarray(start, start + len))));
       } else if (opcode === 0x8) {
-        if (conn.open) socket.write(frameBytes(0x8, Buffer.from(buf.subarray(start, start + Math.min(len, 2)))));
+        const wasOpen = conn.open;
+        if (wasOpen) socket.write(frameBytes(0x8, Buffer.from(buf.subarray(start, start + Math.min(len, 2)))));
         closed = true;
         socket.end();
-        onClose?.(true);
+        const code = len >= 2 ? buf.readUInt16BE(start) : 1005;
+        onClose?.(wasOpen, code, buf.toString('utf8', start + 2, start + len));
         return;
       }
       // 0x2 binary and 0xa pong: not used here.
@@ -375,10 +377,10 @@ export async function openSocketOfficial(url, { onText, onClose, now, timeoutMs 
     });
   });
   ws.on('error', () => {});
-  ws.on('close', () => {
+  ws.on('close', (code, reason) => {
     const wasOpen = open;
     open = false;
-    onClose?.(wasOpen);
+    onClose?.(wasOpen, code, String(reason));
   });
   return conn;
 }
@@ -399,7 +401,7 @@ export async function openSocketIoOfficial(baseUrl, query, { onEvent, onClose, n
       reject(error);
     });
   });
-  socket.on('disconnect', () => onClose?.(true));
+  socket.on('disconnect', (reason) => onClose?.(true, 0, String(reason)));
   return {
     emit: (text) => socket.emit('e', text),
     queued: () => socket.io.engine?.transport?.ws?.bufferedAmount ?? 0,

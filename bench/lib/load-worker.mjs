@@ -29,6 +29,8 @@ let phase = 'idle'; // idle → setup → ready → running → stopped → clos
 let startAt = 0;
 let ticker;
 let pad = '';
+/** Padding of snapshot (snap) batches: as big as the others unless `snapshotBytes` says otherwise. */
+let snapPad = '';
 /** One entry per second of the run (by send time): messages, worst latency, count over 30 ms, worst tick gap. */
 let perSecond = [];
 /** Latency of the messages sent after the warm-up (the reported figures), and of every message. */
@@ -83,6 +85,7 @@ async function handle(message) {
       cfg = message;
       // payload = [{"t":<17 chars>},"<pad>"] → 28 bytes + pad
       pad = 'x'.repeat(Math.max(0, cfg.payloadBytes - 28));
+      snapPad = 'x'.repeat(Math.max(0, (cfg.snapshotBytes ?? cfg.payloadBytes) - 28));
       phase = 'setup';
       await setup();
       phase = 'ready';
@@ -111,10 +114,11 @@ async function handle(message) {
 
 function frame(room, seq, snap, t) {
   const ts = t.toFixed(3).padStart(17, '0');
+  const fill = snap ? snapPad : pad;
   if (cfg.kind === 'relay' || cfg.client === 'official') {
-    return `{"type":"events","epoch":"${room.epoch}","seq":${seq}${snap ? ',"snap":true' : ''}}\n[{"t":${ts}},"${pad}"]`;
+    return `{"type":"events","epoch":"${room.epoch}","seq":${seq}${snap ? ',"snap":true' : ''}}\n[{"t":${ts}},"${fill}"]`;
   }
-  return `"{\\"type\\":\\"events\\",\\"epoch\\":\\"${room.epoch}\\",\\"seq\\":${seq}${snap ? ',\\"snap\\":true' : ''}}\\n[{\\"t\\":${ts}},\\"${pad}\\"]"`;
+  return `"{\\"type\\":\\"events\\",\\"epoch\\":\\"${room.epoch}\\",\\"seq\\":${seq}${snap ? ',\\"snap\\":true' : ''}}\\n[{\\"t\\":${ts}},\\"${fill}\\"]"`;
 }
 
 /** seq and send time of a received events frame, from its first bytes (plain or JSON-escaped). */
@@ -189,8 +193,16 @@ function replayerState() {
   return rep;
 }
 
-const onClose = (wasOpen) => {
-  if (wasOpen && phase !== 'closing') counters.unexpectedCloses++;
+/** Unexpected closes by role, close code and reason (bounded), with when the first happened. */
+const closes = {};
+const closeHandler = (role) => (wasOpen, code, reason) => {
+  if (!wasOpen || phase === 'closing') return;
+  counters.unexpectedCloses++;
+  const key = `${role} ${code} ${String(reason ?? '').slice(0, 80)}`;
+  if (closes[key] || Object.keys(closes).length < 20) {
+    closes[key] ??= { count: 0, firstAtS: round3((now() - startAt) / 1000), phase };
+    closes[key].count++;
+  }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -237,6 +249,7 @@ async function connectionInfo(roomId, role, userId) {
 
 /** Opens a relay socket, sends hello and resolves on welcome; `onText` gets every later frame. */
 async function openRelaySocket(info, role, hello, onText) {
+  const onClose = closeHandler(role);
   let welcomed;
   const welcome = new Promise((resolve) => (welcomed = resolve));
   const open = cfg.client === 'official' ? openSocketOfficial : openSocket;
@@ -291,14 +304,14 @@ async function setupRelayRoom(id) {
 async function setupSocketIoRoom(id) {
   const room = { id, epoch: randomBytes(8).toString('hex'), seq: 0, setupSeq: 0, sentTimed: 0, pendingSnap: false, offset: 0, replayers: [] };
   const open = cfg.client === 'official' ? openSocketIoOfficial : openSocketIo;
-  const recorder = await open(cfg.url, { room: id, role: 'recorder' }, { now, onClose, deflate: cfg.deflate, onEvent: () => {} });
+  const recorder = await open(cfg.url, { room: id, role: 'recorder' }, { now, onClose: closeHandler('recorder'), deflate: cfg.deflate, onEvent: () => {} });
   room.recorder = { send: (text) => recorder.emit(text), close: () => recorder.close(), queued: () => recorder.queued() };
   room.seq = 1;
   // The snapshot with an acknowledgement, so it is cached before the replayers join; later messages without.
   await withTimeout(recorder.emitWithAck(frame(room, 1, true, now())), 15_000, 'socket.io snapshot ack');
   for (let r = 0; r < cfg.replayers; r++) {
     const rep = replayerState();
-    const replayer = await open(cfg.url, { room: id, role: 'replayer' }, { now, onClose, deflate: cfg.deflate, onEvent: (text, received) => onEvents(room, rep, text, received) });
+    const replayer = await open(cfg.url, { room: id, role: 'replayer' }, { now, onClose: closeHandler('replayer'), deflate: cfg.deflate, onEvent: (text, received) => onEvents(room, rep, text, received) });
     rep.close = () => replayer.close();
     room.replayers.push(rep);
   }
@@ -414,6 +427,7 @@ async function drain(timeoutMs, idleMs = 5000) {
     incompleteReplayers,
     drainMs: Date.now() - drainStart,
     counters,
+    closes,
     firstError,
     stalls,
     hist: hist.toJSON(),

@@ -21,11 +21,20 @@ export interface Peer {
 /** Catch-up cache bytes held by all rooms of the node, against a node-wide budget. */
 export class CacheBudget {
   used = 0;
+  /** Rooms holding (or able to hold) a cache: the budget is shared among them. */
+  rooms = 0;
   constructor(readonly limit: number) {}
   get over(): boolean {
     return this.used > this.limit;
   }
+  /** One room's fair part of the budget. */
+  get share(): number {
+    return this.limit / Math.max(1, this.rooms);
+  }
 }
+
+/** A room is asked for a checkout (fresh snapshot to restart its cache small) at most this often. */
+const CHECKOUT_INTERVAL_MS = 10_000;
 
 export interface RoomLimits {
   cacheBytes: number;
@@ -50,6 +59,8 @@ export class Room {
   /** True when the cache starts with a full snapshot and has no gap. */
   private cacheValid = false;
   private snapshotRequested = false;
+  private lastCheckout = 0;
+  private disposed = false;
   private lastSnapshotRequest = 0;
   graceTimer: NodeJS.Timeout | undefined;
   /** Last time the recorder sent or joined (ms): rooms idle too long are closed. */
@@ -61,6 +72,7 @@ export class Room {
     readonly id: string,
     private readonly limits: RoomLimits,
   ) {
+    limits.cacheBudget.rooms++;
     this.messageRate = new TokenBucket(limits.maxMessagesPerSecond, 2 * limits.maxMessagesPerSecond);
     this.byteRate = new TokenBucket(limits.maxBytesPerSecond, 2 * limits.maxBytesPerSecond);
   }
@@ -120,11 +132,17 @@ export class Room {
       this.cacheSize += data.length;
       const budget = this.limits.cacheBudget;
       budget.used += data.length;
-      // Over the room's share or the node's budget: ask for a fresh snapshot (a checkout) so the
-      // cache can restart small; if it keeps growing, let it go (late joiners then ask for one).
-      if (this.cacheSize > this.limits.cacheBytes || budget.over) {
-        if (this.cacheSize > 2 * this.limits.cacheBytes || budget.used > 1.25 * budget.limit) this.dropCache();
-        this.requestSnapshot('checkout');
+      // Over the room's cap, or over its fair share of an exhausted node budget: ask for a fresh
+      // snapshot (a checkout, at most every 10 s) so the cache restarts small; if it keeps growing,
+      // let it go (late joiners then ask for a snapshot of their own).
+      const overShare = this.cacheSize > budget.share;
+      if (this.cacheSize > this.limits.cacheBytes || (budget.over && overShare)) {
+        if (this.cacheSize > 2 * this.limits.cacheBytes || (budget.used > 1.25 * budget.limit && overShare)) this.dropCache();
+        const now = Date.now();
+        if (now - this.lastCheckout >= CHECKOUT_INTERVAL_MS) {
+          this.lastCheckout = now;
+          this.requestSnapshot('checkout');
+        }
       }
     }
     for (const peer of this.replayers) this.forward(peer, data, binary);
@@ -200,6 +218,8 @@ export class Room {
 
   dispose(): void {
     this.dropCache();
+    if (!this.disposed) this.limits.cacheBudget.rooms--;
+    this.disposed = true;
     if (this.ackTimer) clearTimeout(this.ackTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
   }
