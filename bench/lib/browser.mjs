@@ -1,4 +1,4 @@
-// Debian's Chromium, launched the way the e2e suite launches it (flags copied from e2e/support/browser.ts).
+// Debian's Chromium on a machine with no network but loopback: the flags and path for the e2e suite and the benchmarks.
 import { existsSync } from 'node:fs';
 import { chromium } from '@playwright/test';
 

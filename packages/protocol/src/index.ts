@@ -11,3 +11,4 @@ export * from './dialects/session.js';
 export * from './dialects/agentgateway.js';
 export * from './dialects/passphrase.js';
 export { toBase64Url, fromBase64Url } from './base64url.js';
+export * from './rrweb-codes.js';

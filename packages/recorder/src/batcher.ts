@@ -1,7 +1,7 @@
 import type { eventWithTime } from '@rrweb/types';
+import { RrwebEventType } from '@cobrowse/protocol';
 
-/** rrweb's EventType values this module cares about. */
-const META = 4;
+const META = RrwebEventType.Meta;
 
 export interface Batch {
   readonly seq: number;

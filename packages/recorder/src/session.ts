@@ -1,6 +1,6 @@
 import { record } from 'rrweb';
 import type { eventWithTime } from '@rrweb/types';
-import { toBase64Url } from '@cobrowse/protocol';
+import { FOCUS_EVENT, POINTER_EVENT, RrwebEventType, toBase64Url } from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter } from '@cobrowse/protocol/client';
 import type { RecorderOptions } from './options.js';
 import { Batcher } from './batcher.js';
@@ -19,12 +19,7 @@ export interface RecorderEvents extends Record<string, unknown> {
 }
 
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
-/** rrweb's EventType.FullSnapshot. */
-const FULL_SNAPSHOT = 2;
-/** Custom event naming the focused element (the replayer's live-player reads it). */
-const FOCUS_EVENT = 'cobrowse-focus';
-/** Custom event with where the pointer came to rest (rrweb's throttled moves can miss the last one). */
-const POINTER_EVENT = 'cobrowse-pointer';
+const FULL_SNAPSHOT = RrwebEventType.FullSnapshot;
 const POINTER_SETTLE_MS = 100;
 
 /** A running share. Created by `start()`. */

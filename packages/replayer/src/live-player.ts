@@ -1,20 +1,11 @@
 import { Replayer } from 'rrweb';
 import type { eventWithTime } from '@rrweb/types';
+import { FOCUS_EVENT, POINTER_EVENT, RrwebEventType, RrwebSource } from '@cobrowse/protocol';
 import { FOCUS_ATTRIBUTE, canvasBackground, sanitizeEvent } from './sanitize.js';
 
-/** rrweb EventType / IncrementalSource values used here. */
-const INCREMENTAL = 3;
-const MOUSE_MOVE = 1;
-const MOUSE_INTERACTION = 2;
-const TOUCH_MOVE = 6;
-const DRAG = 12;
-const SELECTION = 14;
-const CANVAS_MUTATION = 9;
-const CUSTOM = 5;
-/** Custom event the recorder emits when the focused element changes. */
-export const FOCUS_EVENT = 'cobrowse-focus';
-/** Custom event with where the customer's pointer came to rest. */
-export const POINTER_EVENT = 'cobrowse-pointer';
+const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
+const CUSTOM = RrwebEventType.Custom;
+const { MouseMove: MOUSE_MOVE, MouseInteraction: MOUSE_INTERACTION, TouchMove: TOUCH_MOVE, Drag: DRAG, Selection: SELECTION, CanvasMutation: CANVAS_MUTATION } = RrwebSource;
 
 /** The browser's own focus ring, for fields the customer has focused (zero specificity: the page's rules win). */
 const FOCUS_RULE = `:where(input, textarea, select, [contenteditable]:not([contenteditable="false"]))[${FOCUS_ATTRIBUTE}] { outline: -webkit-focus-ring-color auto 1px; }`;
@@ -42,9 +33,9 @@ function canvasFrame(data: { commands?: CanvasCommand[] }): string | undefined {
   }
   return undefined;
 }
-const MOVES = new Set([MOUSE_MOVE, TOUCH_MOVE, DRAG]);
+const MOVES = new Set<number>([MOUSE_MOVE, TOUCH_MOVE, DRAG]);
 /** Sources rrweb only animates when it plays them "in time" (pointer, clicks, selection). */
-const TIMED = new Set([MOUSE_MOVE, MOUSE_INTERACTION, TOUCH_MOVE, DRAG, SELECTION]);
+const TIMED = new Set<number>([MOUSE_MOVE, MOUSE_INTERACTION, TOUCH_MOVE, DRAG, SELECTION]);
 
 /** Keep rrweb's live event list from growing for ever: it is only needed for ordering. */
 const EVENTS_KEPT = 200;

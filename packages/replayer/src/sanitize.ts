@@ -1,4 +1,5 @@
 import type { eventWithTime } from '@rrweb/types';
+import { RrwebEventType, RrwebNodeType, RrwebSource } from '@cobrowse/protocol';
 
 /**
  * The customer's page is untrusted, and so is anything that claims to be it on the socket. Before
@@ -8,15 +9,13 @@ import type { eventWithTime } from '@rrweb/types';
  * page's CSP stay the main walls; this is the one in front of them.
  */
 
-/** rrweb-snapshot node types and event types used here. */
-const ELEMENT = 2;
-const FULL_SNAPSHOT = 2;
-const INCREMENTAL = 3;
-const MUTATION = 0;
-
-const TEXT = 3;
-const STYLE_SHEET_RULE = 8;
-const ADOPTED_STYLE_SHEET = 15;
+const ELEMENT = RrwebNodeType.Element;
+const TEXT = RrwebNodeType.Text;
+const FULL_SNAPSHOT = RrwebEventType.FullSnapshot;
+const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
+const MUTATION = RrwebSource.Mutation;
+const STYLE_SHEET_RULE = RrwebSource.StyleSheetRule;
+const ADOPTED_STYLE_SHEET = RrwebSource.AdoptedStyleSheet;
 
 type Attributes = Record<string, string | number | boolean | null>;
 interface SerializedNode {
