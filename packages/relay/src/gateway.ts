@@ -169,6 +169,8 @@ export class Gateway {
     socket.on('pong', () => (conn.alive = true));
     socket.on('error', () => socket.terminate());
     socket.on('message', (data, isBinary) => {
+      // Any frame proves the peer alive: under a backlog its pong may sit behind its own data.
+      conn.alive = true;
       try {
         this.onFrame(conn, toBuffer(data), isBinary, helloTimer);
       } catch (error) {
