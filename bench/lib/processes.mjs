@@ -48,18 +48,25 @@ const TYPES = {
   '.cjs': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
   '.json': 'application/json',
 };
 
-/** Only these trees are served: the bench pages and rrweb's browser build for the naive pages. */
-const ALLOWED = ['bench/pages/', 'node_modules/rrweb/dist/'];
-
-/** A real loopback HTTP server (Chromium refuses loopback requests from pages Playwright fulfils itself). */
-export async function startSite() {
+/**
+ * A real loopback HTTP server for pages (Chromium refuses loopback requests from pages Playwright
+ * fulfils itself). `locate(path)` maps a URL path to a file, or returns undefined to refuse (403).
+ * Used by the benchmarks and by the e2e suite.
+ */
+export async function serveFiles(locate) {
   const server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/^\/+/, '');
-    const file = normalize(join(REPO, path));
-    if (!file.startsWith(REPO + '/') || !ALLOWED.some((prefix) => file.startsWith(join(REPO, prefix)))) {
+    let file;
+    try {
+      file = locate(decodeURIComponent((req.url ?? '/').split('?')[0]));
+    } catch {
+      file = undefined;
+    }
+    if (!file) {
       res.writeHead(403).end('forbidden');
       return;
     }
@@ -83,4 +90,14 @@ export async function startSite() {
         server.close(() => done());
       }),
   };
+}
+
+/** Only these trees are served: the bench pages and rrweb's browser build for the naive pages. */
+const ALLOWED = ['bench/pages/', 'node_modules/rrweb/dist/'];
+
+export function startSite() {
+  return serveFiles((path) => {
+    const file = normalize(join(REPO, path.replace(/^\/+/, '')));
+    return file.startsWith(REPO + '/') && ALLOWED.some((prefix) => file.startsWith(join(REPO, prefix))) ? file : undefined;
+  });
 }

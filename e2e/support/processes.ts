@@ -1,8 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createReadStream, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join, normalize, resolve } from 'node:path';
+import { serveFiles } from '../../bench/lib/processes.mjs';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const SHARED = resolve(REPO, '../shared');
@@ -53,16 +51,6 @@ export async function startRelay(args: string[] = ['--dev'], port = 0): Promise<
   };
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.json': 'application/json',
-};
-
 export interface StaticSite {
   url: string;
   close(): Promise<void>;
@@ -72,28 +60,10 @@ export interface StaticSite {
  * A real loopback server for test pages (Chromium's Local Network Access refuses loopback requests
  * from pages Playwright fulfils itself). `/shared/…` maps to the shared page corpus, the rest to the repo.
  */
-export async function startSite(): Promise<StaticSite> {
-  const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+export function startSite(): Promise<StaticSite> {
+  return serveFiles((path) => {
     const [root, rest] = path.startsWith('/shared/') ? [SHARED, path.slice(8)] : [REPO, path.slice(1)];
     const file = normalize(join(root, rest));
-    if (!file.startsWith(root) || file.includes('node_modules')) {
-      res.writeHead(403).end();
-      return;
-    }
-    try {
-      if (!statSync(file).isFile()) throw new Error('not a file');
-    } catch {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-    createReadStream(file).pipe(res);
+    return file.startsWith(root) && !file.includes('node_modules') ? file : undefined;
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((done) => server.close(() => done())),
-  };
 }
