@@ -14,6 +14,27 @@ const cssText: Plugin = {
   },
 };
 
+/**
+ * rrweb's single-file ESM build carries two copies of postcss (~38 KB gzipped) that only replay
+ * uses (`adaptCssForReplay`); a bundler cannot drop them because of their top-level property reads.
+ * The recorder's script-tag bundle swaps them for a stub that throws if ever called. Fails the build
+ * if rrweb's layout changes, so the bundle never silently grows back.
+ */
+const POSTCSS_BLOCK = /var (import_postcss(?:\$\d+)?) = \/\* @__PURE__ \*\/ __toESM(?:\$\d+)?\(\(\/\* @__PURE__ \*\/ __commonJSMin(?:\$\d+)?\(\(\(exports, module\) => \{\n[\s\S]*?\n\}\)\)\)\(\), 1\);/g;
+const withoutPostcss: Plugin = {
+  name: 'rrweb-without-postcss',
+  transform(code, id) {
+    if (!/[\\/]rrweb[\\/]dist[\\/]rrweb\.js$/.test(id)) return null;
+    let blocks = 0;
+    const out = code.replace(POSTCSS_BLOCK, (_all, name: string) => {
+      blocks++;
+      return `var ${name} = { default: function postcss() { throw new Error('postcss is not part of the recorder bundle'); } };`;
+    });
+    if (blocks !== 2) this.error(`expected rrweb.js to hold 2 postcss blocks, found ${blocks}: check the rrweb version`);
+    return { code: out, map: null };
+  },
+};
+
 function dependencies(dir: string): string[] {
   const pkg = JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8'));
   return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
@@ -34,11 +55,11 @@ function esm(dir: string, inputs: Record<string, string>, platform: 'browser' | 
 }
 
 /** Script-tag build: everything bundled, minified, one global. */
-function iife(dir: string, file: string, name: string): RollupOptions {
-  const output: OutputOptions = { file: `packages/${dir}/dist/${file}`, format: 'iife', name, sourcemap: true, plugins: [minify({ target: 'es2020' })] };
+function iife(dir: string, file: string, name: string, extra: Plugin[] = []): RollupOptions {
+  const output: OutputOptions = { file: `packages/${dir}/dist/${file}`, format: 'iife', name, sourcemap: true, plugins: [minify({ target: 'es2022' })] };
   return {
     input: `packages/${dir}/src/index.ts`,
-    plugins: [cssText, nodeResolve({ browser: true }), commonjs(), esbuild({ target: 'es2020' })],
+    plugins: [...extra, cssText, nodeResolve({ browser: true }), commonjs(), esbuild({ target: 'es2020' })],
     output,
   };
 }
@@ -48,6 +69,6 @@ export default [
   esm('recorder', { index: 'index.ts' }, 'browser'),
   esm('replayer', { index: 'index.ts' }, 'browser'),
   esm('relay', { index: 'index.ts', cli: 'cli.ts' }, 'node'),
-  iife('recorder', 'recorder.iife.js', 'CobrowseRecorder'),
+  iife('recorder', 'recorder.iife.js', 'CobrowseRecorder', [withoutPostcss]),
   iife('replayer', 'replayer.iife.js', 'CobrowseReplayer'),
 ] satisfies RollupOptions[];
