@@ -80,6 +80,7 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'tick-ms': { type: 'string', default: '5' },
     'cache-bytes': { type: 'string' },
+    'cache-budget': { type: 'string' },
     'snapshot-bytes': { type: 'string' },
     pin: { type: 'string', default: 'auto' },
     nice: { type: 'string', default: '0' },
@@ -103,6 +104,7 @@ if (args.help) {
   --warmup S        seconds left out of the latency figures at the start (default 2)
   --tick-ms MS      generator tick (default 5)
   --cache-bytes N   relay catch-up cache bound per room (relay option cacheBytes; default: the relay's own)
+  --cache-budget N  relay catch-up cache bound for the whole node (relay option cacheBudgetBytes)
   --snapshot-bytes N  payload of snapshot batches (the first, and each answer to request-snapshot;
                     default: the same ~1 KB as every batch; real full snapshots are 100s of KB)
   --pin auto|on|off server on core 0, generator on the other cores (default auto: on with ≥ 2 cores)
@@ -203,6 +205,7 @@ async function startServer(kind) {
     // else is changed unless asked (--cache-bytes).
     const config = { maxConnectionsPerAddress: 100_000 };
     if (args['cache-bytes']) config.cacheBytes = Number(args['cache-bytes']);
+    if (args['cache-budget']) config.cacheBudgetBytes = Number(args['cache-budget']);
     const file = join(tmpdir(), `cobrowse-load-relay-${process.pid}.json`);
     writeFileSync(file, JSON.stringify(config));
     tempFiles.add(file);

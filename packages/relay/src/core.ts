@@ -43,12 +43,14 @@ export function urlFromRequest(req: IncomingMessage): string {
  */
 export class Core {
   readonly rooms: Rooms;
+  readonly cacheBudget: CacheBudget;
 
   constructor(readonly options: ResolvedOptions) {
+    this.cacheBudget = new CacheBudget(options.cacheBudgetBytes);
     this.rooms = new Rooms(
       {
         cacheBytes: options.cacheBytes,
-        cacheBudget: new CacheBudget(options.cacheBudgetBytes),
+        cacheBudget: this.cacheBudget,
         maxBufferedBytes: options.maxBufferedBytes,
         maxMessagesPerSecond: options.maxMessagesPerSecond,
         maxBytesPerSecond: options.maxBytesPerSecond,

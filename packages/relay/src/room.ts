@@ -1,13 +1,7 @@
 import type { WebSocket } from 'ws';
 import { TokenBucket } from './limiter.js';
 import { CloseCode, encodeText, type Message } from '@cobrowse/protocol';
-
-/** One cached batch, kept as the exact bytes the recorder sent so catch-up costs no re-encoding. */
-interface CachedFrame {
-  readonly seq: number;
-  readonly data: Buffer;
-  readonly binary: boolean;
-}
+import { FrameCache, SlabPool } from './frame-cache.js';
 
 const ACK_INTERVAL_MS = 100;
 
@@ -18,12 +12,19 @@ export interface Peer {
   lagging?: boolean;
 }
 
+/** Slab size of the catch-up caches: a few typical batches; a bigger batch is kept whole. */
+const SLAB_BYTES = 16 * 1024;
+
 /** Catch-up cache bytes held by all rooms of the node, against a node-wide budget. */
 export class CacheBudget {
   used = 0;
   /** Rooms holding (or able to hold) a cache: the budget is shared among them. */
   rooms = 0;
-  constructor(readonly limit: number) {}
+  /** Where the rooms' caches keep their batches (the exact bytes the recorder sent). */
+  readonly pool: SlabPool;
+  constructor(readonly limit: number) {
+    this.pool = new SlabPool(SLAB_BYTES, limit / 2);
+  }
   get over(): boolean {
     return this.used > this.limit;
   }
@@ -54,8 +55,7 @@ export class Room {
   /** Recording the cache belongs to. */
   epoch: string | undefined;
   lastSeq = 0;
-  private cache: CachedFrame[] = [];
-  private cacheSize = 0;
+  private readonly cache: FrameCache;
   /** True when the cache starts with a full snapshot and has no gap. */
   private cacheValid = false;
   private snapshotRequested = false;
@@ -73,6 +73,7 @@ export class Room {
     private readonly limits: RoomLimits,
   ) {
     limits.cacheBudget.rooms++;
+    this.cache = new FrameCache(limits.cacheBudget.pool);
     this.messageRate = new TokenBucket(limits.maxMessagesPerSecond, 2 * limits.maxMessagesPerSecond);
     this.byteRate = new TokenBucket(limits.maxBytesPerSecond, 2 * limits.maxBytesPerSecond);
   }
@@ -88,7 +89,7 @@ export class Room {
   }
 
   get cachedBytes(): number {
-    return this.cacheSize;
+    return this.cache.bytes;
   }
 
   /** Sends a control message to one socket, ignoring sockets that are closing. */
@@ -128,16 +129,15 @@ export class Room {
     }
     this.lastSeq = seq;
     if (this.cacheValid) {
-      this.cache.push({ seq, data, binary });
-      this.cacheSize += data.length;
+      this.cache.push(seq, data, binary);
       const budget = this.limits.cacheBudget;
       budget.used += data.length;
       // Over the room's cap, or over its fair share of an exhausted node budget: ask for a fresh
       // snapshot (a checkout, at most every 10 s) so the cache restarts small; if it keeps growing,
       // let it go (late joiners then ask for a snapshot of their own).
-      const overShare = this.cacheSize > budget.share;
-      if (this.cacheSize > this.limits.cacheBytes || (budget.over && overShare)) {
-        if (this.cacheSize > 2 * this.limits.cacheBytes || (budget.used > 1.25 * budget.limit && overShare)) this.dropCache();
+      const overShare = this.cache.bytes > budget.share;
+      if (this.cache.bytes > this.limits.cacheBytes || (budget.over && overShare)) {
+        if (this.cache.bytes > 2 * this.limits.cacheBytes || (budget.used > 1.25 * budget.limit && overShare)) this.dropCache();
         const now = Date.now();
         if (now - this.lastCheckout >= CHECKOUT_INTERVAL_MS) {
           this.lastCheckout = now;
@@ -171,15 +171,11 @@ export class Room {
    * cache cannot rebuild the page (the caller then asks the recorder for a snapshot).
    */
   catchUp(peer: Peer, after?: { epoch: string; seq: number }): boolean {
-    if (!this.cacheValid || this.cache.length === 0) return false;
+    const first = this.cache.firstSeq;
+    if (!this.cacheValid || first === undefined) return false;
     let start = 0;
-    if (after && after.epoch === this.epoch && after.seq >= this.cache[0]!.seq && after.seq <= this.lastSeq) {
-      start = after.seq - this.cache[0]!.seq + 1;
-    }
-    for (let i = start; i < this.cache.length; i++) {
-      const frame = this.cache[i]!;
-      peer.socket.send(frame.data, { binary: frame.binary });
-    }
+    if (after && after.epoch === this.epoch && after.seq >= first && after.seq <= this.lastSeq) start = after.seq - first + 1;
+    for (const { data, binary } of this.cache.from(start)) peer.socket.send(data, { binary });
     return true;
   }
 
@@ -210,9 +206,8 @@ export class Room {
   }
 
   private dropCache(): void {
-    this.limits.cacheBudget.used -= this.cacheSize;
-    this.cache = [];
-    this.cacheSize = 0;
+    this.limits.cacheBudget.used -= this.cache.bytes;
+    this.cache.clear();
     this.cacheValid = false;
   }
 

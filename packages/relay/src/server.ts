@@ -31,6 +31,10 @@ export interface RelayStatus {
   rooms: number;
   connections: number;
   cachedBytes: number;
+  /** Memory the catch-up caches' slab pool holds (in rooms' caches or idle for reuse). */
+  cacheSlabBytes: number;
+  /** The process's memory: resident set, JavaScript heap in use, and buffers. */
+  memory: { rssBytes: number; heapUsedBytes: number; arrayBuffersBytes: number };
   /** Bytes received from customers' connections so far, as they crossed the wire. */
   uplinkBytes: number;
   uptimeSeconds: number;
@@ -56,10 +60,13 @@ export function createRelay(input: RelayOptions = {}): Relay {
   const status = (): RelayStatus => {
     let cachedBytes = 0;
     for (const room of core.rooms) cachedBytes += room.cachedBytes;
+    const memory = process.memoryUsage();
     return {
       rooms: core.rooms.size,
       connections: gateway.connections,
       cachedBytes,
+      cacheSlabBytes: core.cacheBudget.pool.allocatedBytes,
+      memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, arrayBuffersBytes: memory.arrayBuffers },
       uplinkBytes: gateway.uplinkBytes,
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
     };
