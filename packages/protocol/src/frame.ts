@@ -31,7 +31,8 @@ export function encodeBinary(message: Message, payload: Uint8Array): Uint8Array 
   return out;
 }
 
-function parseHeader(text: string): Message {
+/** Parses and validates a frame header given as text. */
+export function parseHeader(text: string): Message {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -137,8 +137,8 @@ export function validateMessage(value: unknown): Message {
   if (typeof type !== 'string') throw new ProtocolError(ErrorCode.UnknownType, 'frame header has no "type"');
   const schema = Object.prototype.hasOwnProperty.call(SCHEMAS, type) ? SCHEMAS[type as MessageType] : undefined;
   if (!schema) throw new ProtocolError(ErrorCode.UnknownType, `unknown message type ${JSON.stringify(type.slice(0, 40))}`);
-  for (const [field, check] of Object.entries(schema)) {
-    if (!check((value as Record<string, unknown>)[field])) {
+  for (const field in schema) {
+    if (!schema[field]!((value as Record<string, unknown>)[field])) {
       throw new ProtocolError(ErrorCode.BadField, `"${type}" has a missing or invalid "${field}"`);
     }
   }

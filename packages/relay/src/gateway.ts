@@ -14,12 +14,12 @@ import {
   type Role,
   SOCKET_PATH,
   type TokenClaims,
-  decodeBytes,
   isRole,
   verifyToken,
 } from '@cobrowse/protocol';
 import type { ResolvedOptions } from './options.js';
 import { refuseUpgrade } from './refuse.js';
+import { decodeHeader } from './header.js';
 import { Room, type Peer } from './room.js';
 import type { Rooms } from './rooms.js';
 import { roomKey, validRoomId } from './core.js';
@@ -186,7 +186,7 @@ export class Gateway {
   }
 
   private onFrame(conn: Connection, data: Buffer, binary: boolean, helloTimer: NodeJS.Timeout): void {
-    const { message } = decodeBytes(data);
+    const message = decodeHeader(data);
     const allowed = conn.claims.role === 'recorder' ? RECORDER_SENDS : REPLAYER_SENDS;
     if (!allowed.has(message.type)) {
       throw new ProtocolError(ErrorCode.Forbidden, `a ${conn.claims.role} may not send "${message.type}"`);
