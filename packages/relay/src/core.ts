@@ -48,6 +48,7 @@ export class Core {
     this.rooms = new Rooms(
       {
         cacheBytes: options.cacheBytes,
+        assetBytes: options.assetBytes,
         cacheBudget: new CacheBudget(options.cacheBudgetBytes),
         maxBufferedBytes: options.maxBufferedBytes,
         maxMessagesPerSecond: options.maxMessagesPerSecond,
