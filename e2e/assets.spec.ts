@@ -4,7 +4,7 @@ import { PNG } from 'pngjs';
 import pixelmatch from 'pixelmatch';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { expect, inReplay, pageUrl, roomId, test } from './support/cobrowse.js';
-import { REPO, type RelayProcess, type StaticSite } from './support/processes.js';
+import { REPO, type RelayProcess, type StaticSite, startRelay } from './support/processes.js';
 import { type PrivateSite, startPrivateSite } from './support/private-site.js';
 
 /**
@@ -242,5 +242,29 @@ ext.describe('private assets', () => {
     expect(replay.html).not.toContain('secret.png');
     await agentContext.close();
     await customerContext.close();
+  });
+
+  ext('the relay restarts: the recorder sends its assets again, and an agent who joins after gets them', async ({ browser, site, shop }) => {
+    const args = ['--dev', '--secret', 'asset-restart-secret'];
+    let relay = await startRelay(args);
+    try {
+      const room = roomId();
+      const { context: customerContext, customer } = await openShop(browser, shop, relay, room, {});
+      await expect.poll(() => customer.evaluate(() => (window as any).cobrowse.assetsSent.count)).toBe(8);
+      const port = relay.port;
+      await relay.stop();
+      relay = await startRelay(args, port);
+      await expect.poll(() => customer.evaluate(() => (window as any).cobrowseLog.filter((l: string) => l === 'status:live').length), { timeout: 20_000 }).toBe(2);
+      // The new relay had nothing: every asset went again (each URL still counted once).
+      await expect.poll(() => customer.evaluate(() => (window as any).cobrowse.assetsSent.bytes)).toBeGreaterThan(2 * 336_000);
+      expect(await customer.evaluate(() => (window as any).cobrowse.assetsSent.count)).toBe(8);
+      const { context: agentContext, agent } = await openAgentView(browser, site, relay, room);
+      await expect.poll(() => replayState(agent), { timeout: 10_000 }).toMatchObject({ logo: 240, icon: 80, font: 'loaded', fontCheck: true });
+      expect(await compare(customer, agent, 'restart')).toBeGreaterThanOrEqual(0.999);
+      await agentContext.close();
+      await customerContext.close();
+    } finally {
+      await relay.stop();
+    }
   });
 });
