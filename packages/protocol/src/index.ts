@@ -12,3 +12,4 @@ export * from './dialects/agentgateway.js';
 export * from './dialects/passphrase.js';
 export { toBase64Url, fromBase64Url } from './base64url.js';
 export * from './rrweb-codes.js';
+export * from './asset-refs.js';

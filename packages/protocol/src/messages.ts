@@ -59,6 +59,60 @@ export interface Events {
   readonly z?: 0 | 1;
 }
 
+/**
+ * Recorder → relay → replayers (protocol v2): the bytes of an image, font or stylesheet the page
+ * uses, fetched by the customer's browser (where the login cookie and the intranet are), for an
+ * agent whose browser cannot load it. Always a binary frame; the payload is the asset's bytes. The
+ * relay keeps assets per session (deduplicated by URL) for agents who join later.
+ */
+export interface Asset {
+  readonly type: 'asset';
+  /** Absolute URL the page refers to the asset by (no fragment): http(s), or a blob: URL of the page. */
+  readonly url: string;
+  /** One of {@link ASSET_MIME_TYPES}: never anything a browser would run. */
+  readonly mime: string;
+}
+
+/** Longest asset URL carried (the whole header must fit {@link MAX_HEADER_BYTES}). */
+export const MAX_ASSET_URL_LENGTH = 1600;
+
+/**
+ * Media types an asset may have: images, fonts, stylesheets. Nothing that can hold script in the
+ * contexts the replay uses them in (SVG is only ever shown as an image, a background or a `<use>`).
+ */
+export const ASSET_MIME_TYPES: ReadonlySet<string> = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'image/avif',
+  'image/apng',
+  'image/bmp',
+  'image/svg+xml',
+  'image/x-icon',
+  'image/vnd.microsoft.icon',
+  'font/woff',
+  'font/woff2',
+  'font/ttf',
+  'font/otf',
+  'font/collection',
+  'application/vnd.ms-fontobject',
+  'text/css',
+]);
+
+export function isAssetMime(value: unknown): value is string {
+  return typeof value === 'string' && ASSET_MIME_TYPES.has(value);
+}
+
+/** An absolute http(s) URL, or a blob: URL of an http(s) page, without a fragment or control characters. */
+export function isAssetUrl(value: unknown): value is string {
+  return (
+    typeof value === 'string' &&
+    value.length <= MAX_ASSET_URL_LENGTH &&
+    /^(blob:)?https?:\/\/[^\s#]+$/i.test(value)
+  );
+}
+
 /** Replayer → relay → recorder (or relay → recorder): please take a new full snapshot. */
 export interface RequestSnapshot {
   readonly type: 'request-snapshot';
@@ -85,11 +139,11 @@ export interface Bye {
   readonly reason?: string;
 }
 
-export type Message = Hello | Welcome | Ack | Events | RequestSnapshot | Presence | ErrorMessage | Bye;
+export type Message = Hello | Welcome | Ack | Events | Asset | RequestSnapshot | Presence | ErrorMessage | Bye;
 export type MessageType = Message['type'];
 
 /** Messages each role may send to the relay. */
-export const RECORDER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'events', 'bye', 'error']);
+export const RECORDER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'events', 'asset', 'bye', 'error']);
 export const REPLAYER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'request-snapshot', 'bye', 'error']);
 
 export class ProtocolError extends Error {
@@ -122,6 +176,7 @@ const SCHEMAS: Record<MessageType, Record<string, Check>> = {
   welcome: { v: version, roomId: str(), role, recorder: bool, replayers: nat, now: nat, seq: optNat },
   ack: { seq: nat },
   events: { epoch: str(64), seq: nat, snap: optBool, z: optZ },
+  asset: { url: isAssetUrl, mime: isAssetMime },
   'request-snapshot': { reason: optStr() },
   presence: { recorder: bool, replayers: nat },
   error: { code: str(64), message: optStr(1024) },

@@ -1,5 +1,15 @@
 import { expect, test } from '@playwright/test';
-import { ErrorCode, ProtocolError, decodeBytes, decodeText, encodeBinary, encodeText, validateMessage, MAX_HEADER_BYTES } from '../src/index.js';
+import {
+  ErrorCode,
+  ProtocolError,
+  decodeBytes,
+  decodeText,
+  encodeBinary,
+  encodeText,
+  validateMessage,
+  MAX_ASSET_URL_LENGTH,
+  MAX_HEADER_BYTES,
+} from '../src/index.js';
 
 test.describe('frames', () => {
   test('a text frame carries a header and a payload apart', () => {
@@ -31,6 +41,18 @@ test.describe('frames', () => {
     ['hello without v', { type: 'hello' }, ErrorCode.BadField],
     ['hello from the future', { type: 'hello', v: 99 }, ErrorCode.UnsupportedVersion],
     ['bad resume', { type: 'hello', v: 1, resume: { epoch: 'e', seq: 'x' } }, ErrorCode.BadField],
+    ['asset without url', { type: 'asset', mime: 'image/png' }, ErrorCode.BadField],
+    ['asset without mime', { type: 'asset', url: 'https://shop.example/a.png' }, ErrorCode.BadField],
+    ['asset that is a page', { type: 'asset', url: 'https://shop.example/a', mime: 'text/html' }, ErrorCode.BadField],
+    ['asset that is a script', { type: 'asset', url: 'https://shop.example/a.js', mime: 'text/javascript' }, ErrorCode.BadField],
+    ['asset that is XML', { type: 'asset', url: 'https://shop.example/a.xml', mime: 'application/xml' }, ErrorCode.BadField],
+    ['asset mime with parameters', { type: 'asset', url: 'https://shop.example/a.css', mime: 'text/css; charset=utf-8' }, ErrorCode.BadField],
+    ['asset with a javascript: url', { type: 'asset', url: 'javascript:alert(1)', mime: 'image/png' }, ErrorCode.BadField],
+    ['asset with a data: url', { type: 'asset', url: 'data:image/png;base64,AAAA', mime: 'image/png' }, ErrorCode.BadField],
+    ['asset with a relative url', { type: 'asset', url: '/a.png', mime: 'image/png' }, ErrorCode.BadField],
+    ['asset url with a fragment', { type: 'asset', url: 'https://shop.example/s.svg#icon', mime: 'image/svg+xml' }, ErrorCode.BadField],
+    ['asset url with a space', { type: 'asset', url: 'https://shop.example/a b.png', mime: 'image/png' }, ErrorCode.BadField],
+    ['asset url too long', { type: 'asset', url: `https://shop.example/${'a'.repeat(MAX_ASSET_URL_LENGTH)}`, mime: 'image/png' }, ErrorCode.BadField],
   ];
   for (const [name, value, code] of refused) {
     test(`refuses ${name} with ${code}`, () => {
@@ -44,6 +66,20 @@ test.describe('frames', () => {
       expect((error as ProtocolError).code).toBe(code);
     });
   }
+
+  test('an asset travels as a binary frame: the header names it, the payload is its bytes', () => {
+    const bytes = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 10, 0, 255]);
+    const header = { type: 'asset', url: 'https://shop.example/private/logo.png?v=2', mime: 'image/png' } as const;
+    const decoded = decodeBytes(encodeBinary(header, bytes));
+    expect(decoded.message).toEqual(header);
+    expect([...decoded.payload!]).toEqual([...bytes]);
+    // A blob: URL of the page (an image the page made itself) is an asset too.
+    expect(validateMessage({ type: 'asset', url: 'blob:https://shop.example/6f1c0b1e-6a0e-4d3c-9f5e-0c1d2e3f4a5b', mime: 'image/webp' })).toBeTruthy();
+    // The longest URL allowed still fits a header.
+    const longest = { type: 'asset', url: `https://shop.example/${'a'.repeat(MAX_ASSET_URL_LENGTH - 21)}`, mime: 'application/vnd.ms-fontobject' } as const;
+    expect(JSON.stringify(longest).length).toBeLessThanOrEqual(MAX_HEADER_BYTES);
+    expect(decodeBytes(encodeBinary(longest, bytes)).message).toEqual(longest);
+  });
 
   test('refuses bad JSON and oversize headers', () => {
     expect(() => decodeText('{"type":')).toThrow(/not valid JSON/);

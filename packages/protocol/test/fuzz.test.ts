@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import fc from 'fast-check';
-import { ProtocolError, decodeBytes, decodeText, encodeText, validateMessage, type Message } from '../src/index.js';
+import { ProtocolError, decodeBytes, decodeText, encodeBinary, encodeText, validateMessage, type Message } from '../src/index.js';
 
 /** Whatever arrives, the decoders either return a valid message or throw a ProtocolError — nothing else. */
 function decodesOrRefuses(run: () => unknown): void {
@@ -14,6 +14,11 @@ function decodesOrRefuses(run: () => unknown): void {
 const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ type: fc.constant('hello' as const), v: fc.constant(1), epoch: fc.option(fc.string({ minLength: 1, maxLength: 64 }), { nil: undefined }) }),
   fc.record({ type: fc.constant('events' as const), epoch: fc.string({ minLength: 1, maxLength: 64 }), seq: fc.nat(), snap: fc.option(fc.boolean(), { nil: undefined }) }),
+  fc.record({
+    type: fc.constant('asset' as const),
+    url: fc.webUrl({ withQueryParameters: true }).filter((u) => u.length <= 1600 && !/[\s#]/.test(u)),
+    mime: fc.constantFrom('image/png', 'image/svg+xml', 'font/woff2', 'text/css'),
+  }),
   fc.record({ type: fc.constant('request-snapshot' as const), reason: fc.option(fc.string({ maxLength: 100 }), { nil: undefined }) }),
   fc.record({ type: fc.constant('ack' as const), seq: fc.nat() }),
   fc.record({ type: fc.constant('bye' as const), reason: fc.option(fc.string({ maxLength: 100 }), { nil: undefined }) }),
@@ -41,6 +46,18 @@ test.describe('decoder fuzz (fast-check)', () => {
         expect(decoded.payload).toBe(payload);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  test('asset frames with random bytes round-trip as binary frames', () => {
+    fc.assert(
+      fc.property(message, fc.uint8Array({ maxLength: 2000 }), (m, bytes) => {
+        const clean = JSON.parse(JSON.stringify(m));
+        const decoded = decodeBytes(encodeBinary(clean, bytes));
+        expect(decoded.message).toEqual(clean);
+        expect([...decoded.payload!]).toEqual([...bytes]);
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -1,4 +1,7 @@
 import type { ConnectionOptions } from '@cobrowse/protocol/client';
+import type { AssetOptions } from './assets.js';
+
+export type { AssetOptions } from './assets.js';
 
 /** Options of `CobrowseRecorder.start()`. */
 export interface RecorderOptions extends ConnectionOptions {
@@ -19,4 +22,13 @@ export interface RecorderOptions extends ConnectionOptions {
   recordCanvas?: boolean;
   /** With `recordCanvas`: canvas frames per second at most (only changed frames are sent). Default 2. */
   canvasFps?: number;
+  /**
+   * Capture the images, fonts and stylesheets the page uses (default on, for the page's own origin):
+   * the customer's browser fetches them — with its cookies, from its network — and the agents'
+   * replay shows these copies, so pages behind a login or on an intranet look the same to the agent.
+   * Nothing inside blocked or masked regions is captured. `false` turns it off; an object sets
+   * `origins` (more origins to capture from; `'*'`: any that allows it by CORS), `maxAssetBytes`
+   * (2 MiB) and `maxTotalBytes` (8 MiB per page).
+   */
+  assets?: boolean | AssetOptions;
 }

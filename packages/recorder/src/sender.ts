@@ -28,6 +28,8 @@ interface Sent {
  */
 export class Sender {
   bytesSent = 0;
+  /** Last batch handed to the socket. */
+  transmittedSeq = 0;
   private readonly queue: InOrder<Sent>;
   private unacked: Sent[] = [];
   private unackedBytes = 0;
@@ -68,7 +70,10 @@ export class Sender {
   }
 
   private transmit(sent: Sent): void {
-    if (this.channel.send(sent.frame)) this.bytesSent += typeof sent.frame === 'string' ? sent.frame.length : sent.frame.byteLength;
+    if (this.channel.send(sent.frame)) {
+      this.bytesSent += typeof sent.frame === 'string' ? sent.frame.length : sent.frame.byteLength;
+      this.transmittedSeq = sent.seq;
+    }
   }
 
   /** The relay has every batch up to `seq`. */

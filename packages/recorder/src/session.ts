@@ -1,12 +1,13 @@
 import { record } from 'rrweb';
 import type { eventWithTime } from '@rrweb/types';
-import { FOCUS_EVENT, POINTER_EVENT, RrwebEventType, toBase64Url } from '@cobrowse/protocol';
+import { ASSETS_VERSION, FOCUS_EVENT, POINTER_EVENT, PROTOCOL_VERSION, RrwebEventType, toBase64Url } from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter } from '@cobrowse/protocol/client';
 import type { RecorderOptions } from './options.js';
 import { Batcher } from './batcher.js';
 import { Sender } from './sender.js';
 import { type Indicator, showIndicator } from './indicator.js';
 import { ALWAYS_BLOCKED, ALWAYS_MASKED, inputMasker, joinSelectors, maskInputOptions, maskedSelects } from './privacy.js';
+import { AssetCapture, resolveAssetOptions } from './assets.js';
 
 export type RecorderStatus = ChannelStatus;
 
@@ -35,6 +36,9 @@ export class RecorderSession {
   private readonly batcher: Batcher;
   private readonly sender: Sender;
   private readonly indicator: Indicator | undefined;
+  private readonly assets: AssetCapture | undefined;
+  /** Protocol version the relay speaks with us (from its welcome). */
+  private relayVersion = 1;
   private stopRecording: (() => void) | undefined;
   private lastSnapshot = 0;
   private snapshotTimer: ReturnType<typeof setTimeout> | undefined;
@@ -51,17 +55,32 @@ export class RecorderSession {
       first,
       fetchInfo,
       external: true,
-      hello: () => ({ type: 'hello', v: 1, epoch: this.epoch }),
+      hello: () => ({ type: 'hello', v: PROTOCOL_VERSION, epoch: this.epoch }),
     });
     this.sender = new Sender(this.channel, this.epoch, (error) => this.emitter.emit('error', error as Error));
     this.batcher = new Batcher((batch) => this.sender.send(batch));
     this.indicator = options.indicator === false ? undefined : showIndicator(() => this.stop());
+    this.assets =
+      options.assets === false
+        ? undefined
+        : new AssetCapture(resolveAssetOptions(options.assets === true ? undefined : options.assets, location.origin), {
+            send: (frame) => this.channel.send(frame),
+            ready: () => this.channel.live && this.relayVersion >= ASSETS_VERSION,
+            buffered: () => this.channel.bufferedAmount,
+            lastSeq: () => this.sender.transmittedSeq,
+            node: (id) => record.mirror.getNode(id) as Node | null,
+            privateSelector: joinSelectors(ALWAYS_MASKED, ALWAYS_BLOCKED, options.maskSelector, options.blockSelector),
+          });
     this.channel.on('status', (status) => this.onStatus(status));
     this.channel.on('welcome', (welcome) => {
+      this.relayVersion = welcome.v;
       this.indicator?.setAgents(welcome.replayers);
       // Pick up where the relay left off; a fresh snapshot when it cannot (new relay, too long away).
       this.batcher.flush();
-      if (!this.stopRecording || !this.sender.resume(welcome.seq)) this.snapshot(true);
+      const resumed = !!this.stopRecording && this.sender.resume(welcome.seq);
+      if (!resumed) this.snapshot(true);
+      // Assets that may not have reached the relay go again (all of them when it has nothing of ours).
+      this.assets?.reconnected(resumed ? welcome.seq : undefined);
     });
     this.channel.on('frame', ({ message }) => {
       if (message.type === 'ack') this.sender.ack(message.seq);
@@ -86,6 +105,11 @@ export class RecorderSession {
   /** Bytes sent on the socket so far (payload frames). */
   get bytesSent(): number {
     return this.sender.bytesSent;
+  }
+
+  /** The page's images, fonts and stylesheets sent for the agents so far: frames' bytes and distinct URLs. */
+  get assetsSent(): { bytes: number; count: number } {
+    return { bytes: this.assets?.bytesSent ?? 0, count: this.assets?.count ?? 0 };
   }
 
   private onStatus(status: ChannelStatus): void {
@@ -135,6 +159,7 @@ export class RecorderSession {
     const stop = record({
       emit: (event: eventWithTime) => {
         this.batcher.push(event);
+        this.assets?.observe(event);
         // Each full snapshot starts a new document on the agent's side: say again what has focus.
         if (event.type === FULL_SNAPSHOT) {
           this.focusedId = undefined;
@@ -200,6 +225,7 @@ export class RecorderSession {
       // rrweb teardown errors must not reach the page
     }
     this.stopRecording = undefined;
+    this.assets?.stop();
     this.batcher.close();
     this.indicator?.remove();
     this.emitter.emit('ended', { reason });

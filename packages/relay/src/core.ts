@@ -50,6 +50,7 @@ export class Core {
     this.rooms = new Rooms(
       {
         cacheBytes: options.cacheBytes,
+        assetBytes: options.assetBytes,
         cacheBudget: this.cacheBudget,
         maxBufferedBytes: options.maxBufferedBytes,
         maxMessagesPerSecond: options.maxMessagesPerSecond,

@@ -203,6 +203,14 @@ export class Gateway {
         conn.room!.onEvents(message.epoch, message.seq, message.snap === true, data, binary);
         return;
       }
+      case 'asset': {
+        if (!binary) throw new ProtocolError(ErrorCode.BadField, '"asset" must be a binary frame');
+        const bytes = data.length - data.indexOf(0x0a) - 1;
+        if (data.indexOf(0x0a) === -1 || bytes <= 0) throw new ProtocolError(ErrorCode.BadField, '"asset" has no payload');
+        if (!conn.room!.admit(data.length)) throw new ProtocolError(ErrorCode.RateLimited, 'the page sends faster than the relay allows');
+        conn.room!.onAsset(message.url, data);
+        return;
+      }
       case 'request-snapshot':
         conn.room!.requestSnapshot('agent');
         return;
@@ -227,11 +235,13 @@ export class Gateway {
         else previous.socket.close(CloseCode.Replaced, 'another recorder took over this room');
       }
     } else {
+      conn.v = hello.v;
       room.replayers.add(conn);
     }
     Room.send(conn, {
       type: 'welcome',
-      v: PROTOCOL_VERSION,
+      // The version spoken on this socket: the lower of the peer's and ours.
+      v: Math.min(hello.v, PROTOCOL_VERSION),
       roomId: conn.claims.room,
       role: conn.claims.role,
       recorder: !!room.recorder,

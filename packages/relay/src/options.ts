@@ -50,6 +50,12 @@ export interface RelayOptions {
   roomGraceMs?: number;
   /** Catch-up cache bytes per room before a fresh full snapshot is requested. Default 2 MiB. */
   cacheBytes?: number;
+  /**
+   * Bytes of the customer's assets (images, fonts, stylesheets its browser fetched for the agents)
+   * kept per room for agents who join later. Default 8 MiB. Assets of all rooms together take at
+   * most half of `cacheBudgetBytes`; past either bound they are forwarded but not kept. 0 keeps none.
+   */
+  assetBytes?: number;
   /** Catch-up cache bytes of all rooms together; over it, growing rooms are asked for fresh snapshots, and let their cache go past 1.25×. Default 64 MiB. */
   cacheBudgetBytes?: number;
   /**
@@ -120,7 +126,8 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     passphraseTtlMs: options.passphraseTtlMs ?? 10 * 60_000,
     tokenTtlMs: options.tokenTtlMs ?? 5 * 60_000,
     roomGraceMs: options.roomGraceMs ?? 30_000,
-    cacheBytes: options.cacheBytes ?? 2 * 1024 * 1024,
+  cacheBytes: options.cacheBytes ?? 2 * 1024 * 1024,
+    assetBytes: options.assetBytes ?? 8 * 1024 * 1024,
     cacheBudgetBytes: options.cacheBudgetBytes ?? 64 * 1024 * 1024,
     compressUplink: options.compressUplink ?? false,
     maxFrameBytes: options.maxFrameBytes ?? 16 * 1024 * 1024,

@@ -1,15 +1,23 @@
 import type { WebSocket } from 'ws';
 import { TokenBucket } from './limiter.js';
-import { CloseCode, encodeText, type Message } from '@cobrowse/protocol';
+import { ASSETS_VERSION, CloseCode, encodeText, type Message } from '@cobrowse/protocol';
 import { FrameCache, SlabPool } from './frame-cache.js';
 
 const ACK_INTERVAL_MS = 100;
+/** Distinct asset URLs remembered per room for deduplication. */
+const MAX_ASSET_URLS = 10_000;
+
+const speaksAssets = (peer: Peer) => (peer.v ?? 1) >= ASSETS_VERSION;
 
 export interface Peer {
   readonly socket: WebSocket;
   readonly user: string;
   /** Replayers only: skipped while their socket's send buffer is over the limit; resynced from the cache after. */
   lagging?: boolean;
+  /** Replayers only: protocol version of the hello (assets go to version 2 and later). */
+  v?: number;
+  /** Replayers only: how many of the room's stored assets this socket has been sent (in order). */
+  assetsSent?: number;
 }
 
 /** Slab size of the catch-up caches: a few typical batches; a bigger batch is kept whole. */
@@ -18,6 +26,8 @@ const SLAB_BYTES = 16 * 1024;
 /** Catch-up cache bytes held by all rooms of the node, against a node-wide budget. */
 export class CacheBudget {
   used = 0;
+  /** Part of {@link used} held by assets; they may take at most half the budget (the rest is for catch-up). */
+  assetsUsed = 0;
   /** Rooms holding (or able to hold) a cache: the budget is shared among them. */
   rooms = 0;
   /** Where the rooms' caches keep their batches (the exact bytes the recorder sent). */
@@ -32,6 +42,10 @@ export class CacheBudget {
   get share(): number {
     return this.limit / Math.max(1, this.rooms);
   }
+  /** Whether `bytes` more of assets fit. */
+  fitsAsset(bytes: number): boolean {
+    return this.assetsUsed + bytes <= this.limit / 2;
+  }
 }
 
 /** A room is asked for a checkout (fresh snapshot to restart its cache small) at most this often. */
@@ -39,6 +53,8 @@ const CHECKOUT_INTERVAL_MS = 10_000;
 
 export interface RoomLimits {
   cacheBytes: number;
+  /** Asset bytes kept per room (session) for agents who join later. */
+  assetBytes: number;
   cacheBudget: CacheBudget;
   maxBufferedBytes: number;
   maxMessagesPerSecond: number;
@@ -62,6 +78,15 @@ export class Room {
   private lastCheckout = 0;
   private disposed = false;
   private lastSnapshotRequest = 0;
+  /**
+   * The session's assets (images, fonts, stylesheets the recorder fetched), kept as the frames it
+   * sent, in arrival order, for agents who join later. They outlive snapshots and recordings (a
+   * share that moves to the next page keeps its room) and go when the room does.
+   */
+  private assets: Buffer[] = [];
+  private assetSize = 0;
+  /** URLs seen (stored or only forwarded): a resent asset is neither stored nor forwarded twice. */
+  private readonly assetUrls = new Set<string>();
   graceTimer: NodeJS.Timeout | undefined;
   /** Last time the recorder sent or joined (ms): rooms idle too long are closed. */
   lastActivity = Date.now();
@@ -88,8 +113,13 @@ export class Room {
     return !this.recorder && this.replayers.size === 0;
   }
 
+  /** Catch-up cache and stored assets. */
   get cachedBytes(): number {
-    return this.cache.bytes;
+    return this.cache.bytes + this.assetSize;
+  }
+
+  get assetCount(): number {
+    return this.assets.length;
   }
 
   /** Sends a control message to one socket, ignoring sockets that are closing. */
@@ -148,6 +178,39 @@ export class Room {
     for (const peer of this.replayers) this.forward(peer, data, binary);
   }
 
+  /**
+   * A recorder's asset frame: stored once per URL (within the room's and the node's bounds) and
+   * forwarded to the replayers that speak assets. Over the bounds it is only forwarded: agents
+   * watching now get it, later ones do not.
+   */
+  onAsset(url: string, data: Buffer): void {
+    if (this.assetUrls.has(url)) return;
+    if (this.assetUrls.size < MAX_ASSET_URLS) this.assetUrls.add(url);
+    const budget = this.limits.cacheBudget;
+    const stored = this.assetSize + data.length <= this.limits.assetBytes && budget.fitsAsset(data.length);
+    if (stored) {
+      this.assets.push(data);
+      this.assetSize += data.length;
+      budget.used += data.length;
+      budget.assetsUsed += data.length;
+    }
+    const index = this.assets.length - 1;
+    for (const peer of this.replayers) {
+      if (!speaksAssets(peer)) continue;
+      // A peer missing earlier stored assets gets them (in order) when it is caught up.
+      if (stored && (peer.assetsSent ?? 0) !== index) continue;
+      this.forward(peer, data, true);
+      if (stored && !peer.lagging) peer.assetsSent = index + 1;
+    }
+  }
+
+  /** Sends a replayer the stored assets it has not had yet (before any events: they are referenced there). */
+  private sendAssets(peer: Peer): void {
+    if (!speaksAssets(peer)) return;
+    for (let i = peer.assetsSent ?? 0; i < this.assets.length; i++) peer.socket.send(this.assets[i]!, { binary: true });
+    peer.assetsSent = this.assets.length;
+  }
+
   private forward(peer: Peer, data: Buffer, binary: boolean): void {
     const socket = peer.socket;
     if (socket.readyState !== socket.OPEN) return;
@@ -171,6 +234,7 @@ export class Room {
    * cache cannot rebuild the page (the caller then asks the recorder for a snapshot).
    */
   catchUp(peer: Peer, after?: { epoch: string; seq: number }): boolean {
+    this.sendAssets(peer);
     const first = this.cache.firstSeq;
     if (!this.cacheValid || first === undefined) return false;
     let start = 0;
@@ -211,8 +275,17 @@ export class Room {
     this.cacheValid = false;
   }
 
+  private dropAssets(): void {
+    this.limits.cacheBudget.used -= this.assetSize;
+    this.limits.cacheBudget.assetsUsed -= this.assetSize;
+    this.assets = [];
+    this.assetSize = 0;
+    this.assetUrls.clear();
+  }
+
   dispose(): void {
     this.dropCache();
+    this.dropAssets();
     if (!this.disposed) this.limits.cacheBudget.rooms--;
     this.disposed = true;
     if (this.ackTimer) clearTimeout(this.ackTimer);
@@ -232,5 +305,6 @@ export class Room {
     }
     this.replayers.clear();
     this.dropCache();
+    this.dropAssets();
   }
 }

@@ -2,9 +2,11 @@ import { Replayer } from 'rrweb';
 import type { eventWithTime } from '@rrweb/types';
 import { FOCUS_EVENT, POINTER_EVENT, RrwebEventType, RrwebSource } from '@cobrowse/protocol';
 import { FOCUS_ATTRIBUTE, canvasBackground, sanitizeEvent } from './sanitize.js';
+import { type AssetLookup, AssetStore, patchDocument } from './assets.js';
 
 const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
 const CUSTOM = RrwebEventType.Custom;
+const META = RrwebEventType.Meta;
 const { MouseMove: MOUSE_MOVE, MouseInteraction: MOUSE_INTERACTION, TouchMove: TOUCH_MOVE, Drag: DRAG, Selection: SELECTION, CanvasMutation: CANVAS_MUTATION } = RrwebSource;
 
 /** The browser's own focus ring, for fields the customer has focused (zero specificity: the page's rules win). */
@@ -65,10 +67,19 @@ function guardNavigation(doc: Document | null): void {
  */
 export class LivePlayer {
   readonly replayer: Replayer;
+  /** The customer's images, fonts and stylesheets captured by the recorder, as blob: URLs. */
+  readonly assets = new AssetStore();
+  private readonly lookup: AssetLookup = (ref) => this.assets.lookup(ref);
   private readonly baseline: number;
   private timedUntil = 0;
+  private patchTimer: ReturnType<typeof setTimeout> | undefined;
+  private patchWaiting: string[] = [];
 
-  constructor(root: HTMLElement, onResize: (width: number, height: number) => void) {
+  constructor(
+    root: HTMLElement,
+    onResize: (width: number, height: number) => void,
+    private readonly onAssetsApplied: (urls: string[]) => void = () => undefined,
+  ) {
     this.replayer = new Replayer([], {
       root,
       liveMode: true,
@@ -96,6 +107,7 @@ export class LivePlayer {
   }
 
   private readonly tagOf = (id: number): string | undefined => this.replayer.getMirror().getNode(id)?.nodeName.toLowerCase();
+  private readonly isStyleText = (id: number): boolean => this.replayer.getMirror().getNode(id)?.parentNode?.nodeName === 'STYLE';
 
   get iframe(): HTMLIFrameElement {
     return this.replayer.iframe;
@@ -103,7 +115,11 @@ export class LivePlayer {
 
   /** Applies one event now (or, for pointer events, from now). */
   apply(event: eventWithTime): void {
-    sanitizeEvent(event, this.tagOf);
+    if (event.type === META) {
+      const href = (event.data as { href?: unknown }).href;
+      if (typeof href === 'string') this.assets.base = href;
+    }
+    sanitizeEvent(event, this.tagOf, { assets: this.assets.size ? this.lookup : undefined, styleText: this.isStyleText });
     const source = event.type === INCREMENTAL ? (event.data as { source: number }).source : -1;
     if (source === CANVAS_MUTATION) return this.paintCanvas(event.data as unknown as { id: number; commands?: CanvasCommand[] });
     if (event.type === CUSTOM && (event.data as { tag?: string }).tag === POINTER_EVENT) {
@@ -136,6 +152,30 @@ export class LivePlayer {
 
   private applied = 0;
 
+  /**
+   * A captured asset arrived: kept, and what the replay already shows of it is pointed at the copy
+   * (once for all that arrive in the same task).
+   */
+  addAsset(url: string, mime: string, bytes: Uint8Array): boolean {
+    const changed = this.assets.add(url, mime, bytes);
+    if (!changed.length) return false;
+    this.patchWaiting.push(url);
+    this.patchTimer ??= setTimeout(() => this.patch(), 0);
+    return true;
+  }
+
+  private patch(): void {
+    this.patchTimer = undefined;
+    const urls = this.patchWaiting;
+    this.patchWaiting = [];
+    const doc = this.replayer.iframe.contentDocument;
+    try {
+      if (doc?.documentElement) patchDocument(doc, this.lookup);
+    } finally {
+      this.onAssetsApplied(urls);
+    }
+  }
+
   /** Puts the pointer (and :hover) where the customer's rests, with rrweb's own routine. */
   private pointerAt(x: number, y: number, id: number): void {
     const move = (this.replayer as unknown as { moveAndHover?: (x: number, y: number, id: number, isSync: boolean, debug: unknown) => void }).moveAndHover;
@@ -167,7 +207,15 @@ export class LivePlayer {
     if (events.length > EVENTS_TRIM_AT) events.splice(0, events.length - EVENTS_KEPT);
   }
 
+  /** Frees the captured copies (the session is over). */
+  releaseAssets(): void {
+    clearTimeout(this.patchTimer);
+    this.patchTimer = undefined;
+    this.assets.revoke();
+  }
+
   destroy(): void {
+    this.releaseAssets();
     try {
       this.replayer.destroy();
     } catch {

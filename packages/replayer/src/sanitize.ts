@@ -1,5 +1,6 @@
 import type { eventWithTime } from '@rrweb/types';
 import { RrwebEventType, RrwebNodeType, RrwebSource } from '@cobrowse/protocol';
+import { type AssetLookup, recordAccess, rewriteAttributes, rewriteCss } from './assets.js';
 
 /**
  * The customer's page is untrusted, and so is anything that claims to be it on the socket. Before
@@ -7,6 +8,9 @@ import { RrwebEventType, RrwebNodeType, RrwebSource } from '@cobrowse/protocol';
  * side: event-handler attributes, `javascript:` URLs, `srcdoc`, `<meta http-equiv>`, `<base href>`,
  * form targets and script sources. The replay iframe's sandbox (no `allow-scripts`) and the agent
  * page's CSP stay the main walls; this is the one in front of them.
+ *
+ * The same pass points references to the customer's images, fonts and stylesheets at the copies the
+ * recorder captured (see assets.ts), when an {@link AssetLookup} is given.
  */
 
 const ELEMENT = RrwebNodeType.Element;
@@ -16,6 +20,8 @@ const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
 const MUTATION = RrwebSource.Mutation;
 const STYLE_SHEET_RULE = RrwebSource.StyleSheetRule;
 const ADOPTED_STYLE_SHEET = RrwebSource.AdoptedStyleSheet;
+/** rrweb's CSSOM `style.setProperty` on a stylesheet rule. */
+const STYLE_DECLARATION = 13;
 
 type Attributes = Record<string, string | number | boolean | null>;
 interface SerializedNode {
@@ -89,27 +95,42 @@ function canvasToBackground(attributes: Attributes | undefined): void {
   attributes.style = `${style}background-image: ${background}`;
 }
 
-function cleanNode(node: SerializedNode | undefined): void {
+/** Stylesheet text as the replay needs it: focus styling keyed to the replayer's attribute, references at captured copies. */
+function css(text: string, assets: AssetLookup | undefined): string {
+  const focused = rewriteFocus(text);
+  return assets ? rewriteCss(focused, assets) : focused;
+}
+
+function cleanNode(node: SerializedNode | undefined, assets: AssetLookup | undefined): void {
   if (!node) return;
-  if (node.type === TEXT && node.isStyle && typeof node.textContent === 'string') node.textContent = rewriteFocus(node.textContent);
+  if (node.type === TEXT && node.isStyle && typeof node.textContent === 'string') node.textContent = css(node.textContent, assets);
   if (node.type === ELEMENT) {
     const tag = node.tagName?.toLowerCase();
     cleanAttributes(tag, node.attributes);
     if (node.attributes && typeof node.attributes._cssText === 'string') node.attributes._cssText = rewriteFocus(node.attributes._cssText);
     if (tag === 'canvas') canvasToBackground(node.attributes);
+    if (assets && node.attributes) rewriteAttributes(tag, recordAccess(node.attributes), assets);
     // A script's text never runs in the sandbox; drop it anyway (it can be large, and it is code).
     if (tag === 'script') node.childNodes = [];
   }
-  if (node.childNodes) for (const child of node.childNodes) cleanNode(child);
+  if (node.childNodes) for (const child of node.childNodes) cleanNode(child, assets);
+}
+
+export interface SanitizeOptions {
+  /** Finds captured copies of the customer's images, fonts and stylesheets. */
+  assets?: AssetLookup;
+  /** Whether the text node behind an id is a stylesheet's text (only those are CSS; without this, every text is taken for CSS). */
+  styleText?: (id: number) => boolean;
 }
 
 /**
  * Cleans one event in place. `tagOf` names the element behind a node id (for attribute changes to
  * existing nodes).
  */
-export function sanitizeEvent(event: eventWithTime, tagOf: (id: number) => string | undefined): eventWithTime {
+export function sanitizeEvent(event: eventWithTime, tagOf: (id: number) => string | undefined, options: SanitizeOptions = {}): eventWithTime {
+  const { assets, styleText } = options;
   if (event.type === FULL_SNAPSHOT) {
-    cleanNode((event.data as { node: SerializedNode }).node);
+    cleanNode((event.data as { node: SerializedNode }).node, assets);
     return event;
   }
   if (event.type !== INCREMENTAL) return event;
@@ -120,18 +141,27 @@ export function sanitizeEvent(event: eventWithTime, tagOf: (id: number) => strin
       attributes?: { id: number; attributes: Attributes }[];
       texts?: { id: number; value: string | null }[];
     };
-    for (const add of data.adds ?? []) cleanNode(add.node);
+    for (const add of data.adds ?? []) cleanNode(add.node, assets);
     for (const change of data.attributes ?? []) {
-      cleanAttributes(tagOf(change.id), change.attributes);
+      const tag = tagOf(change.id);
+      cleanAttributes(tag, change.attributes);
       if (typeof change.attributes._cssText === 'string') change.attributes._cssText = rewriteFocus(change.attributes._cssText);
+      if (assets) rewriteAttributes(tag, recordAccess(change.attributes), assets);
     }
-    for (const text of data.texts ?? []) if (typeof text.value === 'string') text.value = rewriteFocus(text.value);
+    for (const text of data.texts ?? []) {
+      if (typeof text.value === 'string' && (!styleText || styleText(text.id))) text.value = css(text.value, styleText ? assets : undefined);
+    }
   } else if (source === STYLE_SHEET_RULE) {
-    const data = event.data as unknown as { adds?: { rule: string }[] };
-    for (const add of data.adds ?? []) add.rule = rewriteFocus(add.rule);
+    const data = event.data as unknown as { adds?: { rule: string }[]; replace?: string; replaceSync?: string };
+    for (const add of data.adds ?? []) if (typeof add.rule === 'string') add.rule = css(add.rule, assets);
+    if (typeof data.replace === 'string') data.replace = css(data.replace, assets);
+    if (typeof data.replaceSync === 'string') data.replaceSync = css(data.replaceSync, assets);
+  } else if (source === STYLE_DECLARATION) {
+    const data = event.data as unknown as { set?: { value?: string } };
+    if (assets && typeof data.set?.value === 'string') data.set.value = rewriteCss(data.set.value, assets);
   } else if (source === ADOPTED_STYLE_SHEET) {
     const data = event.data as unknown as { styles?: { rules: { rule: string }[] }[] };
-    for (const style of data.styles ?? []) for (const rule of style.rules) rule.rule = rewriteFocus(rule.rule);
+    for (const style of data.styles ?? []) for (const rule of style.rules) if (typeof rule.rule === 'string') rule.rule = css(rule.rule, assets);
   }
   return event;
 }

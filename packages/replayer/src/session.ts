@@ -1,5 +1,5 @@
 import type { eventWithTime } from '@rrweb/types';
-import type { Events } from '@cobrowse/protocol';
+import { PROTOCOL_VERSION, type Events } from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter, InOrder } from '@cobrowse/protocol/client';
 import type { ReplayerOptions } from './options.js';
 import { LivePlayer } from './live-player.js';
@@ -12,6 +12,8 @@ export interface ReplayerEvents extends Record<string, unknown> {
   status: ReplayerStatus;
   /** A full snapshot of the customer's page was rendered. */
   snapshot: { width: number; height: number };
+  /** Images, fonts or stylesheets captured by the customer's browser arrived and the replay now uses them. */
+  assets: { urls: string[] };
   /** Whether the customer is connected, and how many agents watch. */
   presence: { recorder: boolean; replayers: number };
   error: Error;
@@ -32,14 +34,19 @@ export class View {
   readonly stage: Stage;
   readonly player: LivePlayer;
   onViewport: (width: number, height: number) => void = () => undefined;
+  onAssets: (urls: string[]) => void = () => undefined;
 
   constructor(container: HTMLElement, options: ReplayerOptions) {
     this.stage = new Stage(container, options.showPointer !== false);
     if (options.statusOverlay !== false) this.stage.showStatus(STATUS_TEXT.connecting);
-    this.player = new LivePlayer(this.stage.viewport, (width, height) => {
-      this.stage.setViewport(width, height);
-      this.onViewport(width, height);
-    });
+    this.player = new LivePlayer(
+      this.stage.viewport,
+      (width, height) => {
+        this.stage.setViewport(width, height);
+        this.onViewport(width, height);
+      },
+      (urls) => this.onAssets(urls),
+    );
   }
 
   destroy(): void {
@@ -75,7 +82,7 @@ export class ReplayerSession {
       first,
       fetchInfo,
       external: options.external === true,
-      hello: () => ({ type: 'hello', v: 1, ...(this.position ? { resume: this.position } : {}) }),
+      hello: () => ({ type: 'hello', v: PROTOCOL_VERSION, ...(this.position ? { resume: this.position } : {}) }),
     });
     const view = new View(container, options);
     this.stage = view.stage;
@@ -83,6 +90,7 @@ export class ReplayerSession {
     view.onViewport = (width, height) => {
       this.viewport = { width, height };
     };
+    view.onAssets = (urls) => this.emitter.emit('assets', { urls });
     const overlay = options.statusOverlay !== false;
     this.queue = new InOrder(
       ({ header, events }) => this.applyBatch(header, events),
@@ -105,6 +113,9 @@ export class ReplayerSession {
         } catch (error) {
           this.fail(error);
         }
+      } else if (message.type === 'asset') {
+        // Kept whatever state the replay is in: the events that use it may come before or after.
+        if (payload instanceof Uint8Array) this.player.addAsset(message.url, message.mime, payload);
       } else if (message.type === 'presence') {
         this.emitter.emit('presence', { recorder: message.recorder, replayers: message.replayers });
       } else if (message.type === 'error') {
@@ -113,6 +124,7 @@ export class ReplayerSession {
     });
     this.channel.on('error', (error) => this.emitter.emit('error', error));
     this.channel.on('ended', ({ reason }) => {
+      this.player.releaseAssets();
       if (overlay) this.stage.showStatus(STATUS_TEXT.ended);
       this.emitter.emit('ended', { reason });
     });

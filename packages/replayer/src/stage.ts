@@ -53,6 +53,8 @@ export class Stage {
     this.status = document.createElement('div');
     this.status.className = 'cobrowse-status';
     this.status.setAttribute('role', 'status');
+    // Shown only when there is something to say (with statusOverlay: false, never).
+    this.status.hidden = true;
     this.root.append(this.viewport, this.status);
     container.appendChild(this.root);
     this.resizeObserver = new ResizeObserver(() => this.fit());
