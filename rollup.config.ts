@@ -65,7 +65,7 @@ function iife(dir: string, file: string, name: string, extra: Plugin[] = []): Ro
 }
 
 export default [
-  esm('protocol', { index: 'index.ts', 'client/index': 'client/index.ts' }, 'browser'),
+  esm('protocol', { index: 'index.ts', 'client/index': 'client/index.ts', compress: 'compress.ts', decompress: 'decompress.ts' }, 'browser'),
   esm('recorder', { index: 'index.ts' }, 'browser'),
   esm('replayer', { index: 'index.ts' }, 'browser'),
   esm('relay', { index: 'index.ts', cli: 'cli.ts' }, 'node'),

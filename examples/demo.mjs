@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..');
 const EXAMPLE_RELAY = '127.0.0.1:8787';
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
 /** Packages the agent console's import map may load. */
-const VENDOR = ['@cobrowse/replayer/dist/', '@cobrowse/protocol/dist/', 'reconnecting-websocket/dist/', 'rrweb/dist/'];
+const VENDOR = ['@cobrowse/replayer/dist/', '@cobrowse/protocol/dist/', 'reconnecting-websocket/dist/', 'rrweb/dist/', 'pako/dist/'];
 
 /** Starts the relay CLI as a child process and resolves with its URL. */
 function startRelay(port) {

@@ -44,9 +44,17 @@ export interface Ack {
 }
 
 /**
- * Recorder → relay → replayers: one batch of rrweb events. The payload is a JSON array of rrweb
- * events, or its deflate-raw compression when `z` is 1 (sent as a binary frame).
+ * How an `events` payload is encoded. The relay never looks: it forwards and caches the bytes.
+ * - 0 (or absent): the JSON array of rrweb events, as text.
+ * - 1: that JSON compressed on its own (raw DEFLATE, RFC 1951), in a binary frame.
+ * - 2: that JSON as the next piece of one raw DEFLATE stream (window ≤ 32 KiB), ending with a sync
+ *   flush, in a binary frame. The stream holds the epoch's `z: 2` batches since the latest `snap`
+ *   batch, which starts it afresh; decode them in `seq` order, with no gap, from a `snap` batch on
+ *   (`@cobrowse/protocol/decompress`; see `history.ts`).
  */
+export type PayloadEncoding = 0 | 1 | 2;
+
+/** Recorder → relay → replayers: one batch of rrweb events (payload encoded as `z` says). */
 export interface Events {
   readonly type: 'events';
   /** Recording this batch belongs to. */
@@ -55,8 +63,8 @@ export interface Events {
   readonly seq: number;
   /** True when the batch starts with a Meta + FullSnapshot: a replayer can start here. */
   readonly snap?: boolean;
-  /** 1 when the payload is deflate-raw compressed. */
-  readonly z?: 0 | 1;
+  /** Payload encoding (see {@link PayloadEncoding}); absent means 0, plain JSON text. */
+  readonly z?: PayloadEncoding;
 }
 
 /**
@@ -165,7 +173,7 @@ const optBool: Check = (v) => v === undefined || typeof v === 'boolean';
 const bool: Check = (v) => typeof v === 'boolean';
 const version: Check = (v) => typeof v === 'number' && Number.isInteger(v);
 const role: Check = (v) => v === 'recorder' || v === 'replayer';
-const optZ: Check = (v) => v === undefined || v === 0 || v === 1;
+const optZ: Check = (v) => v === undefined || v === 0 || v === 1 || v === 2;
 const optResume: Check = (v) =>
   v === undefined ||
   (typeof v === 'object' && v !== null && str(64)((v as { epoch?: unknown }).epoch) && nat((v as { seq?: unknown }).seq));

@@ -37,7 +37,7 @@ test.describe('frames', () => {
     ['events without seq', { type: 'events', epoch: 'e' }, ErrorCode.BadField],
     ['negative seq', { type: 'events', epoch: 'e', seq: -1 }, ErrorCode.BadField],
     ['fractional seq', { type: 'events', epoch: 'e', seq: 1.5 }, ErrorCode.BadField],
-    ['bad z', { type: 'events', epoch: 'e', seq: 1, z: 2 }, ErrorCode.BadField],
+    ['bad z', { type: 'events', epoch: 'e', seq: 1, z: 3 }, ErrorCode.BadField],
     ['hello without v', { type: 'hello' }, ErrorCode.BadField],
     ['hello from the future', { type: 'hello', v: 99 }, ErrorCode.UnsupportedVersion],
     ['bad resume', { type: 'hello', v: 1, resume: { epoch: 'e', seq: 'x' } }, ErrorCode.BadField],

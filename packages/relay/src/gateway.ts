@@ -63,9 +63,9 @@ export class Gateway {
   /** Agents' sockets: frames go out as the recorder sent them, never recompressed per agent. */
   private readonly wss: WebSocketServer;
   /**
-   * Customers' sockets offer permessage-deflate: the browser compresses its frames with a window
-   * shared across them, which shrinks the many small, alike mutation batches several times on the
-   * customer's (often mobile) uplink. The relay inflates once and fans out plain frames.
+   * Customers' sockets. Their payloads arrive compressed by the recorder and leave as they came; with
+   * `compressUplink` these sockets also offer permessage-deflate (the relay inflates once and fans
+   * out the recorder's frames).
    */
   private readonly recorderWss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;

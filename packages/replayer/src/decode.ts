@@ -1,4 +1,6 @@
 import type { eventWithTime } from '@rrweb/types';
+import type { Events } from '@cobrowse/protocol';
+import { HistoryDecompressor } from '@cobrowse/protocol/decompress';
 
 const decoder = new TextDecoder();
 
@@ -9,7 +11,12 @@ async function inflate(bytes: Uint8Array): Promise<string> {
 
 /** Parses and checks a batch payload: a JSON array of rrweb events. Throws on anything else. */
 export function parseEvents(text: string): eventWithTime[] {
-  const events: unknown = JSON.parse(text);
+  let events: unknown;
+  try {
+    events = JSON.parse(text);
+  } catch {
+    throw new Error('events payload is not JSON');
+  }
   if (!Array.isArray(events)) throw new Error('events payload is not an array');
   for (const event of events) {
     if (typeof event !== 'object' || event === null || typeof (event as eventWithTime).type !== 'number' || typeof (event as eventWithTime).timestamp !== 'number') {
@@ -19,12 +26,26 @@ export function parseEvents(text: string): eventWithTime[] {
   return events as eventWithTime[];
 }
 
-/** Decodes a batch payload; synchronous for text, a promise for compressed bytes. */
-export function decodePayload(payload: string | Uint8Array | undefined, compressed: boolean): eventWithTime[] | Promise<eventWithTime[]> {
-  if (payload === undefined) throw new Error('events frame has no payload');
-  if (compressed) {
+/**
+ * Decodes batch payloads. Give it every batch the replayer applies, in `seq` order from a snapshot
+ * batch on (no gaps, no duplicates): `z: 2` batches are compressed against the ones before them.
+ */
+export class BatchDecoder {
+  private readonly history = new HistoryDecompressor();
+
+  /** Synchronous for text and `z: 2` payloads, a promise for `z: 1` ones. Throws (or rejects) on anything malformed. */
+  decode(header: Events, payload: string | Uint8Array | undefined): eventWithTime[] | Promise<eventWithTime[]> {
+    if (header.snap) this.history.reset();
+    if (payload === undefined) throw new Error('events frame has no payload');
+    const z = header.z ?? 0;
+    if (z === 0) return parseEvents(typeof payload === 'string' ? payload : decoder.decode(payload));
     if (typeof payload === 'string') throw new Error('compressed payload in a text frame');
+    if (z === 2) return parseEvents(this.history.decompress(payload));
     return inflate(payload).then(parseEvents);
   }
-  return parseEvents(typeof payload === 'string' ? payload : decoder.decode(payload));
+
+  /** After a batch could not be decoded: the history is unknown until the next snapshot batch. */
+  reset(): void {
+    this.history.reset();
+  }
 }

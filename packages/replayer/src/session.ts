@@ -4,7 +4,7 @@ import { Channel, type ChannelStatus, type Connection, Emitter, InOrder } from '
 import type { ReplayerOptions } from './options.js';
 import { LivePlayer } from './live-player.js';
 import { Stage } from './stage.js';
-import { decodePayload } from './decode.js';
+import { BatchDecoder } from './decode.js';
 
 export type ReplayerStatus = ChannelStatus;
 
@@ -28,6 +28,15 @@ const STATUS_TEXT: Record<ReplayerStatus, string | undefined> = {
 };
 
 const SNAPSHOT_REQUEST_INTERVAL_MS = 1000;
+
+/** A batch on its way to the player: decoded, or the reason it could not be. */
+interface Decoded {
+  readonly header: Events;
+  readonly events: eventWithTime[] | undefined;
+  readonly error?: unknown;
+  /** {@link ReplayerSession.era} when it was admitted. */
+  readonly era: number;
+}
 
 /** The agent-side view (stage + rrweb Replayer), built while the connection info is on its way. */
 export class View {
@@ -65,10 +74,13 @@ export class ReplayerSession {
   private readonly channel: Channel;
   private readonly stage: Stage;
   private readonly player: LivePlayer;
-  private readonly queue: InOrder<{ header: Events; events: eventWithTime[] }>;
-  /** Last batch applied; undefined until a full snapshot arrived. */
+  private readonly queue: InOrder<Decoded>;
+  private readonly decoder = new BatchDecoder();
+  /** Last batch admitted (applied, or decoded and waiting its turn); undefined until a full snapshot arrived. */
   private position: { epoch: string; seq: number } | undefined;
   private waitingForSnapshot = true;
+  /** Bumped when a batch cannot be decoded: the batches admitted after it are dropped, not applied. */
+  private era = 0;
   private lastSnapshotRequest = 0;
   private viewport = { width: 0, height: 0 };
 
@@ -82,7 +94,8 @@ export class ReplayerSession {
       first,
       fetchInfo,
       external: options.external === true,
-      hello: () => ({ type: 'hello', v: PROTOCOL_VERSION, ...(this.position ? { resume: this.position } : {}) }),
+      // Waiting for a snapshot: no resume, so the relay starts from the snapshot it has.
+      hello: () => ({ type: 'hello', v: PROTOCOL_VERSION, ...(this.position && !this.waitingForSnapshot ? { resume: this.position } : {}) }),
     });
     const view = new View(container, options);
     this.stage = view.stage;
@@ -93,7 +106,7 @@ export class ReplayerSession {
     view.onAssets = (urls) => this.emitter.emit('assets', { urls });
     const overlay = options.statusOverlay !== false;
     this.queue = new InOrder(
-      ({ header, events }) => this.applyBatch(header, events),
+      (decoded) => this.applyBatch(decoded),
       (error) => this.fail(error),
     );
     const showStatus = (status: ReplayerStatus) => {
@@ -107,12 +120,7 @@ export class ReplayerSession {
     });
     this.channel.on('frame', ({ message, payload }) => {
       if (message.type === 'events') {
-        try {
-          const events = decodePayload(payload, message.z === 1);
-          this.queue.push(events instanceof Promise ? events.then((list) => ({ header: message, events: list })) : { header: message, events });
-        } catch (error) {
-          this.fail(error);
-        }
+        this.receive(message, payload);
       } else if (message.type === 'asset') {
         // Kept whatever state the replay is in: the events that use it may come before or after.
         if (payload instanceof Uint8Array) this.player.addAsset(message.url, message.mime, payload);
@@ -160,21 +168,61 @@ export class ReplayerSession {
     this.channel.sendMessage({ type: 'request-snapshot', reason });
   }
 
-  private applyBatch(header: Events, events: eventWithTime[]): void {
+  /**
+   * A batch arrived. Admitted in arrival order (the relay sends them in order) and decoded at once —
+   * `z: 2` batches depend on the ones before — then applied in order once decoded.
+   */
+  private receive(header: Events, payload: string | Uint8Array | undefined): void {
+    if (!this.admit(header)) return;
+    const era = this.era;
+    let events: eventWithTime[] | Promise<eventWithTime[]>;
+    try {
+      events = this.decoder.decode(header, payload);
+    } catch (error) {
+      this.broken(error);
+      return;
+    }
+    this.queue.push(
+      events instanceof Promise
+        ? events.then(
+            (list) => ({ header, events: list, era }),
+            (error: unknown) => ({ header, events: undefined, error, era }),
+          )
+        : { header, events, era },
+    );
+  }
+
+  /** Whether a batch follows the one admitted before it (a snapshot batch always does). */
+  private admit(header: Events): boolean {
     const position = this.position;
     if (header.snap) {
       this.waitingForSnapshot = false;
     } else if (this.waitingForSnapshot || !position || position.epoch !== header.epoch) {
-      return;
+      return false;
     } else if (header.seq <= position.seq) {
-      return; // already applied (a resume overlapped)
+      return false; // already admitted (a resume overlapped)
     } else if (header.seq !== position.seq + 1) {
       // A gap: what follows cannot be applied on top of what we have. Start again from a snapshot.
       this.waitingForSnapshot = true;
       this.requestSnapshot('gap');
-      return;
+      return false;
     }
     this.position = { epoch: header.epoch, seq: header.seq };
+    return true;
+  }
+
+  /** A batch could not be decoded: nothing after it can be applied until a new snapshot. */
+  private broken(error: unknown): void {
+    this.fail(error);
+    this.era++;
+    this.decoder.reset();
+    this.waitingForSnapshot = true;
+    this.requestSnapshot('bad batch');
+  }
+
+  private applyBatch({ header, events, error, era }: Decoded): void {
+    if (era !== this.era) return;
+    if (!events) return this.broken(error);
     for (const event of events) {
       try {
         this.player.apply(event);

@@ -1,0 +1,117 @@
+import { inflateRawSync } from 'node:zlib';
+import type { Page, TestInfo } from '@playwright/test';
+import { decodeBytes } from '@cobrowse/protocol';
+import { HistoryDecompressor } from '@cobrowse/protocol/decompress';
+import { expect, expectSameDom, openAgent, pageUrl, roomId, test } from './support/cobrowse.js';
+
+/**
+ * Bytes on the wire from the customer's page: what the relay reads from the recorder's socket
+ * (`uplinkBytes`: WebSocket frames as they crossed TCP), and each frame decoded back to its JSON.
+ */
+
+interface WireFrame {
+  seq: number;
+  snap: boolean;
+  z: number;
+  /** Bytes of the WebSocket message (header line + payload). */
+  wire: number;
+  /** Bytes of the batch's JSON. */
+  json: number;
+}
+
+/** Decodes the recorder's frames as a replayer would (resends dropped, history reset at snapshots). */
+function decodeFrames(payloads: (string | Buffer)[]): WireFrame[] {
+  const history = new HistoryDecompressor();
+  const out: WireFrame[] = [];
+  let last = 0;
+  for (const raw of payloads) {
+    const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
+    const { message, payload } = decodeBytes(bytes);
+    if (message.type !== 'events' || !payload) continue;
+    if (!message.snap && message.seq <= last) continue;
+    last = message.seq;
+    if (message.snap) history.reset();
+    const z = message.z ?? 0;
+    const json = z === 2 ? history.decompress(payload) : z === 1 ? inflateRawSync(payload).toString() : Buffer.from(payload).toString();
+    JSON.parse(json);
+    out.push({ seq: message.seq, snap: message.snap === true, z, wire: bytes.length, json: Buffer.byteLength(json) });
+  }
+  return out;
+}
+
+async function uplinkBytes(relay: { url: string }): Promise<number> {
+  const status = (await (await fetch(`${relay.url}/cobrowse/status`)).json()) as { uplinkBytes: number };
+  return status.uplinkBytes;
+}
+
+const sum = (frames: WireFrame[], key: 'wire' | 'json') => frames.reduce((total, f) => total + f[key], 0);
+
+function report(testInfo: TestInfo, figures: Record<string, string | number>): void {
+  const text = Object.entries(figures)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('; ');
+  testInfo.annotations.push({ type: 'figures', description: text });
+  console.log(`[bandwidth] ${testInfo.title}: ${text}`);
+}
+
+test.describe('bandwidth on the wire', () => {
+  // One customer with a 10,000-node page and one agent; recorder frames captured as they are sent.
+  let customer: Page;
+  let agent: Page;
+  let sent: (string | Buffer)[];
+
+  test.beforeEach(async ({ context, site, relay }) => {
+    const room = roomId();
+    sent = [];
+    customer = await context.newPage();
+    customer.on('websocket', (ws) => ws.on('framesent', (frame) => sent.push(frame.payload)));
+    await customer.goto(pageUrl(site, relay, 'table.html', room));
+    await expect.poll(() => customer.evaluate(() => (window as any).cobrowse?.status), { message: 'customer live' }).toBe('live');
+    agent = await openAgent(context, site, relay, room);
+  });
+
+  test('a full snapshot on the wire is ≤ 0.1 × its JSON', async ({}, testInfo) => {
+    await expect.poll(() => decodeFrames(sent).some((f) => f.snap)).toBe(true);
+    const snapshot = decodeFrames(sent).find((f) => f.snap)!;
+    const ratio = snapshot.wire / snapshot.json;
+    report(testInfo, { json: snapshot.json, wire: snapshot.wire, ratio: ratio.toFixed(3), z: snapshot.z });
+    expect(snapshot.z).toBe(1);
+    expect(ratio).toBeLessThanOrEqual(0.1);
+  });
+
+  for (const pick of ['same', 'random'] as const) {
+    const title =
+      pick === 'same'
+        ? '100 changed cells per frame (the same cells: a live table) stream at ≤ 80 KB/s at 60 frames/s'
+        : '100 changed cells per frame (random cells) stream compressed, and the agent keeps up';
+    test(title, async ({ relay }, testInfo) => {
+      await expectSameDom(customer, agent);
+      const before = await uplinkBytes(relay);
+      const from = sent.length;
+      const run = await customer.evaluate((p) => (window as any).burst({ ms: 3000, cells: 100, pick: p }), pick);
+      const ended = Date.now();
+      await expectSameDom(customer, agent, 20_000);
+      const caughtUpMs = Date.now() - ended;
+      // Everything the burst produced has been read by the relay once the agent shows it.
+      const wire = (await uplinkBytes(relay)) - before;
+      const frames = decodeFrames(sent).filter((f) => f.seq > (decodeFrames(sent.slice(0, from)).at(-1)?.seq ?? 0));
+      const json = sum(frames, 'json');
+      const perFrame = wire / run.frames;
+      report(testInfo, {
+        frames: run.frames,
+        fps: (run.frames / (run.ms / 1000)).toFixed(1),
+        'wire bytes/frame': Math.round(perFrame),
+        'JSON bytes/frame': Math.round(json / run.frames),
+        'wire/JSON': (sum(frames, 'wire') / json).toFixed(3),
+        'KB/s at 60 frames/s': ((perFrame * 60) / 1000).toFixed(1),
+        'KB/s measured': (wire / run.ms).toFixed(1),
+        'JSON KB/s at 60 frames/s': ((json / run.frames) * 0.06).toFixed(1),
+        'agent equal after (ms)': caughtUpMs,
+        encodings: [...new Set(frames.map((f) => f.z))].join(','),
+      });
+      expect(frames.every((f) => f.z === 2)).toBe(true);
+      expect(sum(frames, 'wire') / json).toBeLessThan(0.2);
+      if (pick === 'same') expect(perFrame * 60).toBeLessThanOrEqual(80_000);
+    });
+  }
+});
