@@ -35,6 +35,15 @@ const withoutPostcss: Plugin = {
   },
 };
 
+/** Script-tag build of the recorder: `compressor.ts` becomes `compressor-lazy.ts` (loads it beside the script). */
+const lazyCompressor: Plugin = {
+  name: 'lazy-compressor',
+  async resolveId(source, importer) {
+    if (source !== './compressor.js' || !importer?.includes('/packages/recorder/src/')) return null;
+    return this.resolve('./compressor-lazy.ts', importer);
+  },
+};
+
 function dependencies(dir: string): string[] {
   const pkg = JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8'));
   return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
@@ -55,10 +64,10 @@ function esm(dir: string, inputs: Record<string, string>, platform: 'browser' | 
 }
 
 /** Script-tag build: everything bundled, minified, one global. */
-function iife(dir: string, file: string, name: string, extra: Plugin[] = []): RollupOptions {
+function iife(dir: string, file: string, name: string, extra: Plugin[] = [], entry = 'index.ts'): RollupOptions {
   const output: OutputOptions = { file: `packages/${dir}/dist/${file}`, format: 'iife', name, sourcemap: true, plugins: [minify({ target: 'es2022' })] };
   return {
-    input: `packages/${dir}/src/index.ts`,
+    input: `packages/${dir}/src/${entry}`,
     plugins: [...extra, cssText, nodeResolve({ browser: true }), commonjs(), esbuild({ target: 'es2020' })],
     output,
   };
@@ -69,6 +78,7 @@ export default [
   esm('recorder', { index: 'index.ts' }, 'browser'),
   esm('replayer', { index: 'index.ts' }, 'browser'),
   esm('relay', { index: 'index.ts', cli: 'cli.ts' }, 'node'),
-  iife('recorder', 'recorder.iife.js', 'CobrowseRecorder', [withoutPostcss]),
+  iife('recorder', 'recorder.iife.js', 'CobrowseRecorder', [withoutPostcss, lazyCompressor]),
+  iife('recorder', 'recorder-deflate.iife.js', 'CobrowseDeflate', [], 'compressor-script.ts'),
   iife('replayer', 'replayer.iife.js', 'CobrowseReplayer'),
 ] satisfies RollupOptions[];

@@ -2,6 +2,7 @@ import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/protocol/cl
 import type { RecorderOptions } from './options.js';
 import { RecorderSession } from './session.js';
 import { forget, recall, remember } from './continuity.js';
+import { loadCompressor } from './compressor.js';
 
 export type { RecorderOptions } from './options.js';
 export type { RecorderSession, RecorderStatus, RecorderEvents } from './session.js';
@@ -24,6 +25,7 @@ async function begin(options: RecorderOptions, resume: unknown): Promise<Recorde
   if (!options || typeof options !== 'object') throw new ConnectionInfoError('CobrowseRecorder.start: options are required', 0);
   if (active && active.status !== 'ended') active.stop();
   const fetchInfo = connectionInfoSource(options, 'recorder', { userId: 'customer', userName: 'Customer' }, resume);
+  void loadCompressor(); // alongside the connection info; never delays the share
   const first = await fetchInfo();
   const session = new RecorderSession(options, first, fetchInfo);
   active = session;

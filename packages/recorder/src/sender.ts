@@ -1,6 +1,6 @@
 import { type Channel, InOrder } from '@cobrowse/protocol/client';
 import { encodeBinary, encodeText } from '@cobrowse/protocol';
-import { HistoryCompressor, utf8 } from '@cobrowse/protocol/compress';
+import { HistoryCompressor } from './compressor.js';
 import type { Batch } from './batcher.js';
 
 /**
@@ -9,6 +9,7 @@ import type { Batch } from './batcher.js';
  * larger ones (full snapshots, big insertions) are deflated on their own off the main thread (`z: 1`).
  */
 const HISTORY_BATCH_BYTES = 32 * 1024;
+const encoder = new TextEncoder();
 /** Unacknowledged bytes kept for resending after a reconnect; past this, a full snapshot is cheaper. */
 const MAX_UNACKED_BYTES = 8 * 1024 * 1024;
 
@@ -58,7 +59,7 @@ export class Sender {
     // Every replayer starts from a snapshot batch: the history starts there too.
     if (batch.snap) this.history.reset();
     const text = JSON.stringify(batch.events);
-    const json = utf8(text);
+    const json = encoder.encode(text);
     if (json.length <= HISTORY_BATCH_BYTES) {
       const bytes = this.compress(json);
       if (bytes) {

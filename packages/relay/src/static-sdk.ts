@@ -14,6 +14,8 @@ interface Asset {
 /** Browser bundles served under /sdk/: name → package export that holds the IIFE. */
 const BUNDLES: Record<string, { pkg: string; file: string }> = {
   'recorder.js': { pkg: '@cobrowse/recorder/iife', file: 'recorder.iife.js' },
+  /** Loaded by recorder.js when a share starts (the compressor). */
+  'recorder-deflate.js': { pkg: '@cobrowse/recorder/iife-deflate', file: 'recorder-deflate.iife.js' },
   'replayer.js': { pkg: '@cobrowse/replayer/iife', file: 'replayer.iife.js' },
 };
 
