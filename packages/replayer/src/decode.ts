@@ -4,9 +4,27 @@ import { HistoryDecompressor } from '@cobrowse/protocol/decompress';
 
 const decoder = new TextDecoder();
 
-async function inflate(bytes: Uint8Array): Promise<string> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
-  return new Response(stream).text();
+/** Largest batch a `z: 1` payload may inflate to: the customer's page is untrusted (a deflate bomb). */
+export const MAX_INFLATED_BYTES = 128 * 1024 * 1024;
+
+/** Inflates a `z: 1` payload to text, giving up (and rejecting) past `maxBytes`. */
+export async function inflate(bytes: Uint8Array, maxBytes = MAX_INFLATED_BYTES): Promise<string> {
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  const text = new TextDecoder();
+  const parts: string[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      void reader.cancel();
+      throw new Error(`a compressed batch inflates past ${Math.round(maxBytes / 1048576)} MiB`);
+    }
+    parts.push(text.decode(value, { stream: true }));
+  }
+  parts.push(text.decode());
+  return parts.join('');
 }
 
 /** Parses and checks a batch payload: a JSON array of rrweb events. Throws on anything else. */
