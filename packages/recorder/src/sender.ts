@@ -1,6 +1,7 @@
 import { type Channel, InOrder } from '@cobrowse/protocol/client';
 import { encodeBinary, encodeText } from '@cobrowse/protocol';
 import type { Batch } from './batcher.js';
+import { Deflater, type DeflaterOptions } from './deflate.js';
 
 /** Payloads at least this long are deflated before sending (a full snapshot shrinks ~10×). */
 const COMPRESS_FROM = 32 * 1024;
@@ -8,11 +9,6 @@ const COMPRESS_FROM = 32 * 1024;
 const MAX_UNACKED_BYTES = 8 * 1024 * 1024;
 
 const canCompress = typeof CompressionStream !== 'undefined';
-
-async function deflate(text: string): Promise<Uint8Array> {
-  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('deflate-raw'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
 
 interface Sent {
   readonly seq: number;
@@ -24,7 +20,8 @@ interface Sent {
  * Encodes batches and sends them in order, keeping each until the relay acknowledges it so that a
  * dropped socket loses nothing: on reconnect the relay says the last batch it has and the rest is
  * resent. Small batches go out synchronously as text frames; large ones are compressed off the
- * critical path (CompressionStream) and sent as binary frames, later batches held behind them.
+ * critical path (CompressionStream, in a worker when the page allows one) and sent as binary frames,
+ * later batches held behind them.
  */
 export class Sender {
   bytesSent = 0;
@@ -34,23 +31,31 @@ export class Sender {
   /** Too much piled up while offline: the buffer was dropped and only a snapshot can mend it. */
   private overflowed = false;
   private lastSeq = 0;
+  private readonly deflater: Deflater | undefined;
 
   constructor(
     private readonly channel: Channel,
     private readonly epoch: string,
     onError: (error: unknown) => void,
+    deflaterOptions?: DeflaterOptions,
   ) {
     this.queue = new InOrder((sent) => this.deliver(sent), onError);
+    this.deflater = canCompress ? new Deflater(deflaterOptions) : undefined;
+  }
+
+  /** Stops the compression worker. */
+  close(): void {
+    this.deflater?.close();
   }
 
   send(batch: Batch): void {
     const header = { type: 'events', epoch: this.epoch, seq: batch.seq, ...(batch.snap ? { snap: true } : {}) } as const;
     this.lastSeq = batch.seq;
     const json = JSON.stringify(batch.events);
-    if (!canCompress || json.length < COMPRESS_FROM) {
+    if (!this.deflater || json.length < COMPRESS_FROM) {
       this.queue.push({ seq: batch.seq, frame: encodeText(header, json), size: json.length });
     } else {
-      this.queue.push(deflate(json).then((bytes) => ({ seq: batch.seq, frame: encodeBinary({ ...header, z: 1 }, bytes), size: bytes.byteLength })));
+      this.queue.push(this.deflater.deflate(json).then((bytes) => ({ seq: batch.seq, frame: encodeBinary({ ...header, z: 1 }, bytes), size: bytes.byteLength })));
     }
   }
 

@@ -201,6 +201,7 @@ export class RecorderSession {
     }
     this.stopRecording = undefined;
     this.batcher.close();
+    this.sender.close();
     this.indicator?.remove();
     this.emitter.emit('ended', { reason });
   }
