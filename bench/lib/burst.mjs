@@ -1,11 +1,13 @@
 // Rows 6 and 7 of `npm run bench`: a page that re-renders 2,000 nodes every animation frame for
 // 5 s. Row 6: does the agent keep up (its lag at the end of the burst, and how long after the burst
 // it shows the customer's final state)? Row 7: what the customer's main thread pays for it, with no
-// recording, with rrweb's record() alone, with ours (sharing, an agent watching) and with the naive
-// setup (sharing, an agent watching). The four run in one Chromium, interleaved, `rounds` times.
+// recording, with rrweb's record() alone, with ours (sharing, an agent watching), with ours sharing
+// while no agent watches (the same conditions as record() alone: no replaying renderer competing
+// for the two cores) and with the naive setup (sharing, an agent watching). All run in one
+// Chromium, interleaved, `rounds` times.
 import { median } from './stats.mjs';
 
-export const BURST_VARIANTS = ['none', 'record', 'ours', 'naive'];
+export const BURST_VARIANTS = ['none', 'record', 'ours-solo', 'ours', 'naive'];
 
 /** Main-thread metrics of one page (CDP Performance domain, thread CPU time): seconds. */
 const METRICS = ['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration', 'ThreadTime'];
@@ -23,13 +25,14 @@ const round2 = (x) => (typeof x === 'number' ? Math.round(x * 100) / 100 : null)
  */
 async function burstTrial(h, variant, { durationMs, nodes, afterMs, settleMs }) {
   const side = variant === 'naive' ? 'naive' : 'ours';
+  const mode = variant === 'ours-solo' ? 'ours' : variant;
   const room = h.roomId(`burst-${variant}`);
   const watched = variant === 'ours' || variant === 'naive';
   const customerContext = await h.newContext();
   const agentContext = watched ? await h.newContext() : undefined;
   try {
     const agent = watched ? await h.openAgent(agentContext, side, room) : undefined;
-    const customer = await h.openCustomer(customerContext, side, room, 'burst.html', undefined, { mode: variant });
+    const customer = await h.openCustomer(customerContext, side, room, 'burst.html', undefined, { mode });
     if (agent && !(await h.waitFor(agent, () => !!window.bench.replayDoc()?.getElementById('probe'), undefined, 5000))) {
       throw new Error(`${variant}: the agent never rendered the page`);
     }
@@ -126,15 +129,18 @@ export async function burstScenario(h, cfg) {
   }
   // What recording adds per frame over the bare page, and ours over record() alone.
   const base = summary.none.taskMsPerFrame;
-  for (const variant of ['record', 'ours', 'naive']) {
+  for (const variant of ['record', 'ours-solo', 'ours', 'naive']) {
     const s = summary[variant];
     s.recordingMsPerFrame = s.taskMsPerFrame !== null && base !== null ? round2(s.taskMsPerFrame - base) : null;
   }
   const rec = summary.record;
-  for (const variant of ['ours', 'naive']) {
+  for (const variant of ['ours-solo', 'ours', 'naive']) {
     const s = summary[variant];
     s.overRecordTotalPct = s.taskMsPerFrame && rec.taskMsPerFrame ? round2((s.taskMsPerFrame / rec.taskMsPerFrame - 1) * 100) : null;
     s.overRecordAttributablePct = s.recordingMsPerFrame !== null && rec.recordingMsPerFrame ? round2((s.recordingMsPerFrame / rec.recordingMsPerFrame - 1) * 100) : null;
+  }
+  for (const variant of ['ours', 'naive']) {
+    const s = summary[variant];
     // Agent side, median over the rounds (the worst trial is in `trials`).
     s.lagAtEndMs = med(variant, (t) => t.lagAtEndMs);
     s.backToLiveMs = by(variant).some((t) => t.backToLiveMs === null) ? null : med(variant, (t) => t.backToLiveMs);

@@ -117,6 +117,8 @@ export async function firstSnapshotScenario(h, cfg) {
       starts: ok.length,
       longestTaskMs: med((t) => t.longestTaskMs),
       longestTaskMaxMs: ok.length ? Math.max(...ok.map((t) => t.longestTaskMs)) : null,
+      // Other work on the machine only ever lengthens a task: the shortest start is the least disturbed.
+      longestTaskMinMs: ok.length ? Math.min(...ok.map((t) => t.longestTaskMs)) : null,
       tasksOver50: med((t) => t.tasksOver50),
       startCpuMs: med((t) => t.startCpuMs),
       recordCallMs: med((t) => t.recordCallMs),
