@@ -4,6 +4,7 @@ import type { OutputOptions, Plugin, RollupOptions } from 'rollup';
 import esbuild, { minify } from 'rollup-plugin-esbuild';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
+import { rrwebUntainted } from './build/rrweb-untainted.ts';
 
 /** `import text from 'x.css'` yields the file's text (the replayer injects rrweb's styles itself). */
 const cssText: Plugin = {
@@ -63,12 +64,12 @@ function esm(dir: string, inputs: Record<string, string>, platform: 'browser' | 
   };
 }
 
-/** Script-tag build: everything bundled, minified, one global. */
+/** Script-tag build: everything bundled (rrweb with the fix in build/rrweb-untainted.ts), minified, one global. */
 function iife(dir: string, file: string, name: string, extra: Plugin[] = [], entry = 'index.ts'): RollupOptions {
   const output: OutputOptions = { file: `packages/${dir}/dist/${file}`, format: 'iife', name, sourcemap: true, plugins: [minify({ target: 'es2022' })] };
   return {
     input: `packages/${dir}/src/${entry}`,
-    plugins: [...extra, cssText, nodeResolve({ browser: true }), commonjs(), esbuild({ target: 'es2020' })],
+    plugins: [...extra, cssText, rrwebUntainted(), nodeResolve({ browser: true }), commonjs(), esbuild({ target: 'es2020' })],
     output,
   };
 }

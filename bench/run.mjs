@@ -1,17 +1,25 @@
 // `npm run bench`: this SDK side by side with the naive setup (plain rrweb live mode over a plain
 // `ws` relay that caches the last full snapshot), in one run, in one Chromium, on 127.0.0.1.
-// Prints a markdown table and the JSON, and writes bench/results/latest.json plus a timestamped copy.
+// Prints a markdown table (rows 1–10), the fidelity table and the JSON, and writes
+// bench/results/latest.json plus a timestamped copy. Rows 1–5 are here; 6/7 (burst), 8 (first
+// snapshot), 9 (typical session), 10 (relay memory) and the fidelity table are in bench/lib/.
 //
-// For trials only: BENCH_ROWS=1,4 runs a subset of the rows (the rest print as "—"), and
-// BENCH_RELAY_ARGS='--config relay.json' passes extra arguments to the relay process.
+// For trials only: `--only 6,7,fidelity` (or BENCH_ROWS=…) runs a subset of the rows (the rest print
+// as "—" or are left out), and BENCH_RELAY_ARGS='--config relay.json' passes extra arguments to the
+// relay process. A trial never replaces latest.json.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, inflateRawSync } from 'node:zlib';
 import { launchBrowser } from './lib/browser.mjs';
 import { startNaiveRelay } from './lib/naive-relay.mjs';
-import { REPO, startRelay, startSite } from './lib/processes.mjs';
+import { CORPUS, REPO, startRelay, startSite } from './lib/processes.mjs';
 import { fmtBytes, fmtMs, fmtRatio, median, ratio, summarize } from './lib/stats.mjs';
+import { burstScenario } from './lib/burst.mjs';
+import { firstSnapshotScenario } from './lib/first-snapshot.mjs';
+import { sessionBytesScenario } from './lib/session-bytes.mjs';
+import { relayMemoryScenario } from './lib/relay-memory.mjs';
+import { FIDELITY, corpusFidelityScenario } from './lib/fidelity.mjs';
 
 const CONFIG = {
   /** Row 1: agent live first, then the customer shares; `warmup` unmeasured mutations, then N spaced gap ms apart. */
@@ -22,14 +30,33 @@ const CONFIG = {
   late: { pre: 80, preGapMs: [30, 50], joinAfterMs: 2000, warmup: 10, n: 50, gapMs: [30, 50], boundMs: 5000 },
   /** Row 4/5: a 10,000-node page already shared; `trials` agents join one after another. */
   big: { trials: 7, timeoutMs: 10_000 },
+  /**
+   * Rows 6/7: 2,000 nodes replaced every animation frame for 5 s, on four setups (no recording,
+   * record() alone, ours + agent, naive + agent) interleaved `rounds` times; `afterMs` = how long the
+   * agent is given after the burst to show its last frame; `settleMs` = quiet time before each burst.
+   */
+  burst: { rounds: 2, durationMs: 5000, nodes: 2000, afterMs: 5000, settleMs: 300 },
+  /** Row 8: sharing of the 10,000-node page starts `trials` times per setup (record() alone, ours, naive), interleaved. */
+  first: { trials: 4, settleMs: 700, timeoutMs: 10_000, afterMs: 400 },
+  /** Row 9: a scripted session on bench/pages/session.html, ours and naive at once; bytes per minute = bytes × 60 s / window. */
+  session: { durationMs: 30_000 },
+  /** Row 10: rooms (1 recorder sending row 9's session + 1 replayer) opened `parallel` at a time on a relay process of their own, after `warmupRooms`. */
+  memory: { rooms: 200, warmupRooms: 10, parallel: 10 },
   /** How long to wait for an agent to render the customer's first page before measuring anyway. */
   renderTimeoutMs: 5000,
-  /** The whole run is killed after this. */
-  budgetMs: 4 * 60_000,
+  /** The whole run is killed after this (it takes about 4 minutes on a loaded 2-core machine). */
+  budgetMs: 7 * 60_000,
 };
 
 const SIDES = ['ours', 'naive'];
-const ROWS = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',').map((r) => r.trim())) : undefined;
+/** `--only 6,7` (or BENCH_ROWS=6,7): run these rows only. Rows 6 and 7 come from one scenario, as do 4 and 5. */
+function onlyRows() {
+  const i = process.argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  const value = i === -1 ? process.env.BENCH_ROWS : process.argv[i].startsWith('--only=') ? process.argv[i].slice(7) : process.argv[i + 1];
+  if (i !== -1 && !value) throw new Error('--only needs a list of rows, e.g. --only 6,7,fidelity');
+  return value ? new Set(value.split(',').map((r) => r.trim().toLowerCase())) : undefined;
+}
+const ROWS = onlyRows();
 const RELAY_ARGS = process.env.BENCH_RELAY_ARGS ? process.env.BENCH_RELAY_ARGS.split(/\s+/).filter(Boolean) : [];
 const wanted = (row) => !ROWS || ROWS.has(row);
 const started = Date.now();
@@ -118,8 +145,8 @@ async function waitLive(tab, what) {
   }
 }
 
-async function openCustomer(context, side, room, page = 'probe.html', onPage) {
-  const tab = await openPage(context, page, side, room, {}, onPage);
+async function openCustomer(context, side, room, page = 'probe.html', onPage, extra = {}) {
+  const tab = await openPage(context, page, side, room, extra, onPage);
   await waitLive(tab, `${side} customer`);
   return tab;
 }
@@ -474,11 +501,97 @@ function buildTable(r) {
   frac('5. wire / JSON', (s) => s.big.snapshot.wireOverJson);
   frac('5. gzip(JSON) / JSON (reference, node:zlib)', (s) => s.big.snapshot.gzipOverJson);
   text('5. full snapshots the customer sent (1 + one per agent join = no cache)', (s) => `${s.big.snapshot.snapshotsSentDuringScenario} for ${s.big.firstRender.trials} joins`);
+
+  // Rows 6–10 and the fidelity table come from scenarios that ran both setups (and baselines) together.
+  const both = r.both ?? {};
+  const pair = (metric, get, fmt = fmtMs) => {
+    const o = safe((x) => get(x, 'ours'), both);
+    const nv = safe((x) => get(x, 'naive'), both);
+    const show = (v) => (v === undefined || v === null ? '—' : typeof v === 'number' ? fmt(v) : v);
+    const numeric = typeof o === 'number' && typeof nv === 'number';
+    rows.push({ metric, ours: show(o), naive: show(nv), ratio: numeric ? fmtRatio(ratio(o, nv)) : '—', ...(numeric ? { values: { ours: o, naive: nv, ratio: ratio(o, nv) } } : {}) });
+  };
+  const pct = (x) => (typeof x === 'number' ? `${x >= 0 ? '+' : ''}${x.toFixed(1)} %` : '—');
+  const b = CONFIG.burst;
+  const burst = both.burst?.summary;
+  if (burst) {
+    pair(`6. burst (${b.nodes.toLocaleString('en')} nodes replaced per frame, ${b.durationMs / 1000} s): agent's lag at the end of the burst, median ms (${b.rounds} bursts)`, (x, side) => x.burst.summary[side].lagAtEndMs);
+    pair(`6. … agent shows the customer's final frame, ms after the burst: median / worst (caught up within ${b.afterMs / 1000} s)`, (x, side) => {
+      const v = x.burst.summary[side];
+      if (v.backToLiveMs === null) return `not within ${b.afterMs / 1000} s (${v.caughtUp})${v.stillBehind ? `; ${v.stillBehind.framesBehind} frames behind, ${fmtMs(v.stillBehind.lagMs)} ms stale` : ''}`;
+      return `${fmtMs(v.backToLiveMs)} / ${fmtMs(v.backToLiveMaxMs)} (${v.caughtUp})`;
+    });
+    pair('6. … update latency, p50 ms in the first → last second of the burst (a growing lag grows here)', (x, side) => {
+      const v = x.burst.summary[side];
+      return `${fmtMs(v.latencyFirstSecondP50)} → ${fmtMs(v.latencyLastSecondP50)}`;
+    });
+    pair(`6. … customer frames per second (no recording: ${fmtMs(burst.none.fps)}; record() alone: ${fmtMs(burst.record.fps)})`, (x, side) => x.burst.summary[side].fps);
+    pair(`7. customer main thread per burst frame, CPU ms (no recording: ${fmtMs(burst.none.taskMsPerFrame)}; record() alone: ${fmtMs(burst.record.taskMsPerFrame)})`, (x, side) => x.burst.summary[side].taskMsPerFrame);
+    pair("7. … added over rrweb's record() alone: whole page / recording's own share", (x, side) => {
+      const v = x.burst.summary[side];
+      return `${pct(v.overRecordTotalPct)} / ${pct(v.overRecordAttributablePct)}`;
+    });
+    const solo = burst['ours-solo'];
+    rows.push({
+      metric: '7. … ours sharing with no agent watching (as record() alone: no replay competing for the cores): CPU ms per frame; added over record() alone',
+      ours: `${fmtMs(solo.taskMsPerFrame)}; ${pct(solo.overRecordTotalPct)} / ${pct(solo.overRecordAttributablePct)}`,
+      naive: '—',
+      ratio: '—',
+    });
+  }
+  const first = both.firstSnapshot?.summary;
+  if (first) {
+    const n = CONFIG.first.trials;
+    pair(`8. sharing starts on the 9,940-node page: longest main-thread task, median ms (${n} starts; record() alone: ${fmtMs(first.record.longestTaskMs)})`, (x, side) => x.firstSnapshot.summary[side].longestTaskMs);
+    pair(`8. … the same, least disturbed start, ms (record() alone: ${fmtMs(first.record.longestTaskMinMs)})`, (x, side) => x.firstSnapshot.summary[side].longestTaskMinMs);
+    pair(`8. … main-thread CPU to start sharing, all tasks, median ms (record() alone: ${fmtMs(first.record.startCpuMs)})`, (x, side) => x.firstSnapshot.summary[side].startCpuMs);
+    pair("8. … hidden iframes added (rrweb's prototype check) / JSON.stringify of the snapshot", (x, side) => {
+      const v = x.firstSnapshot.summary[side];
+      return `${v.iframesAdded} / ${fmtMs(v.stringifyMs)} ms ${v.stringifyInLongestTask ? 'inside the long task' : 'in a task of its own'}`;
+    });
+    pair('8. … the snapshot batch on its way out', (x, side) => {
+      const v = x.firstSnapshot.summary[side];
+      return side === 'ours'
+        ? `deflated ${v.worker ? 'in a worker' : 'on the main thread'} to ${fmtBytes(v.sentBytes)}, sent ${fmtMs(v.encodeToSendMs)} ms after JSON.stringify`
+        : `${fmtBytes(v.sentBytes)} of text, sent from inside the task`;
+    });
+  }
+  const session = both.session;
+  if (session && !session.onlyForRow10) {
+    const sec = Math.round(CONFIG.session.durationMs / 1000);
+    pair(`9. typical session (${sec} s script on a 950-node form page, in the JSON): bytes on the wire per minute, after the first snapshot`, (x, side) => x.session[side].wireBytesPerMinute, fmtBytes);
+    rows.push({
+      metric: "9. … ours with the relay's compressUplink (permessage-deflate), per minute",
+      ours: fmtBytes(session.oursDeflate?.wireBytesPerMinute),
+      naive: fmtBytes(session.naive?.wireBytesPerMinute),
+      ratio: fmtRatio(ratio(session.oursDeflate?.wireBytesPerMinute, session.naive?.wireBytesPerMinute)),
+    });
+    pair('9. … first full snapshot on the wire', (x, side) => x.session[side].snapshotBytes, fmtBytes);
+    pair('9. … of the per-minute bytes: our per-frame routing header (JSON line)', (x, side) =>
+      side === 'ours' ? fmtBytes(Math.round((x.session.ours.routingHeaderBytes * 60_000) / x.session.ours.windowMs)) : '—',
+    );
+  }
+  const memory = both.memory;
+  if (memory) {
+    const m = CONFIG.memory;
+    pair(`10. relay memory per room after a full GC, heap + buffers, KiB (${m.rooms} rooms × 1 recorder + 1 replayer, row 9's session each)`, (x, side) => x.memory[side].kibPerRoom, (v) => v.toFixed(0));
+    pair('10. … of which cached for late joiners, KiB', (x, side) =>
+      side === 'ours' ? x.memory.ours.cachedKibPerRoom.toFixed(0) : `~${(x.session.naive.snapshotBytes / 1024).toFixed(0)} (last snapshot as text)`,
+    );
+    pair('10. … RSS per room, KiB', (x, side) => x.memory[side].rssKibPerRoom, (v) => v.toFixed(0));
+  }
   return rows;
 }
 
-function markdown(rows) {
-  const header = ['metric', 'ours', 'naive', 'ratio (ours/naive)'];
+/** The fidelity table: page, pixels matched by ours and by plain rrweb live replay. */
+function fidelityTable(r) {
+  const pages = r.both?.fidelity?.pages;
+  if (!pages) return undefined;
+  const cell = (x) => (x?.matched === undefined ? `error: ${x?.error ?? '—'}` : `${(x.matched * 100).toFixed(3)} %`);
+  return pages.map((p) => ({ page: p.page, ours: cell(p.ours), naive: cell(p.naive), values: { ours: p.ours?.matched ?? null, naive: p.naive?.matched ?? null } }));
+}
+
+function markdown(rows, header = ['metric', 'ours', 'naive', 'ratio (ours/naive)']) {
   const cells = rows.map((row) => [row.metric, row.ours, row.naive, row.ratio]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => String(c[i]).length)));
   const line = (c) => `| ${c.map((x, i) => String(x).padEnd(widths[i])).join(' | ')} |`;
@@ -499,6 +612,17 @@ function bars(r) {
     check('late joiner: all arrive, p99 ≤ 6 ms', (s) => (s.late.arrived === s.late.sent && s.late.replayCurrent ? s.late.latencyMs.p99 : null), 6),
     check('10,000-node page: first full render ≤ 150 ms (median)', (s) => s.big.firstRender.medianMs, 150),
     check('full snapshot wire bytes ≤ 0.1 × JSON', (s) => s.big.snapshot.wireOverJson, 0.1),
+    ...(r.both?.burst ? [
+      check('burst: the agent shows the final frame ≤ 1 s after the burst (worst burst)', () => r.both.burst.summary.ours.backToLiveMaxMs, 1000),
+      check("burst: ours adds ≤ 10 % to the page's main-thread time over rrweb's record() alone (both with no agent)", () => r.both.burst.summary['ours-solo'].overRecordTotalPct, 10),
+      check("burst: … and with an agent watching (its replay competes for the 2 cores)", () => r.both.burst.summary.ours.overRecordTotalPct, 10),
+    ] : []),
+    ...(r.both?.firstSnapshot ? [check('sharing a 10,000-node page: no main-thread task over 50 ms (longest, median of the starts)', () => r.both.firstSnapshot.summary.ours.longestTaskMs, 50)] : []),
+    ...(r.both?.fidelity ? [(() => {
+      const values = r.both.fidelity.pages.map((p) => p.ours?.matched);
+      const value = values.every((v) => typeof v === 'number') ? Math.round(Math.min(...values) * 100000) / 1000 : null;
+      return { bar: 'fidelity ≥ 99.9 % of pixels on every corpus page (lowest)', value, limit: 99.9, pass: value !== null && value >= 99.9 };
+    })()] : []),
   ];
 }
 
@@ -511,7 +635,8 @@ async function main() {
   [relay, naive, naiveAll, site, browser] = await Promise.all([startRelay(['--dev', ...RELAY_ARGS]), startNaiveRelay(), startNaiveRelay({ cacheSinceSnapshot: true }), startSite(), launchBrowser()]);
   log(`ours: ${relay.url} (pid ${relay.pid}); naive: ${naive.url} (variant: ${naiveAll.url}); pages: ${site.url}; chromium ${browser.version()}`);
 
-  const results = { ours: {}, naive: {}, 'naive-all': {} };
+  // `both`: scenarios that measure the two setups (and baselines) together, interleaved.
+  const results = { ours: {}, naive: {}, 'naive-all': {}, both: {} };
   const failures = [];
   /** One scenario for one side; a failure is recorded and reported, and the run goes on. */
   const run = async (side, key, what, fn) => {
@@ -529,6 +654,27 @@ async function main() {
   if (wanted('3')) for (const side of SIDES) await run(side, 'late', 'row 3, late join', () => lateJoinScenario(side, CONFIG.late));
   if (wanted('3')) await run('naive-all', 'late', 'row 3b, late join against the naive relay that replays every event since the snapshot', () => lateJoinScenario('naive-all', CONFIG.late));
   if (wanted('4') || wanted('5')) for (const side of SIDES) await run(side, 'big', 'rows 4 and 5, the 10,000-node page', () => bigPageScenario(side, CONFIG.big));
+  const harness = { newContext, openCustomer, openAgent, waitFor, sleep, log, roomId, pageUrl, browser, relay, naive, site };
+  if (wanted('6') || wanted('7')) await run('both', 'burst', 'rows 6 and 7, the 2,000-node burst', () => burstScenario(harness, CONFIG.burst));
+  if (wanted('8')) await run('both', 'firstSnapshot', 'row 8, the first snapshot of the 10,000-node page', () => firstSnapshotScenario(harness, CONFIG.first));
+  if (wanted('9') || wanted('10')) {
+    // Row 10 loads the relays with the frames of row 9's session (a shorter one when row 9 is not run).
+    const session = wanted('9') ? CONFIG.session : { durationMs: 10_000 };
+    await run('both', 'session', `row 9, a typical ${session.durationMs / 1000} s session`, () => sessionBytesScenario(harness, session));
+    if (!wanted('9')) results.both.session = { ...results.both.session, onlyForRow10: true };
+  }
+  if (wanted('fidelity')) {
+    await run('both', 'fidelity', 'fidelity table: the page corpus, ours and plain rrweb', () =>
+      corpusFidelityScenario(harness, { corpus: CORPUS, artifactsDir: join(REPO, 'test-results', 'bench-fidelity') }),
+    );
+  }
+  if (wanted('10')) {
+    const captured = { ours: results.both.session?.ours?.frames, naive: results.both.session?.naive?.frames };
+    await run('both', 'memory', `row 10, relay memory per room (${CONFIG.memory.rooms} rooms)`, () => {
+      if (!captured.ours || !captured.naive) throw new Error('no session frames to load the relays with (row 9 failed)');
+      return relayMemoryScenario(harness, CONFIG.memory, captured);
+    });
+  }
 
   const table = buildTable(results);
   const report = {
@@ -558,11 +704,18 @@ async function main() {
         '3b': 'row 3 for the naive pages against the naive relay variant that replays every event since the snapshot to a late joiner',
         4: 'from calling CobrowseReplayer.join (ours) / new WebSocket (naive) to #last existing in the replay document (naive builds its Replayer and iframe before that start, see replayerSetupBeforeStart; ours does it inside join()); phasesMs = median ms after that start of each step (connectionInfo = join() resolved; socket marks from a WebSocket subclass in the agent page)',
         5: 'full snapshot frame(s) as sent by the customer page (Playwright framesent): ours = header + deflate-raw batch, naive = Meta + FullSnapshot JSON text',
+        6: 'bench/pages/burst.html: every animation frame for 5 s, #grid gets 2,000 new nodes (1,000 <span> + text) and #probe the frame counter; agent watching first; lag at end = time of the last frame − time of the newest frame the agent showed by then; back to live = when the agent showed the last frame − when the customer drew it. Five setups (none, record() alone, ours with no agent, ours, naive) interleaved, order reversed every other round',
+        7: "same bursts: customer page main-thread CPU (CDP Performance.getMetrics, timeDomain threadTicks, TaskDuration delta) / frames drawn. record() alone = rrweb.record({emit() {}}) (events dropped, nothing stringified). 'whole page' = ours/record − 1; 'recording's own share' = (ours − none)/(record − none) − 1. Ours and naive have an agent replaying in another renderer process on the same cores; ours-solo shares with no agent, like record() alone",
+        8: "bench/pages/big.html loaded with nothing started, then bench.start() from a page task: Long Tasks API entries after it (longest), CDP threadTicks TaskDuration − DevToolsCommandDuration until 400 ms after the snapshot left the page (or was emitted); JSON.stringify and WebSocket.send wrapped in the page to time the snapshot's encoding and sending; MutationObserver counts iframes added. record() alone = stock rrweb UMD, like naive",
+        9: 'bench/pages/session.html; the script is in results.both.session.script; the three setups run at once in three contexts; bytes = frames the page sent after its first snapshot (payload + WebSocket framing, as no compression applies) × 60 s / window; ours with compressUplink: the relay /cobrowse/status uplinkBytes delta (wire bytes after permessage-deflate)',
+        10: "relay processes of their own (node --inspect on loopback): warm-up rooms, then HeapProfiler.collectGarbage + process.memoryUsage() before and after N rooms; each room = a recorder sending row 9's captured frames (ours: epoch rewritten in the header) + a replayer that caught up (ours: every cached batch; naive: Meta + FullSnapshot)",
+        fidelity: 'bench/lib/fidelity.mjs (shared with e2e/fidelity.spec.ts): each corpus page at 1024×768, shared 600 ms after load, agent view 1024×768, screenshots 800 ms after the first snapshot rendered, pixelmatch threshold 0.1 on the replay iframe content box. Ours: recorder with recordCanvas, maskAllInputs false, no indicator; showPointer false. Naive: rrweb.record → ws.send(JSON.stringify(e)), live Replayer as its docs show, replayed mouse hidden and the iframe border removed',
       },
     },
     config: { ...CONFIG, ...(ROWS ? { rows: [...ROWS] } : {}), ...(RELAY_ARGS.length ? { relayArgs: RELAY_ARGS } : {}) },
     results,
     table: table.map(({ metric, ours, naive: n, ratio: q, values }) => ({ metric, ours, naive: n, ratio: q, ...(values ? { values } : {}) })),
+    ...(fidelityTable(results) ? { fidelityTable: fidelityTable(results) } : {}),
     bars: bars(results),
     failures,
   };
@@ -577,8 +730,14 @@ async function main() {
   writeFileSync(join(dir, stampName), text + '\n');
 
   // Printed JSON: all but the raw samples, per-join phases and the table again (all in the files).
-  const printed = JSON.parse(text, (key, value) => (['samples', 'phasesPerJoin', 'table'].includes(key) ? undefined : value));
+  const printed = JSON.parse(text, (key, value) =>
+    ['samples', 'phasesPerJoin', 'table', 'fidelityTable', 'status'].includes(key) || (key === 'trials' && Array.isArray(value)) ? undefined : value,
+  );
   process.stdout.write(`\n${markdown(table)}\n\n`);
+  if (report.fidelityTable) {
+    const cells = report.fidelityTable.map((row) => ({ metric: row.page, ours: row.ours, naive: row.naive, ratio: fmtRatio(ratio(row.values.ours, row.values.naive)) }));
+    process.stdout.write(`Fidelity (pixels matched, pixelmatch threshold ${FIDELITY.threshold}; naive = plain rrweb live replay):\n\n${markdown(cells, ['page (../shared/pages/)', 'ours', 'naive', 'ratio (ours/naive)'])}\n\n`);
+  }
   for (const bar of report.bars) process.stdout.write(`${bar.pass ? 'PASS' : 'MISS'}  ${bar.bar}: ${bar.value ?? '—'}\n`);
   process.stdout.write(`\nload average (1 min) before/after: ${report.machine.loadAverage1m.before} / ${report.machine.loadAverage1m.after} on ${report.machine.cpus} CPUs`);
   process.stdout.write(`\nclock offset customer−agent, rows 1/2/3 (ms): ${SIDES.map((s) => `${s} ${['live', 'skew', 'late'].map((k) => results[s][k]?.clockOffsetMs ?? '—').join(' / ')}`).join('; ')}\n`);

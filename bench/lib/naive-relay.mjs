@@ -5,6 +5,7 @@
 //
 // `cacheSinceSnapshot: true` is the next thing such a team tries: also keep every message after the
 // last full snapshot and replay them all to a late joiner (unbounded; used for one extra row).
+import { pathToFileURL } from 'node:url';
 import { WebSocketServer } from 'ws';
 
 const META = 4;
@@ -83,4 +84,16 @@ export async function startNaiveRelay({ host = '127.0.0.1', port = 0, cacheSince
         wss.close(() => resolve());
       }),
   };
+}
+
+// `node bench/lib/naive-relay.mjs [--port N] [--cache-since-snapshot]`: the same relay as a process
+// of its own (the bench measures its memory); prints "listening on ws://…".
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const arg = (name) => process.argv[process.argv.indexOf(name) + 1];
+  const relay = await startNaiveRelay({
+    port: process.argv.includes('--port') ? Number(arg('--port')) : 0,
+    cacheSinceSnapshot: process.argv.includes('--cache-since-snapshot'),
+  });
+  process.stdout.write(`listening on ${relay.url}\n`);
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => relay.close().then(() => process.exit(0)));
 }

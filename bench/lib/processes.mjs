@@ -6,11 +6,14 @@ import { extname, join, normalize, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 
-/** Starts `node packages/relay/dist/cli.js --port 0 --dev` and waits for "listening on URL". */
-export async function startRelay(args = ['--dev']) {
+/**
+ * Starts `node packages/relay/dist/cli.js --port 0 --dev` and waits for "listening on URL".
+ * `nodeArgs` go to node itself (e.g. `--inspect=127.0.0.1:0`).
+ */
+export async function startRelay(args = ['--dev'], { nodeArgs = [] } = {}) {
   const cli = join(REPO, 'packages/relay/dist/cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [cli, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, cli, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -92,11 +95,18 @@ export async function serveFiles(locate) {
   };
 }
 
-/** Only these trees are served: the bench pages and rrweb's browser build for the naive pages. */
+/** The shared page corpus (fidelity rows), next to the repository. */
+export const CORPUS = resolve(REPO, '../shared/pages');
+
+/** Only these trees are served: the bench pages, rrweb's browser build for the naive pages, and the corpus at /shared/pages/. */
 const ALLOWED = ['bench/pages/', 'node_modules/rrweb/dist/'];
 
 export function startSite() {
   return serveFiles((path) => {
+    if (path.startsWith('/shared/pages/')) {
+      const file = normalize(join(CORPUS, path.slice('/shared/pages/'.length)));
+      return file.startsWith(CORPUS + '/') ? file : undefined;
+    }
     const file = normalize(join(REPO, path.replace(/^\/+/, '')));
     return file.startsWith(REPO + '/') && ALLOWED.some((prefix) => file.startsWith(join(REPO, prefix))) ? file : undefined;
   });

@@ -60,6 +60,25 @@
 
   function customer() {
     bench.start = () => {
+      // The customer's page alone (no recording), for the cost baselines.
+      if (mode === 'none') {
+        bench.recording = true;
+        return Promise.resolve();
+      }
+      // rrweb's record() alone, its events dropped: what rrweb costs the page without any sending.
+      if (mode === 'record') {
+        bench.recordEvents = 0;
+        const t = now();
+        bench.stopRecording = rrweb.record({
+          emit() {
+            bench.recordEvents++;
+          },
+        });
+        // rrweb's first snapshot and observers, synchronous when the page has loaded.
+        bench.recordCallMs = now() - t;
+        bench.recording = true;
+        return Promise.resolve();
+      }
       if (mode === 'ours') {
         return CobrowseRecorder.start({ server: relay, roomId: room, userId: 'customer-1', userName: 'Customer', headers }).then((s) => {
           bench.session = s;
@@ -71,17 +90,23 @@
         const ws = new WebSocket(relay + '?room=' + encodeURIComponent(room));
         bench.socket = ws;
         ws.onopen = () => {
+          const t = now();
           bench.stopRecording = rrweb.record({
             emit(event) {
               ws.send(JSON.stringify(event));
             },
           });
+          bench.recordCallMs = now() - t;
           resolve();
         };
         ws.onerror = () => reject(new Error('naive socket error'));
       });
     };
-    bench.liveStatus = () => (mode === 'ours' ? (bench.session ? bench.session.status : 'starting') : bench.socket && bench.socket.readyState === 1 && bench.stopRecording ? 'live' : 'starting');
+    bench.liveStatus = () => {
+      if (mode === 'ours') return bench.session ? bench.session.status : 'starting';
+      if (mode === 'none' || mode === 'record') return bench.recording ? 'live' : 'starting';
+      return bench.socket && bench.socket.readyState === 1 && bench.stopRecording ? 'live' : 'starting';
+    };
 
     /**
      * Sets #probe's text node to `${prefix}-${i}` n times, spaced minGap..maxGap ms apart, and
@@ -110,7 +135,38 @@
         step();
       });
 
-    const loaded = mode === 'ours' ? load(relay + '/sdk/recorder.js') : load(RRWEB);
+    /**
+     * The burst: every animation frame for `durationMs`, #grid's children are replaced by `nodes`
+     * new nodes (nodes / 2 <span>s with a text node each), as a framework re-rendering a big list
+     * does, then #probe gets the frame's counter. Resolves with [[id, time]], one per frame.
+     */
+    bench.burst = (prefix, durationMs, nodes) =>
+      new Promise((resolve) => {
+        const grid = document.getElementById('grid');
+        const text = document.getElementById('probe').firstChild;
+        const stamps = [];
+        let end;
+        let i = 0;
+        const frame = () => {
+          const t = now();
+          end = end === undefined ? t + durationMs : end;
+          if (t >= end) return setTimeout(() => resolve(stamps), 0);
+          const id = prefix + '-' + i++;
+          const fragment = document.createDocumentFragment();
+          for (let k = 0; k < nodes / 2; k++) {
+            const span = document.createElement('span');
+            span.textContent = (k % 10 === 0 ? id + ' ' : '') + ((k * 7919 + i) % 10007);
+            fragment.appendChild(span);
+          }
+          grid.replaceChildren(fragment);
+          text.data = id;
+          stamps.push([id, t]);
+          requestAnimationFrame(frame);
+        };
+        requestAnimationFrame(frame);
+      });
+
+    const loaded = mode === 'ours' ? load(relay + '/sdk/recorder.js') : mode === 'none' ? Promise.resolve() : load(RRWEB);
     bench.ready = loaded.then(() => {
       bench.status = 'loaded';
       if (auto) return bench.start();
@@ -120,6 +176,8 @@
 
   function agent() {
     const screen = document.getElementById('screen');
+    // ?w=&h= size the view (the fidelity rows match the customer's viewport).
+    if (params.get('w')) Object.assign(screen.style, { width: params.get('w') + 'px', height: params.get('h') + 'px' });
     bench.arrivals = [];
     bench.snapshots = 0;
     bench.watchFor = params.get('watchFor') || undefined;
@@ -208,7 +266,8 @@
     bench.join = () => {
       if (mode === 'ours') {
         bench.joinAt = now();
-        return CobrowseReplayer.join({ server: relay, roomId: room, userId: 'agent-' + Math.random().toString(36).slice(2, 6), userName: 'Agent', headers, container: screen }).then((s) => {
+        const extra = params.get('showPointer') === '0' ? { showPointer: false } : {};
+        return CobrowseReplayer.join({ server: relay, roomId: room, userId: 'agent-' + Math.random().toString(36).slice(2, 6), userName: 'Agent', headers, container: screen, ...extra }).then((s) => {
           bench.session = s;
           bench.marks.joinResolved = now();
           bench.iframe = () => s.iframe;
@@ -225,6 +284,12 @@
       // rrweb's live-mode docs: an empty live Replayer, startLive(), then addEvent for each message.
       bench.marks.replayerStart = now();
       const replayer = new rrweb.Replayer([], { root: screen, liveMode: true });
+      // ?showPointer=0: no replayed mouse cursor over the page; ?w= (the fidelity rows compare pixels):
+      // the iframe without the browser's default 2 px border, as ours shows it.
+      const style = document.createElement('style');
+      if (params.get('showPointer') === '0') style.textContent += '.replayer-mouse, .replayer-mouse-tail { display: none !important; }';
+      if (params.get('w')) style.textContent += '.replayer-wrapper > iframe { border: 0; display: block; }';
+      document.head.appendChild(style);
       replayer.startLive();
       replayer.on('fullsnapshot-rebuilded', () => {
         bench.marks.snapshotEvent = bench.marks.snapshotEvent ?? now();

@@ -2,6 +2,7 @@ import { type Channel, InOrder } from '@cobrowse/protocol/client';
 import { encodeBinary, encodeText } from '@cobrowse/protocol';
 import { HistoryCompressor } from './compressor.js';
 import type { Batch } from './batcher.js';
+import { Deflater, type DeflaterOptions } from './deflate.js';
 
 /**
  * Batches up to this many bytes of JSON are compressed at once, on the page's main thread, against
@@ -15,11 +16,6 @@ const MAX_UNACKED_BYTES = 8 * 1024 * 1024;
 
 const canCompress = typeof CompressionStream !== 'undefined';
 
-async function deflate(json: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([json as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream('deflate-raw'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
-}
-
 interface Sent {
   readonly seq: number;
   readonly frame: string | Uint8Array;
@@ -31,7 +27,7 @@ interface Sent {
  * dropped socket loses nothing: on reconnect the relay says the last batch it has and the rest is
  * resent. Batches go out as binary frames: small ones compressed at once against the history of
  * the batches since the latest snapshot (`z: 2`), large ones compressed off the critical path
- * (CompressionStream, `z: 1`) with later batches held behind them.
+ * (CompressionStream, in a worker when the page allows one; `z: 1`) with later batches held behind them.
  */
 export class Sender {
   bytesSent = 0;
@@ -44,13 +40,21 @@ export class Sender {
   /** Too much piled up while offline: the buffer was dropped and only a snapshot can mend it. */
   private overflowed = false;
   private lastSeq = 0;
+  private readonly deflater: Deflater | undefined;
 
   constructor(
     private readonly channel: Channel,
     private readonly epoch: string,
     onError: (error: unknown) => void,
+    deflaterOptions?: DeflaterOptions,
   ) {
     this.queue = new InOrder((sent) => this.deliver(sent), onError);
+    this.deflater = canCompress ? new Deflater(deflaterOptions) : undefined;
+  }
+
+  /** Stops the compression worker. */
+  close(): void {
+    this.deflater?.close();
   }
 
   send(batch: Batch): void {
@@ -59,18 +63,19 @@ export class Sender {
     // Every replayer starts from a snapshot batch: the history starts there too.
     if (batch.snap) this.history.reset();
     const text = JSON.stringify(batch.events);
-    const json = encoder.encode(text);
-    if (json.length <= HISTORY_BATCH_BYTES) {
+    // Longer in characters is longer in UTF-8: a big batch goes to the worker without encoding it here.
+    const json = text.length <= HISTORY_BATCH_BYTES ? encoder.encode(text) : undefined;
+    if (json && json.length <= HISTORY_BATCH_BYTES) {
       const bytes = this.compress(json);
       if (bytes) {
         this.queue.push({ seq: batch.seq, frame: encodeBinary({ ...header, z: 2 }, bytes), size: bytes.byteLength });
         return;
       }
-    } else if (canCompress) {
-      this.queue.push(deflate(json).then((bytes) => ({ seq: batch.seq, frame: encodeBinary({ ...header, z: 1 }, bytes), size: bytes.byteLength })));
+    } else if (this.deflater) {
+      this.queue.push(this.deflater.deflate(text).then((bytes) => ({ seq: batch.seq, frame: encodeBinary({ ...header, z: 1 }, bytes), size: bytes.byteLength })));
       return;
     }
-    this.queue.push({ seq: batch.seq, frame: encodeText(header, text), size: json.byteLength });
+    this.queue.push({ seq: batch.seq, frame: encodeText(header, text), size: text.length });
   }
 
   /** Never throws into the page: a batch that cannot be compressed goes as text, outside the history. */

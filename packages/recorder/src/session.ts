@@ -227,6 +227,7 @@ export class RecorderSession {
     this.stopRecording = undefined;
     this.assets?.stop();
     this.batcher.close();
+    this.sender.close();
     this.indicator?.remove();
     this.emitter.emit('ended', { reason });
   }
