@@ -46,7 +46,7 @@ export class Core {
   readonly cacheBudget: CacheBudget;
 
   constructor(readonly options: ResolvedOptions) {
-    this.cacheBudget = new CacheBudget(options.cacheBudgetBytes);
+    this.cacheBudget = new CacheBudget(options.cacheBudgetBytes, options.assetBudgetBytes);
     this.rooms = new Rooms(
       {
         cacheBytes: options.cacheBytes,

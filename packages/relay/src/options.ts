@@ -53,10 +53,17 @@ export interface RelayOptions {
   /**
    * Bytes of the customer's assets (images, fonts, stylesheets its browser fetched for the agents)
    * kept per room for agents who join later. Default 8 MiB. Assets of all rooms together take at
-   * most half of `cacheBudgetBytes`; past either bound they are forwarded but not kept. 0 keeps none.
+   * most `assetBudgetBytes`; past either bound they are forwarded but not kept. 0 keeps none.
    */
   assetBytes?: number;
-  /** Catch-up cache bytes of all rooms together; over it, growing rooms are asked for fresh snapshots, and let their cache go past 1.25×. Default 64 MiB. */
+  /** Asset bytes of all rooms together (apart from the catch-up budget). Default 64 MiB. */
+  assetBudgetBytes?: number;
+  /**
+   * Catch-up cache bytes of all rooms together; over it, rooms over their fair share are asked for
+   * fresh snapshots (at most every 10 s each), and caches are let go past 1.25×. Default 16 MiB:
+   * about 200 rooms' worth of a typical session's catch-up (~76 KiB each); raise it on a node with
+   * memory to spare.
+   */
   cacheBudgetBytes?: number;
   /**
    * Offer permessage-deflate to customers' sockets, on top of the SDK's own compression (payloads
@@ -128,7 +135,8 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     roomGraceMs: options.roomGraceMs ?? 30_000,
   cacheBytes: options.cacheBytes ?? 2 * 1024 * 1024,
     assetBytes: options.assetBytes ?? 8 * 1024 * 1024,
-    cacheBudgetBytes: options.cacheBudgetBytes ?? 64 * 1024 * 1024,
+    cacheBudgetBytes: options.cacheBudgetBytes ?? 16 * 1024 * 1024,
+    assetBudgetBytes: options.assetBudgetBytes ?? 64 * 1024 * 1024,
     compressUplink: options.compressUplink ?? false,
     maxFrameBytes: options.maxFrameBytes ?? 16 * 1024 * 1024,
     maxBufferedBytes: options.maxBufferedBytes ?? 8 * 1024 * 1024,

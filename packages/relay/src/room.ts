@@ -26,14 +26,18 @@ const SLAB_BYTES = 16 * 1024;
 /** Catch-up cache bytes held by all rooms of the node, against a node-wide budget. */
 export class CacheBudget {
   used = 0;
-  /** Part of {@link used} held by assets; they may take at most half the budget (the rest is for catch-up). */
+  /** Bytes of assets kept by all rooms, against {@link assetLimit}. */
   assetsUsed = 0;
   /** Rooms holding (or able to hold) a cache: the budget is shared among them. */
   rooms = 0;
   /** Where the rooms' caches keep their batches (the exact bytes the recorder sent). */
   readonly pool: SlabPool;
-  constructor(readonly limit: number) {
-    this.pool = new SlabPool(SLAB_BYTES, limit / 2);
+  constructor(
+    readonly limit: number,
+    /** Bytes of assets all rooms together may keep (apart from the catch-up budget). */
+    readonly assetLimit: number,
+  ) {
+    this.pool = new SlabPool(SLAB_BYTES, limit / 8);
   }
   get over(): boolean {
     return this.used > this.limit;
@@ -44,7 +48,7 @@ export class CacheBudget {
   }
   /** Whether `bytes` more of assets fit. */
   fitsAsset(bytes: number): boolean {
-    return this.assetsUsed + bytes <= this.limit / 2;
+    return this.assetsUsed + bytes <= this.assetLimit;
   }
 }
 
@@ -191,7 +195,6 @@ export class Room {
     if (stored) {
       this.assets.push(data);
       this.assetSize += data.length;
-      budget.used += data.length;
       budget.assetsUsed += data.length;
     }
     const index = this.assets.length - 1;
@@ -276,7 +279,6 @@ export class Room {
   }
 
   private dropAssets(): void {
-    this.limits.cacheBudget.used -= this.assetSize;
     this.limits.cacheBudget.assetsUsed -= this.assetSize;
     this.assets = [];
     this.assetSize = 0;

@@ -133,8 +133,8 @@ test.describe('assets at the relay', () => {
   });
 });
 
-test('assets are bounded per room and by half the node budget: past that they are forwarded, not kept', async () => {
-  const relay = await relayFor({ secret: SECRET, assetBytes: 100_000, cacheBudgetBytes: 300_000 });
+test('assets are bounded per room and per node: past that they are forwarded, not kept', async () => {
+  const relay = await relayFor({ secret: SECRET, assetBytes: 100_000, assetBudgetBytes: 150_000 });
   try {
     const rec = await connect(relay, 'bound-1', 'recorder');
     const agent = await connect(relay, 'bound-1', 'replayer');
@@ -145,7 +145,7 @@ test('assets are bounded per room and by half the node budget: past that they ar
     const late = await connect(relay, 'bound-1', 'replayer');
     await late.until(() => late.headers().some((h) => h.type === 'events'));
     expect(late.headers().filter((h) => h.type === 'asset').map((h) => h.url)).toEqual(['https://shop.example/big-0.png', 'https://shop.example/big-1.png']);
-    // Other rooms: all rooms' assets stay within half the node budget (150 kB).
+    // Other rooms: all rooms' assets stay within the node's asset budget (150 kB).
     const more: Peer[] = [];
     for (let r = 2; r <= 4; r++) {
       const other = await connect(relay, `bound-${r}`, 'recorder');
