@@ -3,7 +3,7 @@ import { TokenBucket } from './limiter.js';
 import { ASSETS_VERSION, CloseCode, encodeText, type Message } from '@cobrowse/protocol';
 import { FrameCache, SlabPool } from './frame-cache.js';
 
-const ACK_INTERVAL_MS = 100;
+const ACK_INTERVAL_MS = 250;
 /** Distinct asset URLs remembered per room for deduplication. */
 const MAX_ASSET_URLS = 10_000;
 
