@@ -22,10 +22,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, normalize, resolve } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { launchBrowser } from './lib/browser.mjs';
 import { REPO, serveFiles } from './lib/processes.mjs';
 import { median } from './lib/stats.mjs';
+import { decodeFrames } from './lib/wire-frames.mjs';
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {
@@ -39,9 +39,6 @@ const BURST_MS = 3000;
 const started = Date.now();
 const log = (...args) => process.stderr.write(`[wire ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${args.join(' ')}\n`);
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
-
-const { decodeBytes } = await import(join(REPO, 'packages/protocol/dist/index.js'));
-const { HistoryDecompressor } = await import(join(REPO, 'packages/protocol/dist/decompress.js'));
 
 /** The relay CLI of one checkout, on a free loopback port. */
 async function startRelayAt(root, extra = []) {
@@ -81,24 +78,6 @@ function startSite() {
   });
 }
 
-/** The recorder's frames decoded as a replayer would: seq, encoding, wire bytes and the JSON. */
-function decodeFrames(payloads) {
-  const history = new HistoryDecompressor();
-  const out = [];
-  let last = 0;
-  for (const raw of payloads) {
-    const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
-    const { message, payload } = decodeBytes(bytes);
-    if (message.type !== 'events' || !payload) continue;
-    if (!message.snap && message.seq <= last) continue;
-    last = message.seq;
-    if (message.snap) history.reset();
-    const z = message.z ?? 0;
-    const json = z === 2 ? history.decompress(payload) : z === 1 ? inflateRawSync(payload).toString() : Buffer.from(payload).toString();
-    out.push({ seq: message.seq, snap: message.snap === true, z, wire: bytes.length, json });
-  }
-  return out;
-}
 
 const sum = (list, get) => list.reduce((total, x) => total + get(x), 0);
 const jsonBytes = (frames) => sum(frames, (f) => Buffer.byteLength(f.json));

@@ -1,7 +1,5 @@
-import { inflateRawSync } from 'node:zlib';
 import type { Page, TestInfo } from '@playwright/test';
-import { decodeBytes } from '@cobrowse/protocol';
-import { HistoryDecompressor } from '@cobrowse/protocol/decompress';
+import { decodeFrames as decodeWire } from '../bench/lib/wire-frames.mjs';
 import { expect, expectSameDom, openAgent, pageUrl, roomId, test } from './support/cobrowse.js';
 
 /**
@@ -21,22 +19,10 @@ interface WireFrame {
 
 /** Decodes the recorder's frames as a replayer would (resends dropped, history reset at snapshots). */
 function decodeFrames(payloads: (string | Buffer)[]): WireFrame[] {
-  const history = new HistoryDecompressor();
-  const out: WireFrame[] = [];
-  let last = 0;
-  for (const raw of payloads) {
-    const bytes = typeof raw === 'string' ? Buffer.from(raw) : raw;
-    const { message, payload } = decodeBytes(bytes);
-    if (message.type !== 'events' || !payload) continue;
-    if (!message.snap && message.seq <= last) continue;
-    last = message.seq;
-    if (message.snap) history.reset();
-    const z = message.z ?? 0;
-    const json = z === 2 ? history.decompress(payload) : z === 1 ? inflateRawSync(payload).toString() : Buffer.from(payload).toString();
+  return decodeWire(payloads).map(({ json, ...frame }: { json: string; seq: number; snap: boolean; z: number; wire: number }) => {
     JSON.parse(json);
-    out.push({ seq: message.seq, snap: message.snap === true, z, wire: bytes.length, json: Buffer.byteLength(json) });
-  }
-  return out;
+    return { ...frame, json: Buffer.byteLength(json) };
+  });
 }
 
 async function uplinkBytes(relay: { url: string }): Promise<number> {

@@ -7,20 +7,18 @@ import { extname, join, normalize, resolve } from 'node:path';
 export const REPO = resolve(import.meta.dirname, '../..');
 
 /**
- * Starts `node packages/relay/dist/cli.js --port 0 --dev` and waits for "listening on URL".
- * `nodeArgs` go to node itself (e.g. `--inspect=127.0.0.1:0`).
+ * Spawns `node ...argv` and waits until its stdout says `listening` (the regexp's first group is
+ * the URL). The handle's `stop()` ends it (SIGTERM, SIGKILL after 3 s).
  */
-export async function startRelay(args = ['--dev'], { nodeArgs = [] } = {}) {
-  const cli = join(REPO, 'packages/relay/dist/cli.js');
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
-  const child = spawn(process.execPath, [...nodeArgs, cli, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnServer(name, argv, listening) {
+  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
   const url = await new Promise((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start within 10 s:\n${output}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 10 s:\n${output}`)), 10_000);
     child.stdout.on('data', () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = listening.exec(output);
       if (match) {
         clearTimeout(timer);
         resolveUrl(match[1]);
@@ -28,7 +26,7 @@ export async function startRelay(args = ['--dev'], { nodeArgs = [] } = {}) {
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`relay exited with ${code}:\n${output}`));
+      reject(new Error(`${name} exited with ${code}:\n${output}`));
     });
   });
   return {
@@ -43,6 +41,16 @@ export async function startRelay(args = ['--dev'], { nodeArgs = [] } = {}) {
         setTimeout(() => child.kill('SIGKILL'), 3000).unref();
       }),
   };
+}
+
+/**
+ * Starts `node packages/relay/dist/cli.js --port 0 --dev` and waits for "listening on URL".
+ * `nodeArgs` go to node itself (e.g. `--inspect=127.0.0.1:0`).
+ */
+export async function startRelay(args = ['--dev'], { nodeArgs = [] } = {}) {
+  const cli = join(REPO, 'packages/relay/dist/cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+  return spawnServer('relay', [...nodeArgs, cli, '--port', '0', '--host', '127.0.0.1', ...args], /listening on (http:\/\/\S+)/);
 }
 
 const TYPES = {

@@ -3,10 +3,9 @@
 // frames row 9 captured from session.html: its full snapshot and 30 s of events) and one replayer
 // that catches up. The process's memory after a full GC (JS heap + external: Buffers), asked
 // through node's inspector before and after, gives what a room keeps; RSS is reported alongside.
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { REPO, startRelay } from './processes.mjs';
+import { REPO, spawnServer, startRelay } from './processes.mjs';
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 /** Node's inspector on a free loopback port: the bench asks the relays for their memory after a full GC. */
@@ -56,37 +55,8 @@ async function inspectorUrl(output) {
   throw new Error(`no inspector URL in the process output:\n${output()}`);
 }
 
-async function startNaiveProcess() {
-  const child = spawn(process.execPath, [INSPECT, join(REPO, 'bench/lib/naive-relay.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`naive relay did not start:\n${output}`)), 10_000);
-    child.stdout.on('data', () => {
-      const match = /^listening on (ws:\/\/\S+)/m.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`naive relay exited with ${code}:\n${output}`));
-    });
-  });
-  return {
-    url,
-    pid: child.pid,
-    output: () => output,
-    stop: () =>
-      new Promise((done) => {
-        if (child.exitCode !== null || child.signalCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
-  };
+function startNaiveProcess() {
+  return spawnServer('naive relay', [INSPECT, join(REPO, 'bench/lib/naive-relay.mjs')], /^listening on (ws:\/\/\S+)/m);
 }
 
 /** Opens a WebSocket; resolves once open. `onMessage(data, isBinary)` sees every message. */

@@ -21,7 +21,7 @@ export interface Peer {
 }
 
 /** Slab size of the catch-up caches: a few typical batches; a bigger batch is kept whole. */
-const SLAB_BYTES = 16 * 1024;
+const SLAB_BYTES = 8 * 1024;
 
 /** Catch-up cache bytes held by all rooms of the node, against a node-wide budget. */
 export class CacheBudget {
