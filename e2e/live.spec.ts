@@ -53,6 +53,29 @@ test.describe('live co-browsing', () => {
     await expect.poll(() => inReplay(agent, (doc) => doc.getElementById('scroller')!.scrollTop)).toBe(400);
   });
 
+  test('the text the customer selects is selected in the replay', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await openAgent(context, site, relay, room);
+    await customer.evaluate(() => {
+      const text = document.getElementById('title')!.firstChild!;
+      document.getSelection()!.setBaseAndExtent(text, 0, text, 'Acme Insurance'.length);
+    });
+    await expect.poll(() => inReplay(agent, (doc) => doc.getSelection()?.toString())).toBe('Acme Insurance');
+  });
+
+  test('a resized customer window resizes the replay', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await openAgent(context, site, relay, room);
+    const iframe = agent.locator('#screen iframe');
+    expect(await iframe.getAttribute('width')).toBe(String(customer.viewportSize()!.width));
+    await customer.setViewportSize({ width: 700, height: 500 });
+    await expect.poll(() => iframe.getAttribute('width')).toBe('700');
+    await expect.poll(() => iframe.getAttribute('height')).toBe('500');
+    await expect.poll(() => agent.evaluate(() => (window as any).agent.iframe.contentWindow.innerWidth)).toBe(700);
+  });
+
   test('mouse position and clicks arrive', async ({ context, site, relay }) => {
     const room = roomId();
     const customer = await openCustomer(context, site, relay, room);
