@@ -76,6 +76,38 @@ test.describe('live co-browsing', () => {
     await expect.poll(() => agent.evaluate(() => (window as any).agent.iframe.contentWindow.innerWidth)).toBe(700);
   });
 
+  test('on a page that allows scripts by nonce, the recorder passes its nonce to the compressor it loads', async ({ context, site, relay }) => {
+    const room = roomId();
+    const customer = await context.newPage();
+    const blocked: string[] = [];
+    // (The compression worker, a blob: script, is refused by this policy too: the recorder then
+    // deflates on the main thread, as e2e/recorder-cost.spec.ts checks.)
+    customer.on('console', (m) => m.text().includes('recorder-deflate') && blocked.push(m.text()));
+    await customer.goto(pageUrl(site, relay, 'nonce-csp.html', room));
+    await customer.evaluate(
+      (src) =>
+        new Promise((resolve, reject) => {
+          const script = document.createElement('script');
+          script.nonce = 'e2e-nonce';
+          script.src = src;
+          script.onload = resolve;
+          script.onerror = reject;
+          document.head.appendChild(script);
+        }),
+      `${relay.url}/sdk/recorder.js`,
+    );
+    await customer.evaluate(
+      ({ server, room }) =>
+        (window as any).CobrowseRecorder.start({ server, roomId: room, headers: { 'ccmessaging-token': 'dev' }, indicator: false }).then((s: any) => ((window as any).cobrowse = s)),
+      { server: relay.url, room },
+    );
+    await expect.poll(() => customer.evaluate(() => typeof (window as any).CobrowseDeflate)).toBe('object');
+    const agent = await openAgent(context, site, relay, room);
+    await customer.evaluate(() => (document.getElementById('list')!.innerHTML = '<li>one</li><li>two</li>'));
+    await expect.poll(() => replayText(agent, '#list')).toBe('onetwo');
+    expect(blocked).toEqual([]);
+  });
+
   test('mouse position and clicks arrive', async ({ context, site, relay }) => {
     const room = roomId();
     const customer = await openCustomer(context, site, relay, room);

@@ -14,7 +14,10 @@ interface CompressorModule {
 }
 
 /** Where this script came from, read while it runs: the compressor sits beside it. */
-const scriptUrl = typeof document !== 'undefined' ? (document.currentScript as HTMLScriptElement | null)?.src : undefined;
+const self = typeof document !== 'undefined' ? (document.currentScript as HTMLScriptElement | null) : null;
+const scriptUrl = self?.src || undefined;
+/** A page whose CSP allows scripts by nonce gave this one a nonce: the compressor carries it too. */
+const nonce = self?.nonce || undefined;
 let loaded: CompressorModule | undefined;
 let loading: Promise<void> | undefined;
 
@@ -27,6 +30,7 @@ export function loadCompressor(): Promise<void> {
     const script = document.createElement('script');
     script.src = new URL('recorder-deflate.js', scriptUrl).href;
     script.async = true;
+    if (nonce) script.nonce = nonce;
     script.onload = script.onerror = () => {
       loaded = fromGlobal();
       script.remove();
