@@ -47,7 +47,7 @@
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, setPriority, totalmem, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { CLK_TCK, Histogram, cpuTicks, machineTicks, memory, round, socketQueues } from './lib/load-stats.mjs';
@@ -55,6 +55,8 @@ import { CLK_TCK, Histogram, cpuTicks, machineTicks, memory, round, socketQueues
 const REPO = resolve(import.meta.dirname, '..');
 const RESULTS = join(REPO, 'bench/results');
 const RELAY_CLI = join(REPO, 'packages/relay/dist/cli.js');
+/** The relay's bin (`npx cobrowse-relay`): runs dist/cli.js with the node flags it is tuned for. */
+const RELAY_BIN = join(REPO, 'packages/relay/bin/cobrowse-relay');
 const SOCKETIO_SERVER = join(REPO, 'bench/lib/load-socketio-server.mjs');
 const WORKER = join(REPO, 'bench/lib/load-worker.mjs');
 
@@ -199,7 +201,7 @@ async function startServer(kind) {
   let argv;
   if (kind === 'relay') {
     if (!existsSync(RELAY_CLI)) throw new Error(`${RELAY_CLI} is missing: run \`npm run build\` first`);
-    argv = [RELAY_CLI, '--port', '0', '--host', '127.0.0.1', '--dev'];
+    argv = ['--port', '0', '--host', '127.0.0.1', '--dev'];
     // Every socket here comes from one address (127.0.0.1): lift the relay's per-address connection
     // limit (relay option maxConnectionsPerAddress, default 1,000) so 3,000 sockets fit. Nothing
     // else is changed unless asked (--cache-bytes).
@@ -213,10 +215,16 @@ async function startServer(kind) {
   } else {
     argv = [SOCKETIO_SERVER, '--port', '0'];
   }
-  if (args.profile) argv.unshift('--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`);
+  const nodeArgs = [];
+  if (args.profile) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`);
   // Diagnostics only, e.g. LOAD_SERVER_NODE_ARGS=--trace-gc (the server's output is printed after its run).
-  if (process.env.LOAD_SERVER_NODE_ARGS) argv.unshift(...process.env.LOAD_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
-  const child = track(spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO }));
+  if (process.env.LOAD_SERVER_NODE_ARGS) nodeArgs.push(...process.env.LOAD_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
+  // The relay runs as an operator runs it: its bin, which gives node --max-semi-space-size=8 (the
+  // rest through NODE_OPTIONS). socket.io's server gets the same flag: like for like.
+  const child =
+    kind === 'relay'
+      ? track(spawn(RELAY_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO, env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, NODE_OPTIONS: nodeArgs.join(' ') } }))
+      : track(spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO }));
   pinTo(child.pid, SERVER_CPUS);
   let output = '';
   const keep = (chunk) => {

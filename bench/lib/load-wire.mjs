@@ -9,8 +9,17 @@
 // masked with a fresh random key each, as browsers do, so the servers do the same unmasking work.
 import { connect as netConnect } from 'node:net';
 import { createHash, randomBytes, randomFillSync } from 'node:crypto';
+import { createRequire } from 'node:module';
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+/** bufferutil's mask (the relay's optional dependency, as ws uses it), when it is installed. */
+const nativeMask = (() => {
+  try {
+    return createRequire(import.meta.url)('bufferutil').mask;
+  } catch {
+    return undefined;
+  }
+})();
 const MASK_POOL = 64 * 1024;
 let maskPool = Buffer.alloc(0);
 let maskAt = MASK_POOL;
@@ -211,6 +220,11 @@ function frame(opcode, text) {
   out[hdr + 3] = k3;
   const p = hdr + 4;
   out.write(text, p, len, 'latin1');
+  if (nativeMask) {
+    // ws's native masking (bufferutil), in place: the generator's core is the scarce one.
+    nativeMask(out.subarray(p, p + len), maskPool.subarray(m, m + 4), out, p, len);
+    return out;
+  }
   let i = 0;
   for (; i + 3 < len; i += 4) {
     out[p + i] ^= k0;
