@@ -14,10 +14,10 @@ interface CompressorModule {
 }
 
 /** Where this script came from, read while it runs: the compressor sits beside it. */
-const self = typeof document !== 'undefined' ? (document.currentScript as HTMLScriptElement | null) : null;
-const scriptUrl = self?.src || undefined;
+const thisScript = typeof document !== 'undefined' ? (document.currentScript as HTMLScriptElement | null) : null;
+const scriptUrl = thisScript?.src || undefined;
 /** A page whose CSP allows scripts by nonce gave this one a nonce: the compressor carries it too. */
-const nonce = self?.nonce || undefined;
+const nonce = thisScript?.nonce || undefined;
 let loaded: CompressorModule | undefined;
 let loading: Promise<void> | undefined;
 
