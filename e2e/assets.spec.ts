@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PNG } from 'pngjs';
-import pixelmatch from 'pixelmatch';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
+import { comparePngs, settle } from '../bench/lib/fidelity.mjs';
 import { expect, inReplay, pageUrl, roomId, test } from './support/cobrowse.js';
 import { REPO, type RelayProcess, type StaticSite, startRelay } from './support/processes.js';
 import { type PrivateSite, startPrivateSite } from './support/private-site.js';
@@ -24,10 +23,6 @@ const ext = test.extend<object, { shop: PrivateSite }>({
     { scope: 'worker' },
   ],
 });
-
-async function settle(page: Page): Promise<void> {
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
-}
 
 /** Signs the customer in and opens the page; with `recorder` options, shares it once its images and fonts are in. */
 async function openShop(browser: Browser, shop: PrivateSite, relay: RelayProcess, room: string, recorder?: object): Promise<{ context: BrowserContext; customer: Page }> {
@@ -98,16 +93,15 @@ function replayState(agent: Page) {
 async function compare(customer: Page, agent: Page, name: string): Promise<number> {
   await settle(customer);
   await settle(agent);
-  const a = PNG.sync.read(await customer.screenshot());
-  const b = PNG.sync.read(await agent.locator('#screen iframe').screenshot());
-  expect([b.width, b.height]).toEqual([a.width, a.height]);
-  const diff = new PNG({ width: a.width, height: a.height });
-  const matched = 1 - pixelmatch(a.data, b.data, diff.data, a.width, a.height, { threshold: 0.1 }) / (a.width * a.height);
+  const customerPng = await customer.screenshot();
+  const agentPng = await agent.locator('#screen iframe').screenshot();
+  const { matched, size, agentSize, diffPng } = comparePngs(customerPng, agentPng);
+  expect(agentSize).toEqual(size);
   const out = join(REPO, 'test-results', 'assets');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, `${name}-customer.png`), PNG.sync.write(a));
-  writeFileSync(join(out, `${name}-agent.png`), PNG.sync.write(b));
-  writeFileSync(join(out, `${name}-diff.png`), PNG.sync.write(diff));
+  writeFileSync(join(out, `${name}-customer.png`), customerPng);
+  writeFileSync(join(out, `${name}-agent.png`), agentPng);
+  writeFileSync(join(out, `${name}-diff.png`), diffPng);
   return matched;
 }
 
