@@ -2,8 +2,8 @@ import { expect, test } from '@playwright/test';
 import type { eventWithTime } from '@rrweb/types';
 import { AssetStore, rewriteSrcset } from '../src/assets.js';
 import { sanitizeEvent } from '../src/sanitize.js';
+import { el, fullSnapshot } from './fixtures.js';
 
-const el = (tagName: string, attributes: Record<string, unknown>, childNodes: unknown[] = []) => ({ type: 2, tagName, attributes, childNodes, id: 1 });
 const PAGE = 'https://shop.example/account/page.html';
 const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
 
@@ -34,34 +34,24 @@ test.describe('captured assets in the replay', () => {
   test('a snapshot points images, backgrounds, fonts and sprites at the copies; links, frames and objects keep their URLs', () => {
     const assets = store();
     const copy = (name: string) => assets.lookup(`https://shop.example/private/${name}`)!;
-    const snapshot = {
-      type: 2,
-      timestamp: 1,
-      data: {
-        initialOffset: { top: 0, left: 0 },
-        node: {
-          type: 0,
-          childNodes: [
-            el('html', {}, [
-              el('head', {}, [
-                el('style', { _cssText: '@font-face{font-family:F;src:url("https://shop.example/private/font.woff2")}.h{background:url(../private/bg.png)}' }),
-              ]),
-              el('body', { style: 'background-image: url("/private/bg.png")' }, [
-                el('img', { src: 'https://shop.example/private/logo.png' }),
-                el('img', { src: 'https://shop.example/private/r1.png', srcset: 'https://shop.example/private/r1.png 1x, https://shop.example/private/r2.png 2x' }),
-                el('img', { src: 'https://shop.example/private/logo.png', srcset: 'https://shop.example/private/hi.png 2x' }),
-                el('svg', {}, [el('use', { href: '/private/sprite.svg#cart' }), el('image', { 'xlink:href': 'https://shop.example/private/logo.png' })]),
-                el('a', { href: 'https://shop.example/private/logo.png' }),
-                el('iframe', { src: 'https://shop.example/private/logo.png' }),
-                el('object', { data: 'https://shop.example/private/logo.png' }),
-                el('link', { rel: 'prefetch', href: 'https://shop.example/private/logo.png' }),
-                el('p', {}, [{ type: 3, textContent: 'see url(/private/bg.png)' }]),
-              ]),
-            ]),
-          ],
-        },
-      },
-    } as unknown as eventWithTime;
+    const snapshot = fullSnapshot(
+      el('html', {}, [
+        el('head', {}, [
+          el('style', { _cssText: '@font-face{font-family:F;src:url("https://shop.example/private/font.woff2")}.h{background:url(../private/bg.png)}' }),
+        ]),
+        el('body', { style: 'background-image: url("/private/bg.png")' }, [
+          el('img', { src: 'https://shop.example/private/logo.png' }),
+          el('img', { src: 'https://shop.example/private/r1.png', srcset: 'https://shop.example/private/r1.png 1x, https://shop.example/private/r2.png 2x' }),
+          el('img', { src: 'https://shop.example/private/logo.png', srcset: 'https://shop.example/private/hi.png 2x' }),
+          el('svg', {}, [el('use', { href: '/private/sprite.svg#cart' }), el('image', { 'xlink:href': 'https://shop.example/private/logo.png' })]),
+          el('a', { href: 'https://shop.example/private/logo.png' }),
+          el('iframe', { src: 'https://shop.example/private/logo.png' }),
+          el('object', { data: 'https://shop.example/private/logo.png' }),
+          el('link', { rel: 'prefetch', href: 'https://shop.example/private/logo.png' }),
+          el('p', {}, [{ type: 3, textContent: 'see url(/private/bg.png)' }]),
+        ]),
+      ]),
+    );
     const clean = sanitizeEvent(snapshot, () => undefined, { assets: (ref) => assets.lookup(ref) }) as any;
     const [html] = clean.data.node.childNodes;
     const [head, body] = html.childNodes;

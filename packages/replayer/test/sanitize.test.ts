@@ -1,38 +1,27 @@
 import { expect, test } from '@playwright/test';
 import type { eventWithTime } from '@rrweb/types';
 import { sanitizeEvent } from '../src/sanitize.js';
-
-const el = (tagName: string, attributes: Record<string, unknown>, childNodes: unknown[] = []) => ({ type: 2, tagName, attributes, childNodes, id: 1 });
+import { el, fullSnapshot } from './fixtures.js';
 
 test('strips what could run, navigate or submit; keeps what the page looks like', () => {
-  const snapshot = {
-    type: 2,
-    timestamp: 1,
-    data: {
-      initialOffset: { top: 0, left: 0 },
-      node: {
-        type: 0,
-        childNodes: [
-          el('html', {}, [
-            el('head', {}, [
-              el('meta', { 'http-equiv': 'refresh', content: '0;url=https://evil.example' }),
-              el('base', { href: 'https://evil.example/' }),
-              el('script', { src: 'https://evil.example/x.js' }, [{ type: 3, textContent: 'alert(1)' }]),
-            ]),
-            el('body', { onload: 'alert(1)', class: 'page' }, [
-              el('a', { href: 'javascript:alert(1)', target: '_top', title: 'ok' }),
-              el('a', { href: 'https://shop.example/help' }),
-              el('img', { src: 'https://shop.example/logo.png', onerror: 'alert(1)' }),
-              el('iframe', { srcdoc: '<script>alert(1)</script>', src: ' javascript:alert(1)' }),
-              el('form', { action: 'https://evil.example/steal' }, [el('button', { formaction: 'https://evil.example' })]),
-              el('svg', { onload: 'alert(1)' }, [el('a', { 'xlink:href': 'javascript:alert(1)' })]),
-              el('object', { data: 'data:text/html,<script>alert(1)</script>' }),
-            ]),
-          ]),
-        ],
-      },
-    },
-  } as unknown as eventWithTime;
+  const snapshot = fullSnapshot(
+    el('html', {}, [
+      el('head', {}, [
+        el('meta', { 'http-equiv': 'refresh', content: '0;url=https://evil.example' }),
+        el('base', { href: 'https://evil.example/' }),
+        el('script', { src: 'https://evil.example/x.js' }, [{ type: 3, textContent: 'alert(1)' }]),
+      ]),
+      el('body', { onload: 'alert(1)', class: 'page' }, [
+        el('a', { href: 'javascript:alert(1)', target: '_top', title: 'ok' }),
+        el('a', { href: 'https://shop.example/help' }),
+        el('img', { src: 'https://shop.example/logo.png', onerror: 'alert(1)' }),
+        el('iframe', { srcdoc: '<script>alert(1)</script>', src: ' javascript:alert(1)' }),
+        el('form', { action: 'https://evil.example/steal' }, [el('button', { formaction: 'https://evil.example' })]),
+        el('svg', { onload: 'alert(1)' }, [el('a', { 'xlink:href': 'javascript:alert(1)' })]),
+        el('object', { data: 'data:text/html,<script>alert(1)</script>' }),
+      ]),
+    ]),
+  );
   const json = JSON.stringify(sanitizeEvent(snapshot, () => undefined));
   for (const bad of ['http-equiv', 'evil.example/', 'evil.example/steal', 'x.js', 'alert(1)', 'javascript:', 'onload', 'onerror', 'srcdoc', 'formaction', '_top']) {
     expect(json, bad).not.toContain(bad);
