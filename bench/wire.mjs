@@ -18,12 +18,11 @@
 //     recorder's and the replayer's halves timed in the page on the burst's and the session's batches.
 // Bytes do not depend on the machine's load; frame rates and timings do.
 // Writes bench/results/wire-latest.json.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, normalize, resolve } from 'node:path';
 import { launchBrowser } from './lib/browser.mjs';
-import { REPO, serveFiles } from './lib/processes.mjs';
+import { REPO, serveFiles, spawnServer } from './lib/processes.mjs';
 import { median } from './lib/stats.mjs';
 import { decodeFrames } from './lib/wire-frames.mjs';
 
@@ -44,30 +43,8 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 async function startRelayAt(root, extra = []) {
   const cli = join(root, 'packages/relay/dist/cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build that checkout first`);
-  const child = spawn(process.execPath, [cli, '--port', '0', '--host', '127.0.0.1', '--dev', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const url = await new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`relay did not start:\n${output}`)), 10_000);
-    child.stdout.on('data', () => {
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        done(match[1]);
-      }
-    });
-  });
-  return {
-    url,
-    uplinkBytes: async () => (await (await fetch(`${url}/cobrowse/status`)).json()).uplinkBytes,
-    stop: () =>
-      new Promise((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
-  };
+  const relay = await spawnServer('relay', [cli, '--port', '0', '--host', '127.0.0.1', '--dev', ...extra], /listening on (http:\/\/\S+)/);
+  return { ...relay, uplinkBytes: async () => (await (await fetch(`${relay.url}/cobrowse/status`)).json()).uplinkBytes };
 }
 
 const SERVED = ['e2e/pages/', 'bench/pages/', 'packages/protocol/dist/', 'node_modules/pako/dist/'];
