@@ -21,7 +21,8 @@ const cssText: Plugin = {
  * The recorder's script-tag bundle swaps them for a stub that throws if ever called. Fails the build
  * if rrweb's layout changes, so the bundle never silently grows back.
  */
-const POSTCSS_BLOCK = /var (import_postcss(?:\$\d+)?) = \/\* @__PURE__ \*\/ __toESM(?:\$\d+)?\(\(\/\* @__PURE__ \*\/ __commonJSMin(?:\$\d+)?\(\(\(exports, module\) => \{\n[\s\S]*?\n\}\)\)\)\(\), 1\);/g;
+const POSTCSS_BLOCK =
+  /var (import_postcss(?:\$\d+)?) = \/\* @__PURE__ \*\/ __toESM(?:\$\d+)?\(\(\/\* @__PURE__ \*\/ __commonJSMin(?:\$\d+)?\(\(\(exports, module\) => \{\n[\s\S]*?\n\}\)\)\)\(\), 1\);/g;
 const withoutPostcss: Plugin = {
   name: 'rrweb-without-postcss',
   transform(code, id) {
@@ -31,7 +32,8 @@ const withoutPostcss: Plugin = {
       blocks++;
       return `var ${name} = { default: function postcss() { throw new Error('postcss is not part of the recorder bundle'); } };`;
     });
-    if (blocks !== 2) this.error(`expected rrweb.js to hold 2 postcss blocks, found ${blocks}: check the rrweb version`);
+    if (blocks !== 2)
+      this.error(`expected rrweb.js to hold 2 postcss blocks, found ${blocks}: check the rrweb version`);
     return { code: out, map: null };
   },
 };
@@ -55,27 +57,57 @@ function esm(dir: string, inputs: Record<string, string>, platform: 'browser' | 
   const deps = dependencies(dir);
   const external = (id: string) =>
     !id.endsWith('.css') &&
-    (id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`)) || id.startsWith('@rrweb/'));
+    (id.startsWith('node:') ||
+      builtinModules.includes(id) ||
+      deps.some((d) => id === d || id.startsWith(`${d}/`)) ||
+      id.startsWith('@rrweb/'));
   return {
     input: Object.fromEntries(Object.entries(inputs).map(([name, file]) => [name, `packages/${dir}/src/${file}`])),
     external,
-    plugins: [cssText, nodeResolve({ preferBuiltins: platform === 'node' }), esbuild({ target: platform === 'node' ? 'node20' : 'es2020' })],
-    output: { dir: `packages/${dir}/dist`, format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', sourcemap: true },
+    plugins: [
+      cssText,
+      nodeResolve({ preferBuiltins: platform === 'node' }),
+      esbuild({ target: platform === 'node' ? 'node20' : 'es2020' }),
+    ],
+    output: {
+      dir: `packages/${dir}/dist`,
+      format: 'es',
+      entryFileNames: '[name].js',
+      chunkFileNames: 'chunks/[name]-[hash].js',
+      sourcemap: true,
+    },
   };
 }
 
 /** Script-tag build: everything bundled (rrweb with the fix in build/rrweb-untainted.ts), minified, one global. */
 function iife(dir: string, file: string, name: string, extra: Plugin[] = [], entry = 'index.ts'): RollupOptions {
-  const output: OutputOptions = { file: `packages/${dir}/dist/${file}`, format: 'iife', name, sourcemap: true, plugins: [minify({ target: 'es2022' })] };
+  const output: OutputOptions = {
+    file: `packages/${dir}/dist/${file}`,
+    format: 'iife',
+    name,
+    sourcemap: true,
+    plugins: [minify({ target: 'es2022' })],
+  };
   return {
     input: `packages/${dir}/src/${entry}`,
-    plugins: [...extra, cssText, rrwebUntainted(), nodeResolve({ browser: true }), commonjs(), esbuild({ target: 'es2020' })],
+    plugins: [
+      ...extra,
+      cssText,
+      rrwebUntainted(),
+      nodeResolve({ browser: true }),
+      commonjs(),
+      esbuild({ target: 'es2020' }),
+    ],
     output,
   };
 }
 
 export default [
-  esm('protocol', { index: 'index.ts', 'client/index': 'client/index.ts', compress: 'compress.ts', decompress: 'decompress.ts' }, 'browser'),
+  esm(
+    'protocol',
+    { index: 'index.ts', 'client/index': 'client/index.ts', compress: 'compress.ts', decompress: 'decompress.ts' },
+    'browser',
+  ),
   esm('recorder', { index: 'index.ts' }, 'browser'),
   esm('replayer', { index: 'index.ts' }, 'browser'),
   esm('relay', { index: 'index.ts', cli: 'cli.ts' }, 'node'),

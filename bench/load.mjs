@@ -124,7 +124,8 @@ if (args.help) {
 }
 
 const started = Date.now();
-const log = (...parts) => process.stderr.write(`[load ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${parts.join(' ')}\n`);
+const log = (...parts) =>
+  process.stderr.write(`[load ${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${parts.join(' ')}\n`);
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const num = (value, fallback) => (value === undefined ? fallback : Number(value));
 
@@ -218,13 +219,29 @@ async function startServer(kind) {
   const nodeArgs = [];
   if (args.profile) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`);
   // Diagnostics only, e.g. LOAD_SERVER_NODE_ARGS=--trace-gc (the server's output is printed after its run).
-  if (process.env.LOAD_SERVER_NODE_ARGS) nodeArgs.push(...process.env.LOAD_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
+  if (process.env.LOAD_SERVER_NODE_ARGS)
+    nodeArgs.push(...process.env.LOAD_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
   // The relay runs as an operator runs it: its bin, which gives node --max-semi-space-size=8 (the
   // rest through NODE_OPTIONS). socket.io's server gets the same flag: like for like.
   const child =
     kind === 'relay'
-      ? track(spawn(RELAY_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO, env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}`, NODE_OPTIONS: nodeArgs.join(' ') } }))
-      : track(spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], cwd: REPO }));
+      ? track(
+          spawn(RELAY_BIN, argv, {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            cwd: REPO,
+            env: {
+              ...process.env,
+              PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+              NODE_OPTIONS: nodeArgs.join(' '),
+            },
+          }),
+        )
+      : track(
+          spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, ...argv], {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            cwd: REPO,
+          }),
+        );
   pinTo(child.pid, SERVER_CPUS);
   let output = '';
   const keep = (chunk) => {
@@ -335,7 +352,8 @@ async function waitQuiet(tag) {
     }
     if (Date.now() > until) break;
   }
-  if (quietFor < 3) log(`${tag}: the machine did not go quiet (${busyPct} % busy): running anyway; figures flagged if disturbed`);
+  if (quietFor < 3)
+    log(`${tag}: the machine did not go quiet (${busyPct} % busy): running anyway; figures flagged if disturbed`);
   return busyPct;
 }
 
@@ -363,7 +381,9 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
   if (args.rate) shape.rate = Number(args.rate);
   shape.label = labelOf(shape);
   const tag = `${shape.name}/${kind}`;
-  log(`${tag}: ${shape.label}, ${duration} s, ${workerCount} generator processes${pin ? ` (server on core ${SERVER_CPUS}, generator on ${GENERATOR_CPUS})` : ''}`);
+  log(
+    `${tag}: ${shape.label}, ${duration} s, ${workerCount} generator processes${pin ? ` (server on core ${SERVER_CPUS}, generator on ${GENERATOR_CPUS})` : ''}`,
+  );
   const backgroundBusyPct = await waitQuiet(tag);
   const server = await startServer(kind);
   const workers = startWorkers(workerCount);
@@ -406,7 +426,12 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
 
     // --- the timed run: sample the server every second
     const atStart = memory(server.pid);
-    const cpu0 = { server: cpuTicks(server.pid), workers: workers.map((w) => cpuTicks(w.pid)), machine: machineTicks(), t: performance.now() };
+    const cpu0 = {
+      server: cpuTicks(server.pid),
+      workers: workers.map((w) => cpuTicks(w.pid)),
+      machine: machineTicks(),
+      t: performance.now(),
+    };
     let peak = atStart.rss ?? 0;
     const samples = [];
     const at = performance.timeOrigin + performance.now() + 200;
@@ -421,7 +446,11 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       if (m.rss > peak) peak = m.rss;
       const ticks = cpuTicks(server.pid);
       const t = performance.now();
-      const sample = { s: second, rssMiB: round(m.rss), cpuPct: round(((ticks - last.ticks) / CLK_TCK / ((t - last.t) / 1000)) * 100) };
+      const sample = {
+        s: second,
+        rssMiB: round(m.rss),
+        cpuPct: round(((ticks - last.ticks) / CLK_TCK / ((t - last.t) / 1000)) * 100),
+      };
       last = { ticks, t };
       const report = second % logEvery === 0 || second === duration;
       if (kind === 'relay' && (report || soak)) {
@@ -436,19 +465,33 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
           `${tag}: t=${String(second).padStart(4)} s  RSS ${sample.rssMiB} MiB (last ${window.length} s: ${Math.min(...window.map((x) => x.rssMiB))}–${Math.max(...window.map((x) => x.rssMiB))})` +
             `  CPU ${round(window.reduce((a, x) => a + x.cpuPct, 0) / window.length)} %` +
             (sample.cachedMiB !== undefined ? `  catch-up cache ${sample.cachedMiB} MiB` : '') +
-            (sample.kernelQueues ? `  TCP queues: ${sample.kernelQueues.toServerMiB} MiB unread by the server, ${sample.kernelQueues.fromServerMiB} MiB by the clients` : ''),
+            (sample.kernelQueues
+              ? `  TCP queues: ${sample.kernelQueues.toServerMiB} MiB unread by the server, ${sample.kernelQueues.fromServerMiB} MiB by the clients`
+              : ''),
         );
       }
     }
     const stopped = await Promise.all(workers.map((w) => w.ask({ cmd: 'stop' }, 'stopped', 30_000)));
     const queuesAtStop = socketQueues(server.port);
-    const cpu1 = { server: cpuTicks(server.pid), workers: workers.map((w) => cpuTicks(w.pid)), machine: machineTicks(), t: performance.now() };
+    const cpu1 = {
+      server: cpuTicks(server.pid),
+      workers: workers.map((w) => cpuTicks(w.pid)),
+      machine: machineTicks(),
+      t: performance.now(),
+    };
     const wall = (cpu1.t - cpu0.t) / 1000;
 
     // --- drain: nothing is sent any more; wait for what is in flight, then count
-    const queuedMiB = round(stopped.reduce((a, s) => a + s.queuedBytes, 0) / 1048576 + (queuesAtStop?.toServerMiB ?? 0));
-    if (queuedMiB > 16) log(`${tag}: at the stop the server had ${queuedMiB} MiB from the recorders still unread (it could not keep up); draining`);
-    const results = await Promise.all(workers.map((w) => w.ask({ cmd: 'drain', timeoutMs: DRAIN_MAX_MS }, 'result', DRAIN_MAX_MS + 20_000)));
+    const queuedMiB = round(
+      stopped.reduce((a, s) => a + s.queuedBytes, 0) / 1048576 + (queuesAtStop?.toServerMiB ?? 0),
+    );
+    if (queuedMiB > 16)
+      log(
+        `${tag}: at the stop the server had ${queuedMiB} MiB from the recorders still unread (it could not keep up); draining`,
+      );
+    const results = await Promise.all(
+      workers.map((w) => w.ask({ cmd: 'drain', timeoutMs: DRAIN_MAX_MS }, 'result', DRAIN_MAX_MS + 20_000)),
+    );
     const end = memory(server.pid);
     if (end.rss > peak) peak = end.rss;
     const status = await relayStatus(server);
@@ -469,7 +512,8 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       drainMs = Math.max(drainMs, r.drainMs);
       if (r.firstSendAt) firstSend = Math.min(firstSend, r.firstSendAt);
       lastSend = Math.max(lastSend, r.lastSendAt);
-      for (const [key, value] of Object.entries(r.counters)) counters[key] = key === 'maxBurst' ? Math.max(counters[key] ?? 0, value) : (counters[key] ?? 0) + value;
+      for (const [key, value] of Object.entries(r.counters))
+        counters[key] = key === 'maxBurst' ? Math.max(counters[key] ?? 0, value) : (counters[key] ?? 0) + value;
       r.perSecond.forEach((p, i) => {
         const into = (perSecond[i] ??= { s: i, n: 0, maxMs: 0, over30: 0, generatorTickGapMaxMs: 0 });
         into.n += p.n;
@@ -514,10 +558,17 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       kernelIrqCpuPct: pctOfCore(span('irq')),
       otherProcessesCpuPct: Math.max(0, pctOfCore(span('process') - serverTicks - workerTicks)),
       machineBusyPct: round((span('busy') / machineTotal) * 100),
-      perCpuBusyPct: cpu1.machine.perCpu.map((c, i) => round(((c.busy - cpu0.machine.perCpu[i].busy) / (c.total - cpu0.machine.perCpu[i].total)) * 100)),
+      perCpuBusyPct: cpu1.machine.perCpu.map((c, i) =>
+        round(((c.busy - cpu0.machine.perCpu[i].busy) / (c.total - cpu0.machine.perCpu[i].total)) * 100),
+      ),
       stealPct: round((span('steal') / machineTotal) * 100),
       backgroundBusyPct,
-      rssMiB: { idle: round(idle.rss), start: round(atStart.rss), peak: round(Math.max(peak, end.hwm ?? 0)), end: round(end.rss) },
+      rssMiB: {
+        idle: round(idle.rss),
+        start: round(atStart.rss),
+        peak: round(Math.max(peak, end.hwm ?? 0)),
+        end: round(end.rss),
+      },
       relayStatusAtEnd: status,
       counters,
       sentByWorker: stopped.map((s) => s.sent),
@@ -535,7 +586,8 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       perSecond: perSecond.filter((p) => p.n > 0),
     };
     result.disturbed = result.otherProcessesCpuPct > DISTURBED_PCT;
-    for (const [key, v] of Object.entries(result.unexpectedCloses)) log(`${tag}: ${v.count} sockets closed: ${key} (first at t=${v.firstAtS} s, ${v.phase})`);
+    for (const [key, v] of Object.entries(result.unexpectedCloses))
+      log(`${tag}: ${v.count} sockets closed: ${key} (first at t=${v.firstAtS} s, ${v.phase})`);
     log(
       `${tag}: delivered ${result.delivered}/${result.expected} (${result.deliveredPct?.toFixed(3)} %), p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} max ${result.latencyMs.max} ms, ` +
         `server CPU ${result.serverCpuPct} %, RSS start ${result.rssMiB.start} peak ${result.rssMiB.peak} end ${result.rssMiB.end} MiB` +
@@ -555,7 +607,8 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
 
 const pct = (x) => (x === null || x === undefined ? '—' : x === 100 ? '100 %' : `${x.toFixed(3)} %`);
 const ms = (x) => (x === null || x === undefined ? '—' : x >= 100 ? x.toFixed(0) : x.toFixed(2));
-const ratioOf = (a, b) => (typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 100) / 100 : null);
+const ratioOf = (a, b) =>
+  typeof a === 'number' && typeof b === 'number' && b > 0 ? Math.round((a / b) * 100) / 100 : null;
 const fmtRatio = (r) => (r === null ? '—' : `${r.toFixed(2)}×`);
 const pass = (ok) => (ok ? 'pass' : '**FAIL**');
 const flagged = (x) => (x > DISTURBED_PCT ? `**${x}** (disturbed)` : `${x}`);
@@ -564,21 +617,51 @@ function table(ours, theirs) {
   const rows = [`| | cobrowse-relay | socket.io | ours / socket.io |`, `|---|---:|---:|---:|`];
   const row = (label, a, b, r = '') => rows.push(`| ${label} | ${a} | ${b} | ${r} |`);
   const both = (label, fn, r = '') => row(label, ours ? fn(ours) : '—', theirs ? fn(theirs) : '—', r);
-  both('delivered / expected (per message, per replayer)', (r) => `${pct(r.deliveredPct)} (${r.delivered.toLocaleString('en')} / ${r.expected.toLocaleString('en')})`);
-  both('drain after the run (s) / unread by the server at stop (MiB)', (r) => `${round(r.drainMs / 1000)} / ${r.unreadAtStopMiB}`);
+  both(
+    'delivered / expected (per message, per replayer)',
+    (r) => `${pct(r.deliveredPct)} (${r.delivered.toLocaleString('en')} / ${r.expected.toLocaleString('en')})`,
+  );
+  both(
+    'drain after the run (s) / unread by the server at stop (MiB)',
+    (r) => `${round(r.drainMs / 1000)} / ${r.unreadAtStopMiB}`,
+  );
   both('sent msgs/s (target)', (r) => `${r.sentPerS.toLocaleString('en')} (${r.targetPerS.toLocaleString('en')})`);
-  both('not sent: server not reading (recorder socket backlog > 1 MiB)', (r) => r.counters.skippedBackpressure.toLocaleString('en'));
+  both('not sent: server not reading (recorder socket backlog > 1 MiB)', (r) =>
+    r.counters.skippedBackpressure.toLocaleString('en'),
+  );
   for (const key of ['p50', 'p99', 'max']) {
-    both(`fan-out latency ${key} (ms)`, (r) => ms(r.latencyMs[key]), fmtRatio(ratioOf(ours?.latencyMs[key], theirs?.latencyMs[key])));
+    both(
+      `fan-out latency ${key} (ms)`,
+      (r) => ms(r.latencyMs[key]),
+      fmtRatio(ratioOf(ours?.latencyMs[key], theirs?.latencyMs[key])),
+    );
   }
   both('max incl. warm-up (ms)', (r) => ms(r.latencyAllMs.max));
-  both('seconds with a message over 30 ms', (r) => `${r.perSecond.filter((p) => p.over30 > 0).length} of ${r.perSecond.length}`);
-  both('server CPU (% of one core)', (r) => r.serverCpuPct, fmtRatio(ratioOf(ours?.serverCpuPct, theirs?.serverCpuPct)));
-  both('server RSS start / peak / end (MiB)', (r) => `${r.rssMiB.start} / ${r.rssMiB.peak} / ${r.rssMiB.end}`, `${fmtRatio(ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak))} (peak)`);
-  if (ours?.relayStatusAtEnd) row('relay catch-up cache at end (MiB)', round(ours.relayStatusAtEnd.cachedBytes / 1048576), '—');
+  both(
+    'seconds with a message over 30 ms',
+    (r) => `${r.perSecond.filter((p) => p.over30 > 0).length} of ${r.perSecond.length}`,
+  );
+  both(
+    'server CPU (% of one core)',
+    (r) => r.serverCpuPct,
+    fmtRatio(ratioOf(ours?.serverCpuPct, theirs?.serverCpuPct)),
+  );
+  both(
+    'server RSS start / peak / end (MiB)',
+    (r) => `${r.rssMiB.start} / ${r.rssMiB.peak} / ${r.rssMiB.end}`,
+    `${fmtRatio(ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak))} (peak)`,
+  );
+  if (ours?.relayStatusAtEnd)
+    row('relay catch-up cache at end (MiB)', round(ours.relayStatusAtEnd.cachedBytes / 1048576), '—');
   if (ours) row('snapshots the relay asked for during the run', ours.counters.snapshotRequests, '—');
-  both('recorders with permessage-deflate (server inflates each message)', (r) => `${r.counters.deflatedRecorders} of ${r.rooms}`);
-  both('duplicates (resyncs) / unexpected closes', (r) => `${r.counters.duplicates + r.counters.setupReplays} / ${r.counters.unexpectedCloses}`);
+  both(
+    'recorders with permessage-deflate (server inflates each message)',
+    (r) => `${r.counters.deflatedRecorders} of ${r.rooms}`,
+  );
+  both(
+    'duplicates (resyncs) / unexpected closes',
+    (r) => `${r.counters.duplicates + r.counters.setupReplays} / ${r.counters.unexpectedCloses}`,
+  );
   both('generator CPU (% of one core, all processes)', (r) => r.generatorCpuPct);
   both('kernel irq+softirq (loopback TCP, % of one core)', (r) => r.kernelIrqCpuPct);
   both(`machine busy (% of ${CORES} cores; per core)`, (r) => `${r.machineBusyPct} (${r.perCpuBusyPct.join(' / ')})`);
@@ -614,7 +697,9 @@ function soakTable(result) {
 function relayVersion() {
   const git = (...a) => {
     try {
-      return execFileSync('git', a, { cwd: REPO, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      return execFileSync('git', a, { cwd: REPO, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
     } catch {
       return undefined;
     }
@@ -625,7 +710,9 @@ function relayVersion() {
   } catch {}
   return {
     commit: git('rev-parse', '--short', 'HEAD'),
-    uncommitted: (git('status', '--porcelain', '--', 'packages/relay/src', 'packages/protocol/src') ?? '').split('\n').filter(Boolean),
+    uncommitted: (git('status', '--porcelain', '--', 'packages/relay/src', 'packages/protocol/src') ?? '')
+      .split('\n')
+      .filter(Boolean),
     distChunks: chunks,
   };
 }
@@ -638,11 +725,14 @@ async function main() {
   const servers = args.soak ? ['relay'] : args.server.split(',').map((s) => s.trim());
   for (const key of shapeKeys) if (!SHAPES[key]) throw new Error(`unknown shape ${key}`);
   for (const kind of servers) if (kind !== 'relay' && kind !== 'socketio') throw new Error(`unknown server ${kind}`);
-  const maxSockets = Math.max(...shapeKeys.map((k) => (args.rooms ? Number(args.rooms) : SHAPES[k].rooms) * (1 + SHAPES[k].replayers)));
+  const maxSockets = Math.max(
+    ...shapeKeys.map((k) => (args.rooms ? Number(args.rooms) : SHAPES[k].rooms) * (1 + SHAPES[k].replayers)),
+  );
   // The server process holds one fd per socket, the generator processes share the other ends.
   const needed = maxSockets + 200;
   log(`ulimit -n is ${ulimit}; the largest shape needs ~${needed} fds in the server process`);
-  if (ulimit < needed) throw new Error(`ulimit -n is ${ulimit}, too low for ${maxSockets} sockets (need ~${needed}); not raising it`);
+  if (ulimit < needed)
+    throw new Error(`ulimit -n is ${ulimit}, too low for ${maxSockets} sockets (need ~${needed}); not raising it`);
 
   const env = {
     node: process.version,
@@ -658,7 +748,10 @@ async function main() {
     durationS: duration,
     warmupS,
     snapshotBytes: args['snapshot-bytes'] ? Number(args['snapshot-bytes']) : 'as every batch',
-    relayConfig: { maxConnectionsPerAddress: 100_000, ...(args['cache-bytes'] ? { cacheBytes: Number(args['cache-bytes']) } : {}) },
+    relayConfig: {
+      maxConnectionsPerAddress: 100_000,
+      ...(args['cache-bytes'] ? { cacheBytes: Number(args['cache-bytes']) } : {}),
+    },
     relay: relayVersion(),
     socketio: JSON.parse(readFileSync(join(REPO, 'node_modules/socket.io/package.json'), 'utf8')).version,
   };
@@ -673,7 +766,11 @@ async function main() {
         if (attempt < retries && !args.soak) log(`${key}/${kind}: disturbed by other processes: running it again`);
       }
       const best = attempts.reduce((a, b) => (b.otherProcessesCpuPct < a.otherProcessesCpuPct ? b : a));
-      best.attempts = attempts.map((a) => ({ otherProcessesCpuPct: a.otherProcessesCpuPct, p99Ms: a.latencyMs.p99, deliveredPct: a.deliveredPct }));
+      best.attempts = attempts.map((a) => ({
+        otherProcessesCpuPct: a.otherProcessesCpuPct,
+        p99Ms: a.latencyMs.p99,
+        deliveredPct: a.deliveredPct,
+      }));
       runs.push(best);
     }
   }
@@ -683,7 +780,14 @@ async function main() {
     `node ${process.version}, ${CORES} cores (${env.cpuModel}), ${duration} s per run (latency without the first ${warmupS} s), ` +
     `${workerCount} generator processes${pin ? ` pinned to core ${GENERATOR_CPUS}, server pinned to core ${SERVER_CPUS}` : ''}, all on 127.0.0.1. ` +
     `Relay at ${env.relay.commit}${env.relay.uncommitted.length ? ` + ${env.relay.uncommitted.length} uncommitted source files` : ''}; socket.io ${env.socketio}.\n`;
-  const report = { kind: args.soak ? 'soak' : 'load', date: new Date().toISOString(), env, bars: BARS, headline: {}, runs };
+  const report = {
+    kind: args.soak ? 'soak' : 'load',
+    date: new Date().toISOString(),
+    env,
+    bars: BARS,
+    headline: {},
+    runs,
+  };
   if (args.soak) {
     const r = runs[0];
     markdown += `\n### ${r.label} (relay)\n\n${soakTable(r)}\n\n`;
@@ -709,8 +813,18 @@ async function main() {
         p99RatioOursOverSocketIo: ratioOf(ours?.latencyMs.p99, theirs?.latencyMs.p99),
         peakRssRatioOursOverSocketIo: ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak),
         cpuRatioOursOverSocketIo: ratioOf(ours?.serverCpuPct, theirs?.serverCpuPct),
-        ours: ours && { deliveredPct: ours.deliveredPct, p99Ms: ours.latencyMs.p99, peakRssMiB: ours.rssMiB.peak, disturbed: ours.disturbed },
-        socketio: theirs && { deliveredPct: theirs.deliveredPct, p99Ms: theirs.latencyMs.p99, peakRssMiB: theirs.rssMiB.peak, disturbed: theirs.disturbed },
+        ours: ours && {
+          deliveredPct: ours.deliveredPct,
+          p99Ms: ours.latencyMs.p99,
+          peakRssMiB: ours.rssMiB.peak,
+          disturbed: ours.disturbed,
+        },
+        socketio: theirs && {
+          deliveredPct: theirs.deliveredPct,
+          p99Ms: theirs.latencyMs.p99,
+          peakRssMiB: theirs.rssMiB.peak,
+          disturbed: theirs.disturbed,
+        },
         bars:
           ours && key === 'A' && ours.rooms === 500 && ours.ratePerRoom === 100
             ? { p99: ours.latencyMs.p99 <= BARS.p99Ms, rss: ours.rssMiB.peak <= BARS.rssMiB }

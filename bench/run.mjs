@@ -52,7 +52,12 @@ const SIDES = ['ours', 'naive'];
 /** `--only 6,7` (or BENCH_ROWS=6,7): run these rows only. Rows 6 and 7 come from one scenario, as do 4 and 5. */
 function onlyRows() {
   const i = process.argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
-  const value = i === -1 ? process.env.BENCH_ROWS : process.argv[i].startsWith('--only=') ? process.argv[i].slice(7) : process.argv[i + 1];
+  const value =
+    i === -1
+      ? process.env.BENCH_ROWS
+      : process.argv[i].startsWith('--only=')
+        ? process.argv[i].slice(7)
+        : process.argv[i + 1];
   if (i !== -1 && !value) throw new Error('--only needs a list of rows, e.g. --only 6,7,fidelity');
   return value ? new Set(value.split(',').map((r) => r.trim().toLowerCase())) : undefined;
 }
@@ -60,7 +65,8 @@ const ROWS = onlyRows();
 const RELAY_ARGS = process.env.BENCH_RELAY_ARGS ? process.env.BENCH_RELAY_ARGS.split(/\s+/).filter(Boolean) : [];
 const wanted = (row) => !ROWS || ROWS.has(row);
 const started = Date.now();
-const log = (...args) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${args.join(' ')}\n`);
+const log = (...args) =>
+  process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${args.join(' ')}\n`);
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 let browser;
@@ -161,16 +167,27 @@ const hasProbe = () => !!window.bench.replayDoc()?.getElementById('probe');
 
 /** The two pages' clocks (performance.timeOrigin + now) compared through the real wall clock: customer − agent, ms. */
 async function clockOffset(customer, agent) {
-  const [c, a] = await Promise.all([customer.evaluate(() => window.bench.clockCheck()), agent.evaluate(() => window.bench.clockCheck())]);
+  const [c, a] = await Promise.all([
+    customer.evaluate(() => window.bench.clockCheck()),
+    agent.evaluate(() => window.bench.clockCheck()),
+  ]);
   return Math.round((c - a) * 1000) / 1000;
 }
 
 /** Runs `n` stamped mutations on the customer and collects their arrival in the agent's replay. */
 async function measureMutations(customer, agent, prefix, n, [minGap, maxGap], boundMs) {
-  const stamps = await customer.evaluate(([p, count, lo, hi]) => window.bench.mutate(p, count, lo, hi, false), [prefix, n, minGap, maxGap]);
+  const stamps = await customer.evaluate(
+    ([p, count, lo, hi]) => window.bench.mutate(p, count, lo, hi, false),
+    [prefix, n, minGap, maxGap],
+  );
   const lastStamp = stamps[stamps.length - 1][1];
   // Every mutation's window closes at most boundMs after the last one was made.
-  await waitFor(agent, ([p, count]) => window.bench.arrivals.filter(([id]) => id.startsWith(p + '-')).length >= count, [prefix, n], boundMs + 200);
+  await waitFor(
+    agent,
+    ([p, count]) => window.bench.arrivals.filter(([id]) => id.startsWith(p + '-')).length >= count,
+    [prefix, n],
+    boundMs + 200,
+  );
   const arrivals = new Map(await agent.evaluate(() => window.bench.arrivals));
   const latencies = [];
   let late = 0;
@@ -194,7 +211,11 @@ async function measureMutations(customer, agent, prefix, n, [minGap, maxGap], bo
 }
 
 async function diagnostics(agent) {
-  return agent.evaluate(() => ({ errors: window.bench.errors.slice(0, 5), pending: window.bench.pending(), snapshots: window.bench.snapshots }));
+  return agent.evaluate(() => ({
+    errors: window.bench.errors.slice(0, 5),
+    pending: window.bench.pending(),
+    snapshots: window.bench.snapshots,
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -216,9 +237,20 @@ async function liveScenario(side, { skewMs = 0, warmup = 0, n, gapMs, boundMs })
       if (Math.abs(seen - skewMs) > 1000) throw new Error(`the customer's clock skew did not take (${seen} ms)`);
     }
     const offset = await clockOffset(customer, agent);
-    if (warmup) await customer.evaluate(([count, [lo, hi]]) => window.bench.mutate('warmup', count, lo, hi, false), [warmup, gapMs]);
+    if (warmup)
+      await customer.evaluate(
+        ([count, [lo, hi]]) => window.bench.mutate('warmup', count, lo, hi, false),
+        [warmup, gapMs],
+      );
     const result = await measureMutations(customer, agent, 'm', n, gapMs, boundMs);
-    return { ...result, skewMs, rendered, renderWaitMs: rendered ? renderWaitMs : null, clockOffsetMs: offset, ...(await diagnostics(agent)) };
+    return {
+      ...result,
+      skewMs,
+      rendered,
+      renderWaitMs: rendered ? renderWaitMs : null,
+      clockOffsetMs: offset,
+      ...(await diagnostics(agent)),
+    };
   } finally {
     await Promise.allSettled([agentContext.close(), customerContext.close()]);
   }
@@ -231,9 +263,12 @@ async function lateJoinScenario(side, { pre, preGapMs, joinAfterMs, warmup, n, g
   const agentContext = await newContext();
   try {
     const customer = await openCustomer(customerContext, side, room);
-    await customer.evaluate(([count, [lo, hi]]) => {
-      window.benchPre = window.bench.mutate('pre', count, lo, hi, true);
-    }, [pre, preGapMs]);
+    await customer.evaluate(
+      ([count, [lo, hi]]) => {
+        window.benchPre = window.bench.mutate('pre', count, lo, hi, true);
+      },
+      [pre, preGapMs],
+    );
     await sleep(joinAfterMs);
     const joinedAt = Date.now();
     const agent = await openAgent(agentContext, side, room);
@@ -245,7 +280,11 @@ async function lateJoinScenario(side, { pre, preGapMs, joinAfterMs, warmup, n, g
     const customerRows = await customer.evaluate(() => document.querySelectorAll('#log li').length);
     const agentRows = await agent.evaluate(() => window.bench.replayDoc()?.querySelectorAll('#log li').length ?? 0);
     const offset = await clockOffset(customer, agent);
-    if (warmup) await customer.evaluate(([count, [lo, hi]]) => window.bench.mutate('warmup', count, lo, hi, false), [warmup, gapMs]);
+    if (warmup)
+      await customer.evaluate(
+        ([count, [lo, hi]]) => window.bench.mutate('warmup', count, lo, hi, false),
+        [warmup, gapMs],
+      );
     const result = await measureMutations(customer, agent, 'm', n, gapMs, boundMs);
     return {
       ...result,
@@ -306,7 +345,10 @@ async function bigPageScenario(side, { trials, timeoutMs }) {
       const texts = frames.filter((p) => typeof p === 'string');
       const full = texts.find((t) => t.startsWith('{"type":2'));
       if (!full) return undefined;
-      const meta = texts.slice(0, texts.indexOf(full)).filter((t) => t.startsWith('{"type":4')).pop();
+      const meta = texts
+        .slice(0, texts.indexOf(full))
+        .filter((t) => t.startsWith('{"type":4'))
+        .pop();
       return { meta, full };
     };
     const deadline = Date.now() + timeoutMs;
@@ -386,13 +428,18 @@ async function bigPageScenario(side, { trials, timeoutMs }) {
                 messagesBeforeRender: marks.messagesBeforeFound,
                 snapshotEvent: at(marks.snapshotEvent),
                 // naive only: building rrweb's Replayer (iframe) before the clock starts at new WebSocket.
-                replayerSetupBeforeStart: marks.replayerStart === undefined ? null : Math.round((joinAt - marks.replayerStart) * 10) / 10,
+                replayerSetupBeforeStart:
+                  marks.replayerStart === undefined ? null : Math.round((joinAt - marks.replayerStart) * 10) / 10,
                 lastElementInReplay: at(foundAt),
               };
             }),
           );
         }
-        if (!found) log(`${side}: agent ${i + 1} did not render the 10,000-node page within ${timeoutMs} ms`, JSON.stringify(await diagnostics(agent)));
+        if (!found)
+          log(
+            `${side}: agent ${i + 1} did not render the 10,000-node page within ${timeoutMs} ms`,
+            JSON.stringify(await diagnostics(agent)),
+          );
       } finally {
         await agentContext.close();
       }
@@ -443,9 +490,16 @@ function buildTable(r) {
   const ms = (metric, get) => {
     const o = safe(get, r.ours);
     const nv = safe(get, r.naive);
-    rows.push({ metric, ours: fmtMs(o), naive: fmtMs(nv), ratio: fmtRatio(ratio(o, nv)), values: { ours: o ?? null, naive: nv ?? null, ratio: ratio(o, nv) } });
+    rows.push({
+      metric,
+      ours: fmtMs(o),
+      naive: fmtMs(nv),
+      ratio: fmtRatio(ratio(o, nv)),
+      values: { ours: o ?? null, naive: nv ?? null, ratio: ratio(o, nv) },
+    });
   };
-  const text = (metric, get) => rows.push({ metric, ours: safe(get, r.ours) ?? 'error', naive: safe(get, r.naive) ?? 'error', ratio: '—' });
+  const text = (metric, get) =>
+    rows.push({ metric, ours: safe(get, r.ours) ?? 'error', naive: safe(get, r.naive) ?? 'error', ratio: '—' });
   const arrived = (x) => `${x.arrived} of ${x.sent}${x.arrivedLate ? ` (+${x.arrivedLate} later)` : ''}`;
 
   const l = CONFIG.live;
@@ -454,13 +508,20 @@ function buildTable(r) {
   ms('1. mutation → agent DOM, p99 ms', (s) => s.live.latencyMs.p99);
   text(`1. arrived within ${l.boundMs / 1000} s`, (s) => arrived(s.live));
   const k = CONFIG.skew;
-  const queued = (p) => (p && p.actions ? `; ${p.actions} events queued by rrweb, next due in ${Math.round(p.nextDueInMs / 1000)} s` : '');
-  text(`2. customer clock +${k.skewMs / 60_000} min: arrived within ${k.boundMs / 1000} s`, (s) => arrived(s.skew) + (s.skew.rendered ? '' : ', page never rendered') + queued(s.skew.pending));
+  const queued = (p) =>
+    p && p.actions ? `; ${p.actions} events queued by rrweb, next due in ${Math.round(p.nextDueInMs / 1000)} s` : '';
+  text(
+    `2. customer clock +${k.skewMs / 60_000} min: arrived within ${k.boundMs / 1000} s`,
+    (s) => arrived(s.skew) + (s.skew.rendered ? '' : ', page never rendered') + queued(s.skew.pending),
+  );
   ms('2. customer clock +5 min: p50 ms', (s) => s.skew.latencyMs.p50);
   ms('2. customer clock +5 min: p95 ms', (s) => s.skew.latencyMs.p95);
   ms('2. customer clock +5 min: p99 ms', (s) => s.skew.latencyMs.p99);
   const j = CONFIG.late;
-  text(`3. late join (${j.joinAfterMs / 1000} s in, page busy): arrived within ${j.boundMs / 1000} s`, (s) => arrived(s.late) + (s.late.rendered ? '' : ', page never rendered'));
+  text(
+    `3. late join (${j.joinAfterMs / 1000} s in, page busy): arrived within ${j.boundMs / 1000} s`,
+    (s) => arrived(s.late) + (s.late.rendered ? '' : ', page never rendered'),
+  );
   ms('3. late join: p50 ms', (s) => s.late.latencyMs.p50);
   ms('3. late join: p95 ms', (s) => s.late.latencyMs.p95);
   ms('3. late join: p99 ms', (s) => s.late.latencyMs.p99);
@@ -473,22 +534,42 @@ function buildTable(r) {
     naive: safe((s) => arrived(s.late) + (s.late.rendered ? '' : ', page never rendered'), all) ?? 'error',
     ratio: '—',
   });
-  rows.push({ metric: '3b. … replay shows the current page (#log rows agent/customer)', ours: safe((s) => `${current(s.late)} (row 3)`, r.ours) ?? 'error', naive: safe((s) => current(s.late), all) ?? 'error', ratio: '—' });
+  rows.push({
+    metric: '3b. … replay shows the current page (#log rows agent/customer)',
+    ours: safe((s) => `${current(s.late)} (row 3)`, r.ours) ?? 'error',
+    naive: safe((s) => current(s.late), all) ?? 'error',
+    ratio: '—',
+  });
   const nodes = safe((s) => s.big.page.nodes, r.ours) ?? safe((s) => s.big.page.nodes, r.naive) ?? 10_000;
-  ms(`4. join → first render of ${nodes.toLocaleString('en')}-node page, median ms (${CONFIG.big.trials} joins)`, (s) => s.big.firstRender.medianMs);
+  ms(
+    `4. join → first render of ${nodes.toLocaleString('en')}-node page, median ms (${CONFIG.big.trials} joins)`,
+    (s) => s.big.firstRender.medianMs,
+  );
   text('4. first render, min–max ms (rendered/joins)', (s) => {
     const f = s.big.firstRender;
-    return f.rendered ? `${fmtMs(f.minMs)}–${fmtMs(f.maxMs)} (${f.rendered}/${f.trials})` : `none within ${f.timeoutMs / 1000} s (0/${f.trials})`;
+    return f.rendered
+      ? `${fmtMs(f.minMs)}–${fmtMs(f.maxMs)} (${f.rendered}/${f.trials})`
+      : `none within ${f.timeoutMs / 1000} s (0/${f.trials})`;
   });
   text('4. median ms to: connection info → socket open → last frame in → rendered', (s) => {
     const p = s.big.firstRender.phasesMs;
-    const setup = p.replayerSetupBeforeStart ? ` (+${fmtMs(p.replayerSetupBeforeStart)} Replayer setup before start)` : '';
-    return [p.connectionInfo, p.socketOpen, p.lastMessageBeforeRender, p.lastElementInReplay].map(fmtMs).join(' → ') + setup;
+    const setup = p.replayerSetupBeforeStart
+      ? ` (+${fmtMs(p.replayerSetupBeforeStart)} Replayer setup before start)`
+      : '';
+    return (
+      [p.connectionInfo, p.socketOpen, p.lastMessageBeforeRender, p.lastElementInReplay].map(fmtMs).join(' → ') + setup
+    );
   });
   const bytes = (metric, get) => {
     const o = safe(get, r.ours);
     const nv = safe(get, r.naive);
-    rows.push({ metric, ours: fmtBytes(o), naive: fmtBytes(nv), ratio: fmtRatio(ratio(o, nv)), values: { ours: o ?? null, naive: nv ?? null, ratio: ratio(o, nv) } });
+    rows.push({
+      metric,
+      ours: fmtBytes(o),
+      naive: fmtBytes(nv),
+      ratio: fmtRatio(ratio(o, nv)),
+      values: { ours: o ?? null, naive: nv ?? null, ratio: ratio(o, nv) },
+    });
   };
   bytes('5. full snapshot bytes on the wire', (s) => s.big.snapshot.wireBytes);
   bytes("5. full snapshot's JSON", (s) => s.big.snapshot.jsonBytes);
@@ -496,11 +577,20 @@ function buildTable(r) {
     const o = safe(get, r.ours);
     const nv = safe(get, r.naive);
     const f = (x) => (typeof x === 'number' ? x.toFixed(3) : '—');
-    rows.push({ metric, ours: f(o), naive: f(nv), ratio: fmtRatio(ratio(o, nv)), values: { ours: o ?? null, naive: nv ?? null, ratio: ratio(o, nv) } });
+    rows.push({
+      metric,
+      ours: f(o),
+      naive: f(nv),
+      ratio: fmtRatio(ratio(o, nv)),
+      values: { ours: o ?? null, naive: nv ?? null, ratio: ratio(o, nv) },
+    });
   };
   frac('5. wire / JSON', (s) => s.big.snapshot.wireOverJson);
   frac('5. gzip(JSON) / JSON (reference, node:zlib)', (s) => s.big.snapshot.gzipOverJson);
-  text('5. full snapshots the customer sent (1 + one per agent join = no cache)', (s) => `${s.big.snapshot.snapshotsSentDuringScenario} for ${s.big.firstRender.trials} joins`);
+  text(
+    '5. full snapshots the customer sent (1 + one per agent join = no cache)',
+    (s) => `${s.big.snapshot.snapshotsSentDuringScenario} for ${s.big.firstRender.trials} joins`,
+  );
 
   // Rows 6–10 and the fidelity table come from scenarios that ran both setups (and baselines) together.
   const both = r.both ?? {};
@@ -509,31 +599,54 @@ function buildTable(r) {
     const nv = safe((x) => get(x, 'naive'), both);
     const show = (v) => (v === undefined || v === null ? '—' : typeof v === 'number' ? fmt(v) : v);
     const numeric = typeof o === 'number' && typeof nv === 'number';
-    rows.push({ metric, ours: show(o), naive: show(nv), ratio: numeric ? fmtRatio(ratio(o, nv)) : '—', ...(numeric ? { values: { ours: o, naive: nv, ratio: ratio(o, nv) } } : {}) });
+    rows.push({
+      metric,
+      ours: show(o),
+      naive: show(nv),
+      ratio: numeric ? fmtRatio(ratio(o, nv)) : '—',
+      ...(numeric ? { values: { ours: o, naive: nv, ratio: ratio(o, nv) } } : {}),
+    });
   };
   const pct = (x) => (typeof x === 'number' ? `${x >= 0 ? '+' : ''}${x.toFixed(1)} %` : '—');
   const b = CONFIG.burst;
   const burst = both.burst?.summary;
   if (burst) {
-    pair(`6. burst (${b.nodes.toLocaleString('en')} nodes replaced per frame, ${b.durationMs / 1000} s): agent's lag at the end of the burst, median ms (${b.rounds} bursts)`, (x, side) => x.burst.summary[side].lagAtEndMs);
-    pair(`6. … agent shows the customer's final frame, ms after the burst: median / worst (caught up within ${b.afterMs / 1000} s)`, (x, side) => {
-      const v = x.burst.summary[side];
-      if (v.backToLiveMs === null) return `not within ${b.afterMs / 1000} s (${v.caughtUp})${v.stillBehind ? `; ${v.stillBehind.framesBehind} frames behind, ${fmtMs(v.stillBehind.lagMs)} ms stale` : ''}`;
-      return `${fmtMs(v.backToLiveMs)} / ${fmtMs(v.backToLiveMaxMs)} (${v.caughtUp})`;
-    });
-    pair('6. … update latency, p50 ms in the first → last second of the burst (a growing lag grows here)', (x, side) => {
-      const v = x.burst.summary[side];
-      return `${fmtMs(v.latencyFirstSecondP50)} → ${fmtMs(v.latencyLastSecondP50)}`;
-    });
-    pair(`6. … customer frames per second (no recording: ${fmtMs(burst.none.fps)}; record() alone: ${fmtMs(burst.record.fps)})`, (x, side) => x.burst.summary[side].fps);
-    pair(`7. customer main thread per burst frame, CPU ms (no recording: ${fmtMs(burst.none.taskMsPerFrame)}; record() alone: ${fmtMs(burst.record.taskMsPerFrame)})`, (x, side) => x.burst.summary[side].taskMsPerFrame);
+    pair(
+      `6. burst (${b.nodes.toLocaleString('en')} nodes replaced per frame, ${b.durationMs / 1000} s): agent's lag at the end of the burst, median ms (${b.rounds} bursts)`,
+      (x, side) => x.burst.summary[side].lagAtEndMs,
+    );
+    pair(
+      `6. … agent shows the customer's final frame, ms after the burst: median / worst (caught up within ${b.afterMs / 1000} s)`,
+      (x, side) => {
+        const v = x.burst.summary[side];
+        if (v.backToLiveMs === null)
+          return `not within ${b.afterMs / 1000} s (${v.caughtUp})${v.stillBehind ? `; ${v.stillBehind.framesBehind} frames behind, ${fmtMs(v.stillBehind.lagMs)} ms stale` : ''}`;
+        return `${fmtMs(v.backToLiveMs)} / ${fmtMs(v.backToLiveMaxMs)} (${v.caughtUp})`;
+      },
+    );
+    pair(
+      '6. … update latency, p50 ms in the first → last second of the burst (a growing lag grows here)',
+      (x, side) => {
+        const v = x.burst.summary[side];
+        return `${fmtMs(v.latencyFirstSecondP50)} → ${fmtMs(v.latencyLastSecondP50)}`;
+      },
+    );
+    pair(
+      `6. … customer frames per second (no recording: ${fmtMs(burst.none.fps)}; record() alone: ${fmtMs(burst.record.fps)})`,
+      (x, side) => x.burst.summary[side].fps,
+    );
+    pair(
+      `7. customer main thread per burst frame, CPU ms (no recording: ${fmtMs(burst.none.taskMsPerFrame)}; record() alone: ${fmtMs(burst.record.taskMsPerFrame)})`,
+      (x, side) => x.burst.summary[side].taskMsPerFrame,
+    );
     pair("7. … added over rrweb's record() alone: whole page / recording's own share", (x, side) => {
       const v = x.burst.summary[side];
       return `${pct(v.overRecordTotalPct)} / ${pct(v.overRecordAttributablePct)}`;
     });
     const solo = burst['ours-solo'];
     rows.push({
-      metric: '7. … ours sharing with no agent watching (as record() alone: no replay competing for the cores): CPU ms per frame; added over record() alone',
+      metric:
+        '7. … ours sharing with no agent watching (as record() alone: no replay competing for the cores): CPU ms per frame; added over record() alone',
       ours: `${fmtMs(solo.taskMsPerFrame)}; ${pct(solo.overRecordTotalPct)} / ${pct(solo.overRecordAttributablePct)}`,
       naive: '—',
       ratio: '—',
@@ -544,9 +657,20 @@ function buildTable(r) {
     const n = CONFIG.first.trials;
     // Long tasks are reported from 50 ms: a start with none reported had no task over 50 ms.
     const task = (v) => (v === 0 ? 'none over 50' : fmtMs(v));
-    pair(`8. sharing starts on the 9,940-node page: longest main-thread task, median ms (${n} starts; record() alone: ${task(first.record.longestTaskMs)})`, (x, side) => x.firstSnapshot.summary[side].longestTaskMs, task);
-    pair(`8. … the same, least disturbed start, ms (record() alone: ${task(first.record.longestTaskMinMs)})`, (x, side) => x.firstSnapshot.summary[side].longestTaskMinMs, task);
-    pair(`8. … main-thread CPU to start sharing, all tasks, median ms (record() alone: ${fmtMs(first.record.startCpuMs)})`, (x, side) => x.firstSnapshot.summary[side].startCpuMs);
+    pair(
+      `8. sharing starts on the 9,940-node page: longest main-thread task, median ms (${n} starts; record() alone: ${task(first.record.longestTaskMs)})`,
+      (x, side) => x.firstSnapshot.summary[side].longestTaskMs,
+      task,
+    );
+    pair(
+      `8. … the same, least disturbed start, ms (record() alone: ${task(first.record.longestTaskMinMs)})`,
+      (x, side) => x.firstSnapshot.summary[side].longestTaskMinMs,
+      task,
+    );
+    pair(
+      `8. … main-thread CPU to start sharing, all tasks, median ms (record() alone: ${fmtMs(first.record.startCpuMs)})`,
+      (x, side) => x.firstSnapshot.summary[side].startCpuMs,
+    );
     pair("8. … hidden iframes added (rrweb's prototype check) / JSON.stringify of the snapshot", (x, side) => {
       const v = x.firstSnapshot.summary[side];
       return `${v.iframesAdded} / ${fmtMs(v.stringifyMs)} ms ${v.stringifyInLongestTask ? 'inside the long task' : 'in a task of its own'}`;
@@ -561,7 +685,11 @@ function buildTable(r) {
   const session = both.session;
   if (session && !session.onlyForRow10) {
     const sec = Math.round(CONFIG.session.durationMs / 1000);
-    pair(`9. typical session (${sec} s script on a 950-node form page, in the JSON): bytes on the wire per minute, after the first snapshot`, (x, side) => x.session[side].wireBytesPerMinute, fmtBytes);
+    pair(
+      `9. typical session (${sec} s script on a 950-node form page, in the JSON): bytes on the wire per minute, after the first snapshot`,
+      (x, side) => x.session[side].wireBytesPerMinute,
+      fmtBytes,
+    );
     rows.push({
       metric: "9. … ours with the relay's compressUplink (permessage-deflate), per minute",
       ours: fmtBytes(session.oursDeflate?.wireBytesPerMinute),
@@ -570,17 +698,29 @@ function buildTable(r) {
     });
     pair('9. … first full snapshot on the wire', (x, side) => x.session[side].snapshotBytes, fmtBytes);
     pair('9. … of the per-minute bytes: our per-frame routing header (JSON line)', (x, side) =>
-      side === 'ours' ? fmtBytes(Math.round((x.session.ours.routingHeaderBytes * 60_000) / x.session.ours.windowMs)) : '—',
+      side === 'ours'
+        ? fmtBytes(Math.round((x.session.ours.routingHeaderBytes * 60_000) / x.session.ours.windowMs))
+        : '—',
     );
   }
   const memory = both.memory;
   if (memory) {
     const m = CONFIG.memory;
-    pair(`10. relay memory per room after a full GC, heap + buffers, KiB (${m.rooms} rooms × 1 recorder + 1 replayer, row 9's session each)`, (x, side) => x.memory[side].kibPerRoom, (v) => v.toFixed(0));
-    pair('10. … of which cached for late joiners, KiB', (x, side) =>
-      side === 'ours' ? x.memory.ours.cachedKibPerRoom.toFixed(0) : `~${(x.session.naive.snapshotBytes / 1024).toFixed(0)} (last snapshot as text)`,
+    pair(
+      `10. relay memory per room after a full GC, heap + buffers, KiB (${m.rooms} rooms × 1 recorder + 1 replayer, row 9's session each)`,
+      (x, side) => x.memory[side].kibPerRoom,
+      (v) => v.toFixed(0),
     );
-    pair('10. … RSS per room, KiB', (x, side) => x.memory[side].rssKibPerRoom, (v) => v.toFixed(0));
+    pair('10. … of which cached for late joiners, KiB', (x, side) =>
+      side === 'ours'
+        ? x.memory.ours.cachedKibPerRoom.toFixed(0)
+        : `~${(x.session.naive.snapshotBytes / 1024).toFixed(0)} (last snapshot as text)`,
+    );
+    pair(
+      '10. … RSS per room, KiB',
+      (x, side) => x.memory[side].rssKibPerRoom,
+      (v) => v.toFixed(0),
+    );
   }
   return rows;
 }
@@ -590,7 +730,12 @@ function fidelityTable(r) {
   const pages = r.both?.fidelity?.pages;
   if (!pages) return undefined;
   const cell = (x) => (x?.matched === undefined ? `error: ${x?.error ?? '—'}` : `${(x.matched * 100).toFixed(3)} %`);
-  return pages.map((p) => ({ page: p.page, ours: cell(p.ours), naive: cell(p.naive), values: { ours: p.ours?.matched ?? null, naive: p.naive?.matched ?? null } }));
+  return pages.map((p) => ({
+    page: p.page,
+    ours: cell(p.ours),
+    naive: cell(p.naive),
+    values: { ours: p.ours?.matched ?? null, naive: p.naive?.matched ?? null },
+  }));
 }
 
 function markdown(rows, header = ['metric', 'ours', 'naive', 'ratio (ours/naive)']) {
@@ -610,21 +755,62 @@ function bars(r) {
   return [
     check('mutation → agent DOM p50 ≤ 2.5 ms', (s) => s.live.latencyMs.p50, 2.5),
     check('mutation → agent DOM p99 ≤ 6 ms', (s) => s.live.latencyMs.p99, 6),
-    check('customer clock +5 min: all arrive, p99 ≤ 6 ms', (s) => (s.skew.arrived === s.skew.sent ? s.skew.latencyMs.p99 : null), 6),
-    check('late joiner: all arrive, p99 ≤ 6 ms', (s) => (s.late.arrived === s.late.sent && s.late.replayCurrent ? s.late.latencyMs.p99 : null), 6),
+    check(
+      'customer clock +5 min: all arrive, p99 ≤ 6 ms',
+      (s) => (s.skew.arrived === s.skew.sent ? s.skew.latencyMs.p99 : null),
+      6,
+    ),
+    check(
+      'late joiner: all arrive, p99 ≤ 6 ms',
+      (s) => (s.late.arrived === s.late.sent && s.late.replayCurrent ? s.late.latencyMs.p99 : null),
+      6,
+    ),
     check('10,000-node page: first full render ≤ 150 ms (median)', (s) => s.big.firstRender.medianMs, 150),
     check('full snapshot wire bytes ≤ 0.1 × JSON', (s) => s.big.snapshot.wireOverJson, 0.1),
-    ...(r.both?.burst ? [
-      check('burst: the agent shows the final frame ≤ 1 s after the burst (worst burst)', () => r.both.burst.summary.ours.backToLiveMaxMs, 1000),
-      check("burst: ours adds ≤ 10 % to the page's main-thread time over rrweb's record() alone (both with no agent)", () => r.both.burst.summary['ours-solo'].overRecordTotalPct, 10),
-      check("burst: … and with an agent watching (its replay competes for the 2 cores)", () => r.both.burst.summary.ours.overRecordTotalPct, 10),
-    ] : []),
-    ...(r.both?.firstSnapshot ? [check('sharing a 10,000-node page: no main-thread task over 50 ms (longest, median of the starts)', () => r.both.firstSnapshot.summary.ours.longestTaskMs, 50)] : []),
-    ...(r.both?.fidelity ? [(() => {
-      const values = r.both.fidelity.pages.map((p) => p.ours?.matched);
-      const value = values.every((v) => typeof v === 'number') ? Math.round(Math.min(...values) * 100000) / 1000 : null;
-      return { bar: 'fidelity ≥ 99.9 % of pixels on every corpus page (lowest)', value, limit: 99.9, pass: value !== null && value >= 99.9 };
-    })()] : []),
+    ...(r.both?.burst
+      ? [
+          check(
+            'burst: the agent shows the final frame ≤ 1 s after the burst (worst burst)',
+            () => r.both.burst.summary.ours.backToLiveMaxMs,
+            1000,
+          ),
+          check(
+            "burst: ours adds ≤ 10 % to the page's main-thread time over rrweb's record() alone (both with no agent)",
+            () => r.both.burst.summary['ours-solo'].overRecordTotalPct,
+            10,
+          ),
+          check(
+            'burst: … and with an agent watching (its replay competes for the 2 cores)',
+            () => r.both.burst.summary.ours.overRecordTotalPct,
+            10,
+          ),
+        ]
+      : []),
+    ...(r.both?.firstSnapshot
+      ? [
+          check(
+            'sharing a 10,000-node page: no main-thread task over 50 ms (longest, median of the starts)',
+            () => r.both.firstSnapshot.summary.ours.longestTaskMs,
+            50,
+          ),
+        ]
+      : []),
+    ...(r.both?.fidelity
+      ? [
+          (() => {
+            const values = r.both.fidelity.pages.map((p) => p.ours?.matched);
+            const value = values.every((v) => typeof v === 'number')
+              ? Math.round(Math.min(...values) * 100000) / 1000
+              : null;
+            return {
+              bar: 'fidelity ≥ 99.9 % of pixels on every corpus page (lowest)',
+              value,
+              limit: 99.9,
+              pass: value !== null && value >= 99.9,
+            };
+          })(),
+        ]
+      : []),
   ];
 }
 
@@ -634,8 +820,16 @@ const loadBefore = Math.round(loadavg()[0] * 100) / 100;
 
 async function main() {
   log('starting the relay process, the naive relay, the page server and Chromium');
-  [relay, naive, naiveAll, site, browser] = await Promise.all([startRelay(['--dev', ...RELAY_ARGS]), startNaiveRelay(), startNaiveRelay({ cacheSinceSnapshot: true }), startSite(), launchBrowser()]);
-  log(`ours: ${relay.url} (pid ${relay.pid}); naive: ${naive.url} (variant: ${naiveAll.url}); pages: ${site.url}; chromium ${browser.version()}`);
+  [relay, naive, naiveAll, site, browser] = await Promise.all([
+    startRelay(['--dev', ...RELAY_ARGS]),
+    startNaiveRelay(),
+    startNaiveRelay({ cacheSinceSnapshot: true }),
+    startSite(),
+    launchBrowser(),
+  ]);
+  log(
+    `ours: ${relay.url} (pid ${relay.pid}); naive: ${naive.url} (variant: ${naiveAll.url}); pages: ${site.url}; chromium ${browser.version()}`,
+  );
 
   // `both`: scenarios that measure the two setups (and baselines) together, interleaved.
   const results = { ours: {}, naive: {}, 'naive-all': {}, both: {} };
@@ -651,18 +845,49 @@ async function main() {
       failures.push(`${side} ${key}: ${error?.message ?? error}`);
     }
   };
-  if (wanted('1')) for (const side of SIDES) await run(side, 'live', 'row 1, live mutations', () => liveScenario(side, CONFIG.live));
-  if (wanted('2')) for (const side of SIDES) await run(side, 'skew', 'row 2, customer clock 5 min ahead', () => liveScenario(side, CONFIG.skew));
-  if (wanted('3')) for (const side of SIDES) await run(side, 'late', 'row 3, late join', () => lateJoinScenario(side, CONFIG.late));
-  if (wanted('3')) await run('naive-all', 'late', 'row 3b, late join against the naive relay that replays every event since the snapshot', () => lateJoinScenario('naive-all', CONFIG.late));
-  if (wanted('4') || wanted('5')) for (const side of SIDES) await run(side, 'big', 'rows 4 and 5, the 10,000-node page', () => bigPageScenario(side, CONFIG.big));
-  const harness = { newContext, openCustomer, openAgent, waitFor, sleep, log, roomId, pageUrl, browser, relay, naive, site };
-  if (wanted('6') || wanted('7')) await run('both', 'burst', 'rows 6 and 7, the 2,000-node burst', () => burstScenario(harness, CONFIG.burst));
-  if (wanted('8')) await run('both', 'firstSnapshot', 'row 8, the first snapshot of the 10,000-node page', () => firstSnapshotScenario(harness, CONFIG.first));
+  if (wanted('1'))
+    for (const side of SIDES) await run(side, 'live', 'row 1, live mutations', () => liveScenario(side, CONFIG.live));
+  if (wanted('2'))
+    for (const side of SIDES)
+      await run(side, 'skew', 'row 2, customer clock 5 min ahead', () => liveScenario(side, CONFIG.skew));
+  if (wanted('3'))
+    for (const side of SIDES) await run(side, 'late', 'row 3, late join', () => lateJoinScenario(side, CONFIG.late));
+  if (wanted('3'))
+    await run(
+      'naive-all',
+      'late',
+      'row 3b, late join against the naive relay that replays every event since the snapshot',
+      () => lateJoinScenario('naive-all', CONFIG.late),
+    );
+  if (wanted('4') || wanted('5'))
+    for (const side of SIDES)
+      await run(side, 'big', 'rows 4 and 5, the 10,000-node page', () => bigPageScenario(side, CONFIG.big));
+  const harness = {
+    newContext,
+    openCustomer,
+    openAgent,
+    waitFor,
+    sleep,
+    log,
+    roomId,
+    pageUrl,
+    browser,
+    relay,
+    naive,
+    site,
+  };
+  if (wanted('6') || wanted('7'))
+    await run('both', 'burst', 'rows 6 and 7, the 2,000-node burst', () => burstScenario(harness, CONFIG.burst));
+  if (wanted('8'))
+    await run('both', 'firstSnapshot', 'row 8, the first snapshot of the 10,000-node page', () =>
+      firstSnapshotScenario(harness, CONFIG.first),
+    );
   if (wanted('9') || wanted('10')) {
     // Row 10 loads the relays with the frames of row 9's session (a shorter one when row 9 is not run).
     const session = wanted('9') ? CONFIG.session : { durationMs: 10_000 };
-    await run('both', 'session', `row 9, a typical ${session.durationMs / 1000} s session`, () => sessionBytesScenario(harness, session));
+    await run('both', 'session', `row 9, a typical ${session.durationMs / 1000} s session`, () =>
+      sessionBytesScenario(harness, session),
+    );
     if (!wanted('9')) results.both.session = { ...results.both.session, onlyForRow10: true };
   }
   if (wanted('fidelity')) {
@@ -673,7 +898,8 @@ async function main() {
   if (wanted('10')) {
     const captured = { ours: results.both.session?.ours?.frames, naive: results.both.session?.naive?.frames };
     await run('both', 'memory', `row 10, relay memory per room (${CONFIG.memory.rooms} rooms)`, () => {
-      if (!captured.ours || !captured.naive) throw new Error('no session frames to load the relays with (row 9 failed)');
+      if (!captured.ours || !captured.naive)
+        throw new Error('no session frames to load the relays with (row 9 failed)');
       return relayMemoryScenario(harness, CONFIG.memory, captured);
     });
   }
@@ -694,11 +920,14 @@ async function main() {
       loadAverage1m: { before: loadBefore, after: Math.round(loadavg()[0] * 100) / 100 },
     },
     method: {
-      clock: 'performance.timeOrigin + performance.now() in both pages of one Chromium; clockOffsetMs = (customer − agent) measured against the real wall clock',
+      clock:
+        'performance.timeOrigin + performance.now() in both pages of one Chromium; clockOffsetMs = (customer − agent) measured against the real wall clock',
       percentiles: 'nearest rank',
       ours: 'packages/relay/dist/cli.js --dev (child process) + <relay>/sdk/recorder.js and /sdk/replayer.js',
-      naive: 'rrweb.record({emit: e => ws.send(JSON.stringify(e))}); new rrweb.Replayer([], {root, liveMode: true}).startLive(); addEvent(JSON.parse(data)); bench/lib/naive-relay.mjs (ws broadcast + last Meta/FullSnapshot cache)',
-      'naive-all': 'the naive pages against bench/lib/naive-relay.mjs with cacheSinceSnapshot: a late joiner gets Meta + FullSnapshot + every event since (row 3b only)',
+      naive:
+        'rrweb.record({emit: e => ws.send(JSON.stringify(e))}); new rrweb.Replayer([], {root, liveMode: true}).startLive(); addEvent(JSON.parse(data)); bench/lib/naive-relay.mjs (ws broadcast + last Meta/FullSnapshot cache)',
+      'naive-all':
+        'the naive pages against bench/lib/naive-relay.mjs with cacheSinceSnapshot: a late joiner gets Meta + FullSnapshot + every event since (row 3b only)',
       rows: {
         1: 'agent joined and waiting; then the customer shares; 10 unmeasured warm-up changes, then N text-node changes on #probe (every row warms up the same way)',
         2: 'as 1, customer page Date/Date.now 5 minutes ahead (context.addInitScript)',
@@ -711,12 +940,23 @@ async function main() {
         8: "bench/pages/big.html loaded with nothing started, then bench.start() from a page task: Long Tasks API entries after it (longest), CDP threadTicks TaskDuration − DevToolsCommandDuration until 400 ms after the snapshot left the page (or was emitted); JSON.stringify and WebSocket.send wrapped in the page to time the snapshot's encoding and sending; MutationObserver counts iframes added. record() alone = stock rrweb UMD, like naive",
         9: 'bench/pages/session.html; the script is in results.both.session.script; the three setups run at once in three contexts; bytes = frames the page sent after its first snapshot (payload + WebSocket framing, as no compression applies) × 60 s / window; ours with compressUplink: the relay /cobrowse/status uplinkBytes delta (wire bytes after permessage-deflate)',
         10: "relay processes of their own (node --inspect on loopback): warm-up rooms, then HeapProfiler.collectGarbage + process.memoryUsage() before and after N rooms; each room = a recorder sending row 9's captured frames (ours: epoch rewritten in the header) + a replayer that caught up (ours: every cached batch; naive: Meta + FullSnapshot)",
-        fidelity: 'bench/lib/fidelity.mjs (shared with e2e/fidelity.spec.ts): each corpus page at 1024×768, shared 600 ms after load, agent view 1024×768, screenshots 800 ms after the first snapshot rendered, pixelmatch threshold 0.1 on the replay iframe content box. Ours: recorder with recordCanvas, maskAllInputs false, no indicator; showPointer false. Naive: rrweb.record → ws.send(JSON.stringify(e)), live Replayer as its docs show, replayed mouse hidden and the iframe border removed',
+        fidelity:
+          'bench/lib/fidelity.mjs (shared with e2e/fidelity.spec.ts): each corpus page at 1024×768, shared 600 ms after load, agent view 1024×768, screenshots 800 ms after the first snapshot rendered, pixelmatch threshold 0.1 on the replay iframe content box. Ours: recorder with recordCanvas, maskAllInputs false, no indicator; showPointer false. Naive: rrweb.record → ws.send(JSON.stringify(e)), live Replayer as its docs show, replayed mouse hidden and the iframe border removed',
       },
     },
-    config: { ...CONFIG, ...(ROWS ? { rows: [...ROWS] } : {}), ...(RELAY_ARGS.length ? { relayArgs: RELAY_ARGS } : {}) },
+    config: {
+      ...CONFIG,
+      ...(ROWS ? { rows: [...ROWS] } : {}),
+      ...(RELAY_ARGS.length ? { relayArgs: RELAY_ARGS } : {}),
+    },
     results,
-    table: table.map(({ metric, ours, naive: n, ratio: q, values }) => ({ metric, ours, naive: n, ratio: q, ...(values ? { values } : {}) })),
+    table: table.map(({ metric, ours, naive: n, ratio: q, values }) => ({
+      metric,
+      ours,
+      naive: n,
+      ratio: q,
+      ...(values ? { values } : {}),
+    })),
     ...(fidelityTable(results) ? { fidelityTable: fidelityTable(results) } : {}),
     bars: bars(results),
     failures,
@@ -733,18 +973,35 @@ async function main() {
 
   // Printed JSON: all but the raw samples, per-join phases and the table again (all in the files).
   const printed = JSON.parse(text, (key, value) =>
-    ['samples', 'phasesPerJoin', 'table', 'fidelityTable', 'status'].includes(key) || (key === 'trials' && Array.isArray(value)) ? undefined : value,
+    ['samples', 'phasesPerJoin', 'table', 'fidelityTable', 'status'].includes(key) ||
+    (key === 'trials' && Array.isArray(value))
+      ? undefined
+      : value,
   );
   process.stdout.write(`\n${markdown(table)}\n\n`);
   if (report.fidelityTable) {
-    const cells = report.fidelityTable.map((row) => ({ metric: row.page, ours: row.ours, naive: row.naive, ratio: fmtRatio(ratio(row.values.ours, row.values.naive)) }));
-    process.stdout.write(`Fidelity (pixels matched, pixelmatch threshold ${FIDELITY.threshold}; naive = plain rrweb live replay):\n\n${markdown(cells, ['page (../shared/pages/)', 'ours', 'naive', 'ratio (ours/naive)'])}\n\n`);
+    const cells = report.fidelityTable.map((row) => ({
+      metric: row.page,
+      ours: row.ours,
+      naive: row.naive,
+      ratio: fmtRatio(ratio(row.values.ours, row.values.naive)),
+    }));
+    process.stdout.write(
+      `Fidelity (pixels matched, pixelmatch threshold ${FIDELITY.threshold}; naive = plain rrweb live replay):\n\n${markdown(cells, ['page (../shared/pages/)', 'ours', 'naive', 'ratio (ours/naive)'])}\n\n`,
+    );
   }
-  for (const bar of report.bars) process.stdout.write(`${bar.pass ? 'PASS' : 'MISS'}  ${bar.bar}: ${bar.value ?? '—'}\n`);
-  process.stdout.write(`\nload average (1 min) before/after: ${report.machine.loadAverage1m.before} / ${report.machine.loadAverage1m.after} on ${report.machine.cpus} CPUs`);
-  process.stdout.write(`\nclock offset customer−agent, rows 1/2/3 (ms): ${SIDES.map((s) => `${s} ${['live', 'skew', 'late'].map((k) => results[s][k]?.clockOffsetMs ?? '—').join(' / ')}`).join('; ')}\n`);
+  for (const bar of report.bars)
+    process.stdout.write(`${bar.pass ? 'PASS' : 'MISS'}  ${bar.bar}: ${bar.value ?? '—'}\n`);
+  process.stdout.write(
+    `\nload average (1 min) before/after: ${report.machine.loadAverage1m.before} / ${report.machine.loadAverage1m.after} on ${report.machine.cpus} CPUs`,
+  );
+  process.stdout.write(
+    `\nclock offset customer−agent, rows 1/2/3 (ms): ${SIDES.map((s) => `${s} ${['live', 'skew', 'late'].map((k) => results[s][k]?.clockOffsetMs ?? '—').join(' / ')}`).join('; ')}\n`,
+  );
   process.stdout.write(`\n${JSON.stringify(printed, null, 2)}\n`);
-  process.stdout.write(`\nwrote ${trial ? '' : 'bench/results/latest.json and '}bench/results/${stampName} (${report.durationS} s)\n`);
+  process.stdout.write(
+    `\nwrote ${trial ? '' : 'bench/results/latest.json and '}bench/results/${stampName} (${report.durationS} s)\n`,
+  );
   if (failures.length) throw new Error(`${failures.length} scenario(s) failed:\n  ${failures.join('\n  ')}`);
 }
 

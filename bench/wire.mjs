@@ -36,15 +36,23 @@ const SESSION_S = Number(arg('--session-s', '60'));
 const UPLINK = argv.includes('--uplink');
 const BURST_MS = 3000;
 const started = Date.now();
-const log = (...args) => process.stderr.write(`[wire ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${args.join(' ')}\n`);
+const log = (...args) =>
+  process.stderr.write(`[wire ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${args.join(' ')}\n`);
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
 /** The relay CLI of one checkout, on a free loopback port. */
 async function startRelayAt(root, extra = []) {
   const cli = join(root, 'packages/relay/dist/cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build that checkout first`);
-  const relay = await spawnServer('relay', [cli, '--port', '0', '--host', '127.0.0.1', '--dev', ...extra], /listening on (http:\/\/\S+)/);
-  return { ...relay, uplinkBytes: async () => (await (await fetch(`${relay.url}/cobrowse/status`)).json()).uplinkBytes };
+  const relay = await spawnServer(
+    'relay',
+    [cli, '--port', '0', '--host', '127.0.0.1', '--dev', ...extra],
+    /listening on (http:\/\/\S+)/,
+  );
+  return {
+    ...relay,
+    uplinkBytes: async () => (await (await fetch(`${relay.url}/cobrowse/status`)).json()).uplinkBytes,
+  };
 }
 
 const SERVED = ['e2e/pages/', 'bench/pages/', 'packages/protocol/dist/', 'node_modules/pako/dist/'];
@@ -54,7 +62,6 @@ function startSite() {
     return SERVED.some((prefix) => file.startsWith(join(REPO, prefix))) ? file : undefined;
   });
 }
-
 
 const sum = (list, get) => list.reduce((total, x) => total + get(x), 0);
 const jsonBytes = (frames) => sum(frames, (f) => Buffer.byteLength(f.json));
@@ -77,7 +84,9 @@ async function openPair(side, page) {
   await customer.waitForFunction(() => window.cobrowse?.status === 'live', undefined, { timeout: 15_000 });
   const agent = await context.newPage();
   await agent.goto(url('agent.html'));
-  await agent.waitForFunction(() => window.agent?.status === 'live' && window.cobrowseSnapshots > 0, undefined, { timeout: 15_000 });
+  await agent.waitForFunction(() => window.agent?.status === 'live' && window.cobrowseSnapshots > 0, undefined, {
+    timeout: 15_000,
+  });
   return { context, customer, agent, frames };
 }
 
@@ -125,7 +134,9 @@ async function tableScenario(side) {
         agentEqualAfterMs: caughtUpMs,
         batchesJson: burst.map((f) => f.json),
       };
-      log(`${side}: burst ${pick}: ${bursts[pick].wireBytesPerFrame} B/frame on the wire (${bursts[pick].kBps60} KB/s at 60 frames/s), ${bursts[pick].fps} frames/s`);
+      log(
+        `${side}: burst ${pick}: ${bursts[pick].wireBytesPerFrame} B/frame on the wire (${bursts[pick].kBps60} KB/s at 60 frames/s), ${bursts[pick].fps} frames/s`,
+      );
     }
     return { snapshot, bursts };
   } finally {
@@ -142,7 +153,8 @@ function typicalVisit(ms) {
   return new Promise((done) => {
     const start = performance.now();
     const at = (x, y) => document.elementFromPoint(x, y) ?? document.body;
-    const mouse = (type, x, y) => at(x, y).dispatchEvent(new MouseEvent(type, { bubbles: true, clientX: x, clientY: y, view: window }));
+    const mouse = (type, x, y) =>
+      at(x, y).dispatchEvent(new MouseEvent(type, { bubbles: true, clientX: x, clientY: y, view: window }));
     const fields = ['name', 'notes', 'policy', 'card'].map((id) => document.getElementById(id));
     let tick = 0;
     let typing;
@@ -153,7 +165,12 @@ function typicalVisit(ms) {
       const y = 250 + Math.round(150 * Math.sin(t / 1700));
       mouse('mousemove', x, y);
       if (t % 10_000 === 0) for (const type of ['mousedown', 'mouseup', 'click']) mouse(type, x, y);
-      if (t % 15_000 === 5_000) typing = { field: fields[(t / 15_000) % fields.length | 0], text: `Sentence number ${t / 1000} typed by the customer.`, i: 0 };
+      if (t % 15_000 === 5_000)
+        typing = {
+          field: fields[((t / 15_000) % fields.length) | 0],
+          text: `Sentence number ${t / 1000} typed by the customer.`,
+          i: 0,
+        };
       if (typing && t % 200 === 0) {
         typing.field.focus();
         typing.field.value += typing.text[typing.i++];
@@ -211,7 +228,10 @@ async function mainThreadScenario(burstBatches, sessionBatches) {
     await page.waitForFunction(() => window.ready === true);
     const measure = async (batches) => {
       const { compress, decompress } = await page.evaluate((list) => window.time(list), batches);
-      const ms = (xs) => ({ median: Math.round(median(xs) * 10000) / 10000, best: Math.round(Math.min(...xs) * 10000) / 10000 });
+      const ms = (xs) => ({
+        median: Math.round(median(xs) * 10000) / 10000,
+        best: Math.round(Math.min(...xs) * 10000) / 10000,
+      });
       return {
         batches: batches.length,
         meanJsonBytes: Math.round(sum(batches, (b) => Buffer.byteLength(b)) / batches.length),
@@ -236,7 +256,9 @@ async function main() {
     writeFileSync(config, JSON.stringify({ compressUplink: true }));
     relays['after+uplink'] = await startRelayAt(REPO, ['--config', config]);
   }
-  log(`pages ${site.url}; ${sides.map((side) => `${side}: ${relays[side].url}`).join('; ')}${BEFORE ? ` (before: ${BEFORE})` : ''}`);
+  log(
+    `pages ${site.url}; ${sides.map((side) => `${side}: ${relays[side].url}`).join('; ')}${BEFORE ? ` (before: ${BEFORE})` : ''}`,
+  );
   const results = {};
   for (const side of sides) {
     log(`${side}: snapshot and bursts`);
@@ -255,17 +277,31 @@ async function main() {
 
   const rows = [];
   const row = (metric, get) => rows.push([metric, ...sides.map((s) => String(get(results[s]) ?? '—'))]);
-  row('full snapshot: wire / JSON (10,000-node page)', (r) => `${r.snapshot.wireOverJson} (${r.snapshot.wire} / ${r.snapshot.json} B, z ${r.snapshot.z})`);
+  row(
+    'full snapshot: wire / JSON (10,000-node page)',
+    (r) => `${r.snapshot.wireOverJson} (${r.snapshot.wire} / ${r.snapshot.json} B, z ${r.snapshot.z})`,
+  );
   for (const pick of ['same', 'random']) {
     const name = pick === 'same' ? '100 cells/frame, same cells' : '100 cells/frame, random cells';
     row(`${name}: KB/s on the wire at 60 frames/s`, (r) => r.bursts[pick].kBps60);
-    row(`${name}: wire B/frame (JSON B/frame)`, (r) => `${r.bursts[pick].wireBytesPerFrame} (${r.bursts[pick].jsonBytesPerFrame})`);
+    row(
+      `${name}: wire B/frame (JSON B/frame)`,
+      (r) => `${r.bursts[pick].wireBytesPerFrame} (${r.bursts[pick].jsonBytesPerFrame})`,
+    );
     row(`${name}: KB/s measured (frames/s reached)`, (r) => `${r.bursts[pick].kBpsMeasured} (${r.bursts[pick].fps})`);
   }
-  row(`typical session: wire KB per minute, snapshot apart (${SESSION_S} s)`, (r) => (r.session.wireBytesPerMinute / 1000).toFixed(1));
+  row(`typical session: wire KB per minute, snapshot apart (${SESSION_S} s)`, (r) =>
+    (r.session.wireBytesPerMinute / 1000).toFixed(1),
+  );
   row('typical session: JSON KB per minute', (r) => (r.session.jsonBytesPerMinute / 1000).toFixed(1));
-  row('typical session: wire B/batch (JSON B/batch)', (r) => `${r.session.wireBytesPerBatch} (${r.session.jsonBytesPerBatch})`);
-  row('typical session: snapshot on the wire, B (JSON B)', (r) => `${r.session.snapshotWireBytes} (${r.session.snapshotJsonBytes})`);
+  row(
+    'typical session: wire B/batch (JSON B/batch)',
+    (r) => `${r.session.wireBytesPerBatch} (${r.session.jsonBytesPerBatch})`,
+  );
+  row(
+    'typical session: snapshot on the wire, B (JSON B)',
+    (r) => `${r.session.snapshotWireBytes} (${r.session.snapshotJsonBytes})`,
+  );
   const header = ['metric', ...sides];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -274,12 +310,22 @@ async function main() {
   const report = {
     name: 'cobrowse-sdk wire bench: bytes from the customer page',
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, chromium: browser.version(), loadAverage1m: { before: loadBefore, after: loadavg()[0] } },
-    sides: { after: REPO, ...(BEFORE ? { before: BEFORE } : {}), ...(UPLINK ? { 'after+uplink': 'this tree, relay with compressUplink: true' } : {}) },
+    machine: {
+      cpus: cpus().length,
+      chromium: browser.version(),
+      loadAverage1m: { before: loadBefore, after: loadavg()[0] },
+    },
+    sides: {
+      after: REPO,
+      ...(BEFORE ? { before: BEFORE } : {}),
+      ...(UPLINK ? { 'after+uplink': 'this tree, relay with compressUplink: true' } : {}),
+    },
     results,
     mainThread,
   };
-  process.stdout.write(`\n${table}\n\nmain-thread cost (Chromium, ms per batch: median and best of 7 rounds): ${JSON.stringify(mainThread, null, 2)}\n`);
+  process.stdout.write(
+    `\n${table}\n\nmain-thread cost (Chromium, ms per batch: median and best of 7 rounds): ${JSON.stringify(mainThread, null, 2)}\n`,
+  );
   const dir = join(REPO, 'bench/results');
   mkdirSync(dir, { recursive: true });
   // A shorter session is a trial: it never replaces wire-latest.json.

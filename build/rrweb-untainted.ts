@@ -27,7 +27,8 @@ export function patchRrwebSource(code: string): { code: string; patched: number 
       methods++;
       return `${head}["querySelector", "querySelectorAll"]`;
     });
-  if (accessors !== methods) throw new Error(`rrweb-untainted: patched ${accessors} accessor lists but ${methods} method lists`);
+  if (accessors !== methods)
+    throw new Error(`rrweb-untainted: patched ${accessors} accessor lists but ${methods} method lists`);
   return { code: out, patched: accessors };
 }
 
@@ -41,7 +42,8 @@ export function rrwebUntainted(): Plugin {
       seen = true;
       const { code: out, patched } = patchRrwebSource(code);
       if (patched === 0) {
-        if (code.includes('"querySelectorAll"\n\t],\n\tMutationObserver')) this.error('rrweb-untainted: rrweb changed shape; check the untainted-prototype lists by hand');
+        if (code.includes('"querySelectorAll"\n\t],\n\tMutationObserver'))
+          this.error('rrweb-untainted: rrweb changed shape; check the untainted-prototype lists by hand');
         this.warn('rrweb-untainted: nothing to patch (rrweb already fixed?): remove this plugin');
         return null;
       }

@@ -19,10 +19,12 @@ interface WireFrame {
 
 /** Decodes the recorder's frames as a replayer would (resends dropped, history reset at snapshots). */
 function decodeFrames(payloads: (string | Buffer)[]): WireFrame[] {
-  return decodeWire(payloads).map(({ json, ...frame }: { json: string; seq: number; snap: boolean; z: number; wire: number }) => {
-    JSON.parse(json);
-    return { ...frame, json: Buffer.byteLength(json) };
-  });
+  return decodeWire(payloads).map(
+    ({ json, ...frame }: { json: string; seq: number; snap: boolean; z: number; wire: number }) => {
+      JSON.parse(json);
+      return { ...frame, json: Buffer.byteLength(json) };
+    },
+  );
 }
 
 async function uplinkBytes(relay: { url: string }): Promise<number> {
@@ -52,7 +54,9 @@ test.describe('bandwidth on the wire', () => {
     customer = await context.newPage();
     customer.on('websocket', (ws) => ws.on('framesent', (frame) => sent.push(frame.payload)));
     await customer.goto(pageUrl(site, relay, 'table.html', room));
-    await expect.poll(() => customer.evaluate(() => (window as any).cobrowse?.status), { message: 'customer live' }).toBe('live');
+    await expect
+      .poll(() => customer.evaluate(() => (window as any).cobrowse?.status), { message: 'customer live' })
+      .toBe('live');
     agent = await openAgent(context, site, relay, room);
   });
 

@@ -37,7 +37,11 @@ async function seesLive(customer: Page, agent: Page, marker: string): Promise<vo
 const DEV_APIACCESS = { 'x-app-key': 'dev', Authorization: 'Bearer dev', 'X-TenantSpaceID': 'dev' };
 
 test.describe('customer and agent meet through each dialect', () => {
-  test('apiaccess (001): the customer gets a generated room id, the agent joins it', async ({ context, site, relay }) => {
+  test('apiaccess (001): the customer gets a generated room id, the agent joins it', async ({
+    context,
+    site,
+    relay,
+  }) => {
     const customer = await blank(context, site, relay, 'customer.html');
     const { roomId: room } = await share(customer, { dialect: 'apiaccess', headers: DEV_APIACCESS });
     expect(room).toMatch(/^[0-9a-f-]{36}$/);
@@ -50,7 +54,11 @@ test.describe('customer and agent meet through each dialect', () => {
     const customer = await blank(context, site, relay, 'customer.html');
     const { roomId: room } = await share(customer, { dialect: 'apiaccess', headers: DEV_APIACCESS });
     const intruder = await blank(context, site, relay, 'agent.html');
-    await watch(intruder, { dialect: 'apiaccess', roomId: room, headers: { ...DEV_APIACCESS, 'X-TenantSpaceID': 'other-tenant' } });
+    await watch(intruder, {
+      dialect: 'apiaccess',
+      roomId: room,
+      headers: { ...DEV_APIACCESS, 'X-TenantSpaceID': 'other-tenant' },
+    });
     await customer.evaluate(() => (window as any).addRow('tenant secret'));
     await intruder.waitForTimeout(500);
     expect(await intruder.evaluate(() => (window as any).cobrowseSnapshots)).toBe(0);
@@ -65,7 +73,11 @@ test.describe('customer and agent meet through each dialect', () => {
     await seesLive(customer, agent, 'via session');
   });
 
-  test('agentgateway (003): an agent whose console crashed gets back into the same room', async ({ context, site, relay }) => {
+  test('agentgateway (003): an agent whose console crashed gets back into the same room', async ({
+    context,
+    site,
+    relay,
+  }) => {
     const call = roomId();
     const customer = await blank(context, site, relay, 'customer.html');
     await share(customer, { roomId: call });
@@ -108,11 +120,14 @@ test.describe('customer and agent meet through each dialect', () => {
         (window as any).cobrowseStart({
           roomId: room,
           dialect: async (request: any) => {
-            const response = await fetch(`${server}/service-cloud/rest/webadapter/v1/connectionInfo/getConnectionInfo`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json', 'ccmessaging-token': 'dev' },
-              body: JSON.stringify({ roomId: request.roomId, userId: 'mine', userName: 'Mine', role: request.role }),
-            });
+            const response = await fetch(
+              `${server}/service-cloud/rest/webadapter/v1/connectionInfo/getConnectionInfo`,
+              {
+                method: 'POST',
+                headers: { 'content-type': 'application/json', 'ccmessaging-token': 'dev' },
+                body: JSON.stringify({ roomId: request.roomId, userId: 'mine', userName: 'Mine', role: request.role }),
+              },
+            );
             return (await response.json()).data;
           },
         }),

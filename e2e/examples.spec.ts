@@ -21,7 +21,8 @@ test('the demo: customer site shares with its button, the agent console joins by
     await agent.getByLabel('Customer code').fill(code);
     await agent.getByRole('button', { name: 'Join' }).click();
     await expect(agent.locator('#status')).toHaveText('Live');
-    const replayed = () => agent.evaluate(() => (window as any).agent.iframe.contentDocument.querySelector('#claims')?.textContent ?? '');
+    const replayed = () =>
+      agent.evaluate(() => (window as any).agent.iframe.contentDocument.querySelector('#claims')?.textContent ?? '');
     await expect.poll(replayed).toContain('Laptop');
 
     await customer.getByLabel('Full name').fill('Ada Lovelace');
@@ -32,7 +33,11 @@ test('the demo: customer site shares with its button, the agent console joins by
     await customer.getByRole('button', { name: /Stop/ }).click();
     await expect(agent.locator('#status')).toHaveText('Session ended');
     // The console's Content-Security-Policy lets the replay work and refused nothing it needs.
-    expect(await agent.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content'))).toContain("script-src 'self'");
+    expect(
+      await agent.evaluate(() =>
+        document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute('content'),
+      ),
+    ).toContain("script-src 'self'");
     expect(violations).toEqual([]);
   } finally {
     await demo.stop();

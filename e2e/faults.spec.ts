@@ -2,7 +2,16 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { expect, expectSameDom, openAgent, openCustomer, pageUrl, roomId, statuses, test as base } from './support/cobrowse.js';
+import {
+  expect,
+  expectSameDom,
+  openAgent,
+  openCustomer,
+  pageUrl,
+  roomId,
+  statuses,
+  test as base,
+} from './support/cobrowse.js';
 import { type RelayProcess, startRelay } from './support/processes.js';
 import { FaultyProxy, recorderLinks, replayerLinks } from './support/proxy.js';
 
@@ -21,7 +30,15 @@ const test = base.extend<{ faulty: Faulty; relayConfig: object }>({
     const proxyPort = await proxy.listen();
     const config = join(tmpdir(), `relay-${process.pid}-${Date.now()}.json`);
     writeFileSync(config, JSON.stringify(relayConfig));
-    const args = ['--dev', '--secret', 'fault-test-secret', '--public-url', `ws://127.0.0.1:${proxyPort}`, '--config', config];
+    const args = [
+      '--dev',
+      '--secret',
+      'fault-test-secret',
+      '--public-url',
+      `ws://127.0.0.1:${proxyPort}`,
+      '--config',
+      config,
+    ];
     const faulty: Faulty = {
       relay: await startRelay(args),
       proxy,
@@ -48,7 +65,11 @@ async function change(customer: Page, label: string): Promise<void> {
 }
 
 async function waitFor(page: Page, status: string): Promise<void> {
-  await expect.poll(() => page.evaluate(() => (window as any).cobrowse?.status ?? (window as any).agent?.status), { timeout: 20_000 }).toBe(status);
+  await expect
+    .poll(() => page.evaluate(() => (window as any).cobrowse?.status ?? (window as any).agent?.status), {
+      timeout: 20_000,
+    })
+    .toBe(status);
 }
 
 test.describe('nothing lost', () => {
@@ -72,12 +93,18 @@ test.describe('nothing lost', () => {
     expect(log.lastIndexOf('live')).toBeGreaterThan(log.indexOf('reconnecting'));
   });
 
-  test("the agent's socket drops; the agent resumes without a gap or a duplicate", async ({ context, site, faulty }) => {
+  test("the agent's socket drops; the agent resumes without a gap or a duplicate", async ({
+    context,
+    site,
+    faulty,
+  }) => {
     const room = roomId();
     const customer = await openCustomer(context, site, faulty.relay, room);
     const agent = await context.newPage();
     await agent.goto(pageUrl(site, faulty.relay, 'agent.html', room, '&auto=0'));
-    await agent.evaluate(() => (window as any).cobrowseReady.then(() => (window as any).cobrowseJoin({ external: true })));
+    await agent.evaluate(() =>
+      (window as any).cobrowseReady.then(() => (window as any).cobrowseJoin({ external: true })),
+    );
     await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBe(1);
     await change(customer, 'before');
     await expectSameDom(customer, agent);
@@ -129,14 +156,20 @@ test.describe('nothing lost', () => {
 test.describe('backpressure', () => {
   test.use({ relayConfig: { maxBufferedBytes: 256 * 1024 } });
 
-  test('a stalled agent slows neither the customer nor another agent, and is resynced after', async ({ context, site, faulty }) => {
+  test('a stalled agent slows neither the customer nor another agent, and is resynced after', async ({
+    context,
+    site,
+    faulty,
+  }) => {
     test.setTimeout(90_000);
     const room = roomId();
     const customer = await openCustomer(context, site, faulty.relay, room);
     const healthy = await openAgent(context, site, faulty.relay, room);
     const stalled = await context.newPage();
     await stalled.goto(pageUrl(site, faulty.relay, 'agent.html', room, '&auto=0'));
-    await stalled.evaluate(() => (window as any).cobrowseReady.then(() => (window as any).cobrowseJoin({ external: true })));
+    await stalled.evaluate(() =>
+      (window as any).cobrowseReady.then(() => (window as any).cobrowseJoin({ external: true })),
+    );
     await expect.poll(() => stalled.evaluate(() => (window as any).cobrowseSnapshots)).toBe(1);
     expect(faulty.proxy.stall(replayerLinks)).toBe(1);
     // About 4 MB of changes: far more than the stalled agent's socket may hold.
@@ -149,7 +182,12 @@ test.describe('backpressure', () => {
         document.querySelector('main')!.appendChild(p);
       }, i);
     }
-    await expect.poll(() => healthy.evaluate(() => (window as any).agent.iframe.contentDocument.querySelectorAll('.bulk').length), { timeout: 10_000 }).toBe(40);
+    await expect
+      .poll(
+        () => healthy.evaluate(() => (window as any).agent.iframe.contentDocument.querySelectorAll('.bulk').length),
+        { timeout: 10_000 },
+      )
+      .toBe(40);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await customer.evaluate(() => (window as any).cobrowse.status)).toBe('live');
     faulty.proxy.resume();
@@ -162,7 +200,11 @@ test.describe('backpressure', () => {
 test.describe('expired signatures', () => {
   test.use({ relayConfig: { tokenTtlMs: 1000 } });
 
-  test('a signature that expired mid-session: the SDK fetches fresh connection info and carries on', async ({ context, site, faulty }) => {
+  test('a signature that expired mid-session: the SDK fetches fresh connection info and carries on', async ({
+    context,
+    site,
+    faulty,
+  }) => {
     const room = roomId();
     const customer = await openCustomer(context, site, faulty.relay, room);
     const agent = await openAgent(context, site, faulty.relay, room);
@@ -171,6 +213,8 @@ test.describe('expired signatures', () => {
     await change(customer, 'after the signature expired');
     await waitFor(customer, 'live');
     await expectSameDom(customer, agent);
-    expect(await customer.evaluate(() => (window as any).cobrowseLog.filter((l: string) => l.startsWith('error:')))).toEqual([]);
+    expect(
+      await customer.evaluate(() => (window as any).cobrowseLog.filter((l: string) => l.startsWith('error:'))),
+    ).toEqual([]);
   });
 });

@@ -27,21 +27,35 @@ test.describe('fidelity on the page corpus', () => {
           await customer.addScriptTag({ url: `${relay.url}/sdk/recorder.js` });
           await customer.evaluate(
             ({ server, room }) =>
-              (window as any).CobrowseRecorder.start({ server, roomId: room, headers: { 'ccmessaging-token': 'dev' }, indicator: false, maskAllInputs: false, recordCanvas: true }).then((s: any) => ((window as any).cobrowse = s)),
+              (window as any).CobrowseRecorder.start({
+                server,
+                roomId: room,
+                headers: { 'ccmessaging-token': 'dev' },
+                indicator: false,
+                maskAllInputs: false,
+                recordCanvas: true,
+              }).then((s: any) => ((window as any).cobrowse = s)),
             { server: relay.url, room },
           );
         },
         join: async (ctx) => {
           const agent = await ctx.newPage();
-          await agent.goto(pageUrl(site, relay, 'agent.html', room, `&auto=0&w=${VIEWPORT.width}&h=${VIEWPORT.height}`));
-          await agent.evaluate(() => (window as any).cobrowseReady.then(() => (window as any).cobrowseJoin({ showPointer: false })));
+          await agent.goto(
+            pageUrl(site, relay, 'agent.html', room, `&auto=0&w=${VIEWPORT.width}&h=${VIEWPORT.height}`),
+          );
+          await agent.evaluate(() =>
+            (window as any).cobrowseReady.then(() => (window as any).cobrowseJoin({ showPointer: false })),
+          );
           await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
           return { agent, frame: agent.locator('#screen iframe') };
         },
         artifacts: { dir: join(REPO, 'test-results', 'fidelity'), name },
       });
       expect(agentSize).toEqual(size);
-      test.info().annotations.push({ type: 'fidelity', description: `${name}: ${(matched! * 100).toFixed(2)} % of pixels match` });
+      test.info().annotations.push({
+        type: 'fidelity',
+        description: `${name}: ${(matched! * 100).toFixed(2)} % of pixels match`,
+      });
       console.log(`fidelity ${name}: ${(matched! * 100).toFixed(3)} %`);
       await context.close();
       expect(matched, `${name}: ${(matched! * 100).toFixed(3)} % of pixels match`).toBeGreaterThanOrEqual(BAR);

@@ -1,6 +1,10 @@
 import { expect, openAgent, openCustomer, replayText, roomId, test } from './support/cobrowse.js';
 
-test('a hostile customer page runs nothing in the agent page and navigates nothing', async ({ context, site, relay }) => {
+test('a hostile customer page runs nothing in the agent page and navigates nothing', async ({
+  context,
+  site,
+  relay,
+}) => {
   const room = roomId();
   const customer = await openCustomer(context, site, relay, room, 'hostile.html');
   // A <base> pointing elsewhere (added once the page's own scripts have loaded).
@@ -23,7 +27,7 @@ test('a hostile customer page runs nothing in the agent page and navigates nothi
     later.innerHTML =
       '<meta http-equiv="refresh" content="1;url=/e2e/pages/agent.html?hijacked">' +
       '<img src="data:," onerror="top.pwned = (top.pwned || 0) + 1">' +
-      '<iframe srcdoc="<script>top.pwned = (top.pwned || 0) + 1<\/script>"></iframe>' +
+      '<iframe srcdoc="<script>top.pwned = (top.pwned || 0) + 1</script>"></iframe>' +
       '<p id="later">later</p>';
     document.body.appendChild(later);
     document.getElementById('title')!.setAttribute('onclick', 'top.pwned = 1');
@@ -44,6 +48,9 @@ test('a hostile customer page runs nothing in the agent page and navigates nothi
   expect(exfil).toEqual([]);
   const sandbox = await agent.evaluate(() => (window as any).agent.iframe.getAttribute('sandbox'));
   expect(sandbox).toBe('allow-same-origin');
-  const html = await agent.evaluate(() => (window as any).agent.iframe.contentDocument.documentElement.outerHTML as string);
-  for (const bad of ['onerror=', 'onload=', 'onclick=', 'javascript:', 'srcdoc=', 'http-equiv', 'evil-base']) expect(html, bad).not.toContain(bad);
+  const html = await agent.evaluate(
+    () => (window as any).agent.iframe.contentDocument.documentElement.outerHTML as string,
+  );
+  for (const bad of ['onerror=', 'onload=', 'onclick=', 'javascript:', 'srcdoc=', 'http-equiv', 'evil-base'])
+    expect(html, bad).not.toContain(bad);
 });

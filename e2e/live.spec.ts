@@ -19,7 +19,11 @@ test.describe('live co-browsing', () => {
     expect(Math.abs(box.width / box.height - viewport.width / viewport.height)).toBeLessThan(0.01);
   });
 
-  test('typed values arrive masked; password, card and marked fields never leave the page', async ({ context, site, relay }) => {
+  test('typed values arrive masked; password, card and marked fields never leave the page', async ({
+    context,
+    site,
+    relay,
+  }) => {
     const room = roomId();
     const customer = await openCustomer(context, site, relay, room);
     const agent = await openAgent(context, site, relay, room);
@@ -28,7 +32,8 @@ test.describe('live co-browsing', () => {
     await customer.fill('#card', '4111111111111111');
     await customer.fill('#policy', 'POL-99');
     await customer.fill('#notes', 'call me');
-    const value = (sel: string) => agent.evaluate((s) => (window as any).agent.iframe.contentDocument.querySelector(s).value as string, sel);
+    const value = (sel: string) =>
+      agent.evaluate((s) => (window as any).agent.iframe.contentDocument.querySelector(s).value as string, sel);
     await expect.poll(() => value('#name')).toBe('*'.repeat('Alice Smith'.length));
     await expect.poll(() => value('#notes')).toBe('*'.repeat('call me'.length));
     for (const sel of ['#password', '#card', '#policy']) {
@@ -38,7 +43,8 @@ test.describe('live co-browsing', () => {
     expect(await replayText(agent, '#secret-text')).not.toContain('12345678');
     expect(await replayText(agent, '#blocked')).toBeFalsy();
     const html = await inReplay(agent, (doc) => doc.documentElement.outerHTML);
-    for (const secret of ['hunter2', '4111111111111111', 'POL-99', 'Alice', 'VIP', '12345678']) expect(html).not.toContain(secret);
+    for (const secret of ['hunter2', '4111111111111111', 'POL-99', 'Alice', 'VIP', '12345678'])
+      expect(html).not.toContain(secret);
     // The sharing indicator is never part of the replay.
     expect(html).not.toContain('You are sharing');
   });
@@ -76,7 +82,11 @@ test.describe('live co-browsing', () => {
     await expect.poll(() => agent.evaluate(() => (window as any).agent.iframe.contentWindow.innerWidth)).toBe(700);
   });
 
-  test('on a page that allows scripts by nonce, the recorder passes its nonce to the compressor it loads', async ({ context, site, relay }) => {
+  test('on a page that allows scripts by nonce, the recorder passes its nonce to the compressor it loads', async ({
+    context,
+    site,
+    relay,
+  }) => {
     const room = roomId();
     const customer = await context.newPage();
     const blocked: string[] = [];
@@ -98,7 +108,12 @@ test.describe('live co-browsing', () => {
     );
     await customer.evaluate(
       ({ server, room }) =>
-        (window as any).CobrowseRecorder.start({ server, roomId: room, headers: { 'ccmessaging-token': 'dev' }, indicator: false }).then((s: any) => ((window as any).cobrowse = s)),
+        (window as any).CobrowseRecorder.start({
+          server,
+          roomId: room,
+          headers: { 'ccmessaging-token': 'dev' },
+          indicator: false,
+        }).then((s: any) => ((window as any).cobrowse = s)),
       { server: relay.url, room },
     );
     await expect.poll(() => customer.evaluate(() => typeof (window as any).CobrowseDeflate)).toBe('object');
@@ -118,7 +133,9 @@ test.describe('live co-browsing', () => {
       .poll(() => agent.evaluate(() => (document.querySelector('.replayer-mouse') as HTMLElement | null)?.style.left))
       .toBe('300px');
     await customer.click('#submit');
-    await expect.poll(() => agent.evaluate(() => document.querySelector('.replayer-mouse')?.classList.contains('active'))).toBe(true);
+    await expect
+      .poll(() => agent.evaluate(() => document.querySelector('.replayer-mouse')?.classList.contains('active')))
+      .toBe(true);
   });
 
   test('a late-joining agent sees the current page, not the first one', async ({ context, site, relay }) => {
@@ -154,7 +171,11 @@ test.describe('live co-browsing', () => {
     await expect(customer.locator('[data-cobrowse-indicator]')).toContainText('an agent');
   });
 
-  test('the indicator shows sharing and its Stop button ends the session on both sides', async ({ context, site, relay }) => {
+  test('the indicator shows sharing and its Stop button ends the session on both sides', async ({
+    context,
+    site,
+    relay,
+  }) => {
     const room = roomId();
     const customer = await openCustomer(context, site, relay, room);
     const agent = await openAgent(context, site, relay, room);
@@ -183,7 +204,7 @@ test.describe('live co-browsing', () => {
         '<img src="data:," onerror="top.pwned = (top.pwned || 0) + 1">' +
         '<svg onload="top.pwned = (top.pwned || 0) + 1"><circle r="5"/></svg>' +
         '<a id="jslink" href="javascript:top.pwned=(top.pwned||0)+1">link</a>' +
-        '<iframe srcdoc="<script>top.pwned = (top.pwned || 0) + 1<\/script>"></iframe>' +
+        '<iframe srcdoc="<script>top.pwned = (top.pwned || 0) + 1</script>"></iframe>' +
         '<p id="hostile-done">hostile markup</p>';
       const script = document.createElement('script');
       script.textContent = 'window.customerRan = true; try { top.pwned = (top.pwned || 0) + 1 } catch (e) {}';
@@ -194,13 +215,19 @@ test.describe('live co-browsing', () => {
     await agent.evaluate(() => (window as any).agent.iframe.contentDocument.getElementById('jslink')?.click());
     await agent.waitForTimeout(300);
     expect(await agent.evaluate(() => (window as any).pwned)).toBeUndefined();
-    expect(await agent.evaluate(() => (window as any).agent.iframe.getAttribute('sandbox'))).not.toContain('allow-scripts');
+    expect(await agent.evaluate(() => (window as any).agent.iframe.getAttribute('sandbox'))).not.toContain(
+      'allow-scripts',
+    );
     // The customer page itself still ran its own script: the SDK does not interfere with the page.
     expect(await customer.evaluate(() => (window as any).customerRan)).toBe(true);
   });
 
   for (const skewMinutes of [5, -5]) {
-    test(`a customer whose clock is ${skewMinutes > 0 ? 'ahead' : 'behind'} by 5 minutes is still live for the agent`, async ({ browser, site, relay }) => {
+    test(`a customer whose clock is ${skewMinutes > 0 ? 'ahead' : 'behind'} by 5 minutes is still live for the agent`, async ({
+      browser,
+      site,
+      relay,
+    }) => {
       const room = roomId();
       const customerContext = await browser.newContext();
       await customerContext.addInitScript((skew) => {
@@ -218,7 +245,9 @@ test.describe('live co-browsing', () => {
         };
       }, skewMinutes * 60_000);
       const customer = await openCustomer(customerContext, site, relay, room);
-      expect(Math.abs((await customer.evaluate(() => Date.now())) - Date.now() - skewMinutes * 60_000)).toBeLessThan(5000);
+      expect(Math.abs((await customer.evaluate(() => Date.now())) - Date.now() - skewMinutes * 60_000)).toBeLessThan(
+        5000,
+      );
       const agentContext = await browser.newContext();
       const agent = await openAgent(agentContext, site, relay, room);
       for (let i = 0; i < 5; i++) {
@@ -228,8 +257,16 @@ test.describe('live co-browsing', () => {
         expect(Date.now() - started).toBeLessThan(1000);
       }
       // Order holds: rows appear in the order they were added.
-      const rows = await inReplay(agent, (doc) => [...doc.querySelectorAll('#claims tbody td:nth-child(2)')].map((td) => td.textContent));
-      expect(rows.filter((r) => r!.startsWith('skewed-'))).toEqual(['skewed-0', 'skewed-1', 'skewed-2', 'skewed-3', 'skewed-4']);
+      const rows = await inReplay(agent, (doc) =>
+        [...doc.querySelectorAll('#claims tbody td:nth-child(2)')].map((td) => td.textContent),
+      );
+      expect(rows.filter((r) => r!.startsWith('skewed-'))).toEqual([
+        'skewed-0',
+        'skewed-1',
+        'skewed-2',
+        'skewed-3',
+        'skewed-4',
+      ]);
       await customerContext.close();
       await agentContext.close();
     });

@@ -11,7 +11,8 @@ async function watchCosts(context: BrowserContext): Promise<void> {
     const w = window as any;
     w.iframesAdded = 0;
     new MutationObserver((records) => {
-      for (const record of records) for (const node of record.addedNodes) if (node.nodeName === 'IFRAME') w.iframesAdded++;
+      for (const record of records)
+        for (const node of record.addedNodes) if (node.nodeName === 'IFRAME') w.iframesAdded++;
     }).observe(document, { childList: true, subtree: true });
     w.mainThreadDeflates = 0;
     const Native = window.CompressionStream;
@@ -25,7 +26,10 @@ async function watchCosts(context: BrowserContext): Promise<void> {
 }
 
 /** Opens a customer page that shares itself, keeping every frame it sends. */
-async function shareKeepingFrames(context: BrowserContext, url: string): Promise<{ customer: Page; frames: (string | Buffer)[] }> {
+async function shareKeepingFrames(
+  context: BrowserContext,
+  url: string,
+): Promise<{ customer: Page; frames: (string | Buffer)[] }> {
   const customer = await context.newPage();
   const frames: (string | Buffer)[] = [];
   customer.on('websocket', (ws) => ws.on('framesent', (frame) => frames.push(frame.payload)));
@@ -35,7 +39,11 @@ async function shareKeepingFrames(context: BrowserContext, url: string): Promise
 }
 
 test.describe('what sharing costs the page', () => {
-  test('the large snapshot is compressed in a worker, and starting adds no hidden iframes', async ({ browser, site, relay }) => {
+  test('the large snapshot is compressed in a worker, and starting adds no hidden iframes', async ({
+    browser,
+    site,
+    relay,
+  }) => {
     const context = await browser.newContext();
     await watchCosts(context);
     const room = roomId();
@@ -49,7 +57,11 @@ test.describe('what sharing costs the page', () => {
     await context.close();
   });
 
-  test('a page that forbids workers still shares its large snapshot, compressed on the main thread', async ({ browser, site, relay }) => {
+  test('a page that forbids workers still shares its large snapshot, compressed on the main thread', async ({
+    browser,
+    site,
+    relay,
+  }) => {
     const context = await browser.newContext();
     await watchCosts(context);
     const room = roomId();

@@ -9,13 +9,27 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..');
 const EXAMPLE_RELAY = '127.0.0.1:8787';
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' };
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+};
 /** Packages the agent console's import map may load. */
-const VENDOR = ['@cobrowse/replayer/dist/', '@cobrowse/protocol/dist/', 'reconnecting-websocket/dist/', 'rrweb/dist/', 'pako/dist/'];
+const VENDOR = [
+  '@cobrowse/replayer/dist/',
+  '@cobrowse/protocol/dist/',
+  'reconnecting-websocket/dist/',
+  'rrweb/dist/',
+  'pako/dist/',
+];
 
 /** Starts the relay CLI as a child process and resolves with its URL. */
 function startRelay(port) {
-  const child = spawn(process.execPath, [join(REPO, 'packages/relay/dist/cli.js'), '--port', String(port), '--dev'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(REPO, 'packages/relay/dist/cli.js'), '--port', String(port), '--dev'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolveUrl, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -88,7 +102,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     relayPort: Number(process.env.RELAY_PORT ?? 8787),
     sitePort: Number(process.env.SITE_PORT ?? 8080),
   }).catch((error) => {
-    console.error(`demo: ${error.message} (is port ${process.env.RELAY_PORT ?? 8787} or ${process.env.SITE_PORT ?? 8080} taken? set RELAY_PORT / SITE_PORT)`);
+    console.error(
+      `demo: ${error.message} (is port ${process.env.RELAY_PORT ?? 8787} or ${process.env.SITE_PORT ?? 8080} taken? set RELAY_PORT / SITE_PORT)`,
+    );
     process.exit(1);
   });
   console.log(`
@@ -100,7 +116,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
 `);
   if (process.env.DISPLAY || process.platform === 'darwin') {
     const opener = process.platform === 'darwin' ? 'open' : 'xdg-open';
-    for (const url of [demo.customerUrl, demo.agentUrl]) spawn(opener, [url], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+    for (const url of [demo.customerUrl, demo.agentUrl])
+      spawn(opener, [url], { stdio: 'ignore', detached: true })
+        .on('error', () => undefined)
+        .unref();
   }
   const stop = () => demo.stop().then(() => process.exit(0));
   process.on('SIGINT', stop);

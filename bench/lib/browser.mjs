@@ -14,8 +14,11 @@ export const CHROMIUM_ARGS = [
 ];
 
 export function chromiumPath() {
-  for (const path of [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium']) if (path && existsSync(path)) return path;
-  throw new Error('Chromium not found at /usr/lib/chromium/chromium (install it with `apt-get install -y chromium`, or set CHROMIUM_PATH)');
+  for (const path of [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium'])
+    if (path && existsSync(path)) return path;
+  throw new Error(
+    'Chromium not found at /usr/lib/chromium/chromium (install it with `apt-get install -y chromium`, or set CHROMIUM_PATH)',
+  );
 }
 
 export function launchBrowser() {

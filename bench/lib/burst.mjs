@@ -33,7 +33,10 @@ async function burstTrial(h, variant, { durationMs, nodes, afterMs, settleMs }) 
   try {
     const agent = watched ? await h.openAgent(agentContext, side, room) : undefined;
     const customer = await h.openCustomer(customerContext, side, room, 'burst.html', undefined, { mode });
-    if (agent && !(await h.waitFor(agent, () => !!window.bench.replayDoc()?.getElementById('probe'), undefined, 5000))) {
+    if (
+      agent &&
+      !(await h.waitFor(agent, () => !!window.bench.replayDoc()?.getElementById('probe'), undefined, 5000))
+    ) {
       throw new Error(`${variant}: the agent never rendered the page`);
     }
     const cdp = await customerContext.newCDPSession(customer);
@@ -114,7 +117,9 @@ export async function burstScenario(h, cfg) {
   }
   const by = (variant) => trials.filter((t) => t.variant === variant && !t.error);
   const med = (variant, get) => {
-    const values = by(variant).map(get).filter((v) => typeof v === 'number');
+    const values = by(variant)
+      .map(get)
+      .filter((v) => typeof v === 'number');
     return values.length ? round2(median(values)) : null;
   };
   const summary = {};
@@ -136,19 +141,28 @@ export async function burstScenario(h, cfg) {
   const rec = summary.record;
   for (const variant of ['ours-solo', 'ours', 'naive']) {
     const s = summary[variant];
-    s.overRecordTotalPct = s.taskMsPerFrame && rec.taskMsPerFrame ? round2((s.taskMsPerFrame / rec.taskMsPerFrame - 1) * 100) : null;
-    s.overRecordAttributablePct = s.recordingMsPerFrame !== null && rec.recordingMsPerFrame ? round2((s.recordingMsPerFrame / rec.recordingMsPerFrame - 1) * 100) : null;
+    s.overRecordTotalPct =
+      s.taskMsPerFrame && rec.taskMsPerFrame ? round2((s.taskMsPerFrame / rec.taskMsPerFrame - 1) * 100) : null;
+    s.overRecordAttributablePct =
+      s.recordingMsPerFrame !== null && rec.recordingMsPerFrame
+        ? round2((s.recordingMsPerFrame / rec.recordingMsPerFrame - 1) * 100)
+        : null;
   }
   for (const variant of ['ours', 'naive']) {
     const s = summary[variant];
     // Agent side, median over the rounds (the worst trial is in `trials`).
     s.lagAtEndMs = med(variant, (t) => t.lagAtEndMs);
     s.backToLiveMs = by(variant).some((t) => t.backToLiveMs === null) ? null : med(variant, (t) => t.backToLiveMs);
-    s.backToLiveMaxMs = by(variant).some((t) => t.backToLiveMs === null) ? null : Math.max(...by(variant).map((t) => t.backToLiveMs));
+    s.backToLiveMaxMs = by(variant).some((t) => t.backToLiveMs === null)
+      ? null
+      : Math.max(...by(variant).map((t) => t.backToLiveMs));
     s.caughtUp = `${by(variant).filter((t) => t.backToLiveMs !== null).length} of ${by(variant).length}`;
     s.latencyFirstSecondP50 = med(variant, (t) => t.latencyFirstSecondP50);
     s.latencyLastSecondP50 = med(variant, (t) => t.latencyLastSecondP50);
-    s.stillBehind = by(variant).map((t) => t.stillBehind).find(Boolean) ?? null;
+    s.stillBehind =
+      by(variant)
+        .map((t) => t.stillBehind)
+        .find(Boolean) ?? null;
   }
   return { summary, trials };
 }

@@ -43,10 +43,16 @@ export function settle(page) {
 export function comparePngs(customerPng, agentPng) {
   const a = PNG.sync.read(customerPng);
   const b = PNG.sync.read(agentPng);
-  if (a.width !== b.width || a.height !== b.height) return { matched: null, size: [a.width, a.height], agentSize: [b.width, b.height] };
+  if (a.width !== b.width || a.height !== b.height)
+    return { matched: null, size: [a.width, a.height], agentSize: [b.width, b.height] };
   const diff = new PNG({ width: a.width, height: a.height });
   const mismatched = pixelmatch(a.data, b.data, diff.data, a.width, a.height, { threshold: FIDELITY.threshold });
-  return { matched: 1 - mismatched / (a.width * a.height), size: [a.width, a.height], agentSize: [b.width, b.height], diffPng: PNG.sync.write(diff) };
+  return {
+    matched: 1 - mismatched / (a.width * a.height),
+    size: [a.width, a.height],
+    agentSize: [b.width, b.height],
+    diffPng: PNG.sync.write(diff),
+  };
 }
 
 /** Where the replay iframe's document shows on the agent's page: its box without the border (rrweb's iframe has the browser's 2 px). */
@@ -54,7 +60,12 @@ function contentBox(frame) {
   return frame.evaluate((el) => {
     const r = el.getBoundingClientRect();
     const scale = el.offsetWidth ? r.width / el.offsetWidth : 1;
-    return { x: r.x + el.clientLeft * scale, y: r.y + el.clientTop * scale, width: el.clientWidth * scale, height: el.clientHeight * scale };
+    return {
+      x: r.x + el.clientLeft * scale,
+      y: r.y + el.clientTop * scale,
+      width: el.clientWidth * scale,
+      height: el.clientHeight * scale,
+    };
   });
 }
 
@@ -79,7 +90,10 @@ export async function pageFidelity({ context, url, share, join: openAgent, artif
   const result = comparePngs(customerPng, agentPng);
   if (artifacts) {
     mkdirSync(artifacts.dir, { recursive: true });
-    writeFileSync(join(artifacts.dir, `${artifacts.name}.json`), JSON.stringify({ page: artifacts.name, matched: result.matched }));
+    writeFileSync(
+      join(artifacts.dir, `${artifacts.name}.json`),
+      JSON.stringify({ page: artifacts.name, matched: result.matched }),
+    );
     writeFileSync(join(artifacts.dir, `${artifacts.name}-customer.png`), customerPng);
     writeFileSync(join(artifacts.dir, `${artifacts.name}-agent.png`), agentPng);
     if (result.diffPng) writeFileSync(join(artifacts.dir, `${artifacts.name}-diff.png`), result.diffPng);
@@ -101,7 +115,15 @@ export async function corpusFidelityScenario(h, { corpus, artifactsDir }) {
       share: (room) => async (customer) => {
         await customer.addScriptTag({ url: `${h.relay.url}/sdk/recorder.js` });
         await customer.evaluate(
-          ({ server, room }) => window.CobrowseRecorder.start({ server, roomId: room, headers: { 'ccmessaging-token': 'dev' }, indicator: false, maskAllInputs: false, recordCanvas: true }),
+          ({ server, room }) =>
+            window.CobrowseRecorder.start({
+              server,
+              roomId: room,
+              headers: { 'ccmessaging-token': 'dev' },
+              indicator: false,
+              maskAllInputs: false,
+              recordCanvas: true,
+            }),
           { server: h.relay.url, room },
         );
       },
@@ -126,9 +148,12 @@ export async function corpusFidelityScenario(h, { corpus, artifactsDir }) {
   };
   const openAgent = (side, room) => async (context) => {
     const agent = await context.newPage();
-    await agent.goto(h.pageUrl('agent.html', side, room, { auto: '0', w: String(width), h: String(height), showPointer: '0' }));
+    await agent.goto(
+      h.pageUrl('agent.html', side, room, { auto: '0', w: String(width), h: String(height), showPointer: '0' }),
+    );
     await agent.evaluate(() => window.bench.ready.then(() => window.bench.join()));
-    if (!(await h.waitFor(agent, () => window.bench.snapshots > 0, undefined, 10_000))) throw new Error(`${side}: no snapshot rendered`);
+    if (!(await h.waitFor(agent, () => window.bench.snapshots > 0, undefined, 10_000)))
+      throw new Error(`${side}: no snapshot rendered`);
     return { agent, frame: agent.locator('#screen iframe') };
   };
   const results = [];
@@ -147,7 +172,10 @@ export async function corpusFidelityScenario(h, { corpus, artifactsDir }) {
             join: openAgent(side, room),
             artifacts: { dir: join(artifactsDir, side), name },
           });
-          row[side] = matched === null ? { error: `replay is ${agentSize.join('×')}, the page ${size.join('×')}` } : { matched: Math.round(matched * 1e6) / 1e6 };
+          row[side] =
+            matched === null
+              ? { error: `replay is ${agentSize.join('×')}, the page ${size.join('×')}` }
+              : { matched: Math.round(matched * 1e6) / 1e6 };
         } catch (error) {
           h.log(`fidelity ${name} ${side} FAILED: ${error?.message ?? error}`);
           row[side] = { error: String(error?.message ?? error) };

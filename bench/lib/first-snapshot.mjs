@@ -12,7 +12,8 @@ function instrument() {
   const now = () => performance.timeOrigin + performance.now();
   w.__cost = { longTasks: [], iframes: 0, stringify: [], sends: [] };
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) w.__cost.longTasks.push({ start: performance.timeOrigin + e.startTime, ms: e.duration });
+    for (const e of list.getEntries())
+      w.__cost.longTasks.push({ start: performance.timeOrigin + e.startTime, ms: e.duration });
   }).observe({ type: 'longtask', buffered: true });
   new MutationObserver((records) => {
     for (const r of records) for (const n of r.addedNodes) if (n.nodeName === 'IFRAME') w.__cost.iframes++;
@@ -21,12 +22,13 @@ function instrument() {
   JSON.stringify = function (...args) {
     const t = now();
     const out = stringify.apply(this, args);
-    if (typeof out === 'string' && out.length > 100_000) w.__cost.stringify.push({ start: t, ms: now() - t, chars: out.length });
+    if (typeof out === 'string' && out.length > 100_000)
+      w.__cost.stringify.push({ start: t, ms: now() - t, chars: out.length });
     return out;
   };
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
-    const bytes = typeof data === 'string' ? data.length : data.byteLength ?? data.size ?? 0;
+    const bytes = typeof data === 'string' ? data.length : (data.byteLength ?? data.size ?? 0);
     if (bytes > 10_000) w.__cost.sends.push({ at: now(), bytes, binary: typeof data !== 'string' });
     return send.call(this, data);
   };
@@ -47,7 +49,9 @@ async function startTrial(h, variant, { settleMs, timeoutMs, afterMs }) {
     // threadTicks: main-thread CPU time, which other processes on a busy machine do not inflate.
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
     const cpu = async () => {
-      const m = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value * 1000]));
+      const m = Object.fromEntries(
+        (await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value * 1000]),
+      );
       return m.TaskDuration - m.DevToolsCommandDuration;
     };
     await h.sleep(settleMs);
@@ -80,9 +84,12 @@ async function startTrial(h, variant, { settleMs, timeoutMs, afterMs }) {
       startCpuMs: round1(startCpuMs),
       recordCallMs: round1(cost.recordCallMs),
       iframesAdded: cost.iframes,
-      stringify: snapshotStringify ? { ms: round1(snapshotStringify.ms), chars: snapshotStringify.chars, inLongestTask: inside(snapshotStringify) } : null,
+      stringify: snapshotStringify
+        ? { ms: round1(snapshotStringify.ms), chars: snapshotStringify.chars, inLongestTask: inside(snapshotStringify) }
+        : null,
       // From the end of JSON.stringify to the frame being handed to the socket: compression (ours: in a worker).
-      encodeToSendMs: send && snapshotStringify ? round1(send.at - (snapshotStringify.start + snapshotStringify.ms)) : null,
+      encodeToSendMs:
+        send && snapshotStringify ? round1(send.at - (snapshotStringify.start + snapshotStringify.ms)) : null,
       sentBytes: send?.bytes ?? null,
       sentBinary: send?.binary ?? null,
       workers: page.workers().length,

@@ -20,7 +20,8 @@ export class Histogram {
 
   add(ms) {
     if (ms < 0) ms = 0;
-    const index = ms < FINE_MS ? Math.floor(ms * FINE_PER_MS) : Math.min(BINS - 1, FINE_BINS + Math.floor(ms - FINE_MS));
+    const index =
+      ms < FINE_MS ? Math.floor(ms * FINE_PER_MS) : Math.min(BINS - 1, FINE_BINS + Math.floor(ms - FINE_MS));
     this.bins[index]++;
     this.count++;
     this.sum += ms;
@@ -149,5 +150,8 @@ export function socketQueues(port) {
       fromServer += rx;
     }
   }
-  return { toServerMiB: Math.round((toServer / 1048576) * 10) / 10, fromServerMiB: Math.round((fromServer / 1048576) * 10) / 10 };
+  return {
+    toServerMiB: Math.round((toServer / 1048576) * 10) / 10,
+    fromServerMiB: Math.round((fromServer / 1048576) * 10) / 10,
+  };
 }

@@ -36,7 +36,9 @@ export const PEEK_BYTES = 192;
 export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000, deflate = true }) {
   const { hostname, port, pathname, search } = new URL(url);
   const key = randomBytes(16).toString('base64');
-  const accept = createHash('sha1').update(key + GUID).digest('base64');
+  const accept = createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
   const socket = netConnect({ host: hostname, port: Number(port) });
   socket.setNoDelay(true);
   let open = false;
@@ -102,7 +104,10 @@ export function openSocket(url, { onText, onClose, now, timeoutMs = 15_000, defl
       clearTimeout(timer);
       const wasOpen = open && !closed;
       closed = true;
-      if (!open) reject(new Error(`WebSocket ${pathname}: closed before the upgrade: ${head.toString('latin1').split('\r\n')[0]}`));
+      if (!open)
+        reject(
+          new Error(`WebSocket ${pathname}: closed before the upgrade: ${head.toString('latin1').split('\r\n')[0]}`),
+        );
       else if (wasOpen) onClose?.(true, 1006, 'TCP connection closed without a close frame');
     });
     socket.on('data', (chunk) => {
@@ -331,7 +336,10 @@ export async function openSocketIo(baseUrl, query, { onEvent, onClose, now, time
   let timer;
   await Promise.race([
     whenConnected.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('socket.io: no CONNECT within the timeout')), timeoutMs))),
+    new Promise(
+      (_, reject) =>
+        (timer = setTimeout(() => reject(new Error('socket.io: no CONNECT within the timeout')), timeoutMs)),
+    ),
   ]);
   return {
     /** Emits event "e" with one string argument, given already JSON-encoded (a "…" literal). */
@@ -400,9 +408,19 @@ export async function openSocketOfficial(url, { onText, onClose, now, timeoutMs 
 }
 
 /** {@link openSocketIo} on `socket.io-client`: `emit(text)` sends the raw string, `onEvent` gets its first bytes. */
-export async function openSocketIoOfficial(baseUrl, query, { onEvent, onClose, now, timeoutMs = 15_000, deflate = true }) {
+export async function openSocketIoOfficial(
+  baseUrl,
+  query,
+  { onEvent, onClose, now, timeoutMs = 15_000, deflate = true },
+) {
   const { io } = await import('socket.io-client');
-  const socket = io(baseUrl, { transports: ['websocket'], forceNew: true, reconnection: false, query, ...(deflate ? {} : { perMessageDeflate: false }) });
+  const socket = io(baseUrl, {
+    transports: ['websocket'],
+    forceNew: true,
+    reconnection: false,
+    query,
+    ...(deflate ? {} : { perMessageDeflate: false }),
+  });
   socket.on('e', (text) => onEvent(text.slice(0, PEEK_BYTES), now()));
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('socket.io-client: no connect within the timeout')), timeoutMs);

@@ -68,7 +68,10 @@ const stalls = { gc: [], ticks: [] };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
     if (entry.duration > 20 && stalls.gc.length < 50 && phase === 'running') {
-      stalls.gc.push({ atS: round3((entry.startTime + performance.timeOrigin - startAt) / 1000), ms: round3(entry.duration) });
+      stalls.gc.push({
+        atS: round3((entry.startTime + performance.timeOrigin - startAt) / 1000),
+        ms: round3(entry.duration),
+      });
     }
   }
 }).observe({ entryTypes: ['gc'] });
@@ -272,20 +275,38 @@ async function openRelaySocket(info, role, hello, onText) {
 }
 
 async function setupRelayRoom(id) {
-  const room = { id, epoch: randomBytes(8).toString('hex'), seq: 0, setupSeq: 0, sentTimed: 0, pendingSnap: false, offset: 0, replayers: [] };
+  const room = {
+    id,
+    epoch: randomBytes(8).toString('hex'),
+    seq: 0,
+    setupSeq: 0,
+    sentTimed: 0,
+    pendingSnap: false,
+    offset: 0,
+    replayers: [],
+  };
   const recorderInfo = await connectionInfo(id, 'recorder', `${id}-rec`);
-  const recorder = await openRelaySocket(recorderInfo, 'recorder', { type: 'hello', v: 1, epoch: room.epoch }, (text) => {
-    if (!text.startsWith('{"type":"request-snapshot"')) return;
-    if (phase === 'running') {
-      counters.snapshotRequests++;
-      room.pendingSnap = true;
-    } else if (phase === 'setup' || phase === 'ready') {
-      // A replayer joined before the snapshot was cached: answer at once, as the recorder SDK does.
-      room.seq++;
-      recorder.sendText(frame(room, room.seq, true, now()));
-    }
-  });
-  room.recorder = { send: (text) => recorder.sendText(text), close: () => recorder.close(), queued: () => recorder.queued() };
+  const recorder = await openRelaySocket(
+    recorderInfo,
+    'recorder',
+    { type: 'hello', v: 1, epoch: room.epoch },
+    (text) => {
+      if (!text.startsWith('{"type":"request-snapshot"')) return;
+      if (phase === 'running') {
+        counters.snapshotRequests++;
+        room.pendingSnap = true;
+      } else if (phase === 'setup' || phase === 'ready') {
+        // A replayer joined before the snapshot was cached: answer at once, as the recorder SDK does.
+        room.seq++;
+        recorder.sendText(frame(room, room.seq, true, now()));
+      }
+    },
+  );
+  room.recorder = {
+    send: (text) => recorder.sendText(text),
+    close: () => recorder.close(),
+    queued: () => recorder.queued(),
+  };
   if (recorder.deflate) counters.deflatedRecorders++;
   room.seq = 1;
   recorder.sendText(frame(room, 1, true, now()));
@@ -302,16 +323,42 @@ async function setupRelayRoom(id) {
 }
 
 async function setupSocketIoRoom(id) {
-  const room = { id, epoch: randomBytes(8).toString('hex'), seq: 0, setupSeq: 0, sentTimed: 0, pendingSnap: false, offset: 0, replayers: [] };
+  const room = {
+    id,
+    epoch: randomBytes(8).toString('hex'),
+    seq: 0,
+    setupSeq: 0,
+    sentTimed: 0,
+    pendingSnap: false,
+    offset: 0,
+    replayers: [],
+  };
   const open = cfg.client === 'official' ? openSocketIoOfficial : openSocketIo;
-  const recorder = await open(cfg.url, { room: id, role: 'recorder' }, { now, onClose: closeHandler('recorder'), deflate: cfg.deflate, onEvent: () => {} });
-  room.recorder = { send: (text) => recorder.emit(text), close: () => recorder.close(), queued: () => recorder.queued() };
+  const recorder = await open(
+    cfg.url,
+    { room: id, role: 'recorder' },
+    { now, onClose: closeHandler('recorder'), deflate: cfg.deflate, onEvent: () => {} },
+  );
+  room.recorder = {
+    send: (text) => recorder.emit(text),
+    close: () => recorder.close(),
+    queued: () => recorder.queued(),
+  };
   room.seq = 1;
   // The snapshot with an acknowledgement, so it is cached before the replayers join; later messages without.
   await withTimeout(recorder.emitWithAck(frame(room, 1, true, now())), 15_000, 'socket.io snapshot ack');
   for (let r = 0; r < cfg.replayers; r++) {
     const rep = replayerState();
-    const replayer = await open(cfg.url, { room: id, role: 'replayer' }, { now, onClose: closeHandler('replayer'), deflate: cfg.deflate, onEvent: (text, received) => onEvents(room, rep, text, received) });
+    const replayer = await open(
+      cfg.url,
+      { room: id, role: 'replayer' },
+      {
+        now,
+        onClose: closeHandler('replayer'),
+        deflate: cfg.deflate,
+        onEvent: (text, received) => onEvents(room, rep, text, received),
+      },
+    );
     rep.close = () => replayer.close();
     room.replayers.push(rep);
   }
@@ -342,7 +389,11 @@ function start(at) {
     const sec = Math.floor((t - startAt) / 1000);
     if (sec >= 0 && sec < perSecond.length && gap > perSecond[sec].tickGapMax) perSecond[sec].tickGapMax = gap;
     if (gap > 100 && stalls.ticks.length < 50) {
-      stalls.ticks.push({ atS: round3((t - startAt) / 1000), gapMs: round3(gap), receivedSinceLastTick: receivedTotal - lastReceived });
+      stalls.ticks.push({
+        atS: round3((t - startAt) / 1000),
+        gapMs: round3(gap),
+        receivedSinceLastTick: receivedTotal - lastReceived,
+      });
     }
     lastReceived = receivedTotal;
     for (const room of rooms) {
@@ -390,7 +441,12 @@ function stop() {
     queuedBytes += q;
     if (q > 0) queuedSockets++;
   }
-  send({ type: 'stopped', sent: rooms.reduce((n, room) => n + (room.seq - room.setupSeq), 0), queuedBytes, queuedSockets });
+  send({
+    type: 'stopped',
+    sent: rooms.reduce((n, room) => n + (room.seq - room.setupSeq), 0),
+    queuedBytes,
+    queuedSockets,
+  });
 }
 
 /** Waits for what is in flight: until every replayer has everything, or no progress for `idleMs`, or `timeoutMs`. */

@@ -39,7 +39,11 @@ export async function startNaiveRelay({ host = '127.0.0.1', port = 0, cacheSince
   wss.on('connection', (socket, request) => {
     const roomId = new URL(request.url ?? '/', 'http://x').searchParams.get('room') ?? 'default';
     let room = rooms.get(roomId);
-    if (!room) rooms.set(roomId, (room = { sockets: new Set(), meta: undefined, pendingMeta: undefined, snapshot: undefined, since: [] }));
+    if (!room)
+      rooms.set(
+        roomId,
+        (room = { sockets: new Set(), meta: undefined, pendingMeta: undefined, snapshot: undefined, since: [] }),
+      );
     // Late joiner: the last Meta + full snapshot first.
     if (room.snapshot) {
       if (room.meta) socket.send(room.meta);

@@ -50,7 +50,11 @@ export async function spawnServer(name, argv, listening) {
 export async function startRelay(args = ['--dev'], { nodeArgs = [] } = {}) {
   const cli = join(REPO, 'packages/relay/dist/cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
-  return spawnServer('relay', [...nodeArgs, cli, '--port', '0', '--host', '127.0.0.1', ...args], /listening on (http:\/\/\S+)/);
+  return spawnServer(
+    'relay',
+    [...nodeArgs, cli, '--port', '0', '--host', '127.0.0.1', ...args],
+    /listening on (http:\/\/\S+)/,
+  );
 }
 
 const TYPES = {
@@ -87,7 +91,10 @@ export async function serveFiles(locate) {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+    });
     createReadStream(file).pipe(res);
   });
   server.keepAliveTimeout = 1000;
@@ -116,6 +123,8 @@ export function startSite() {
       return file.startsWith(CORPUS + '/') ? file : undefined;
     }
     const file = normalize(join(REPO, path.replace(/^\/+/, '')));
-    return file.startsWith(REPO + '/') && ALLOWED.some((prefix) => file.startsWith(join(REPO, prefix))) ? file : undefined;
+    return file.startsWith(REPO + '/') && ALLOWED.some((prefix) => file.startsWith(join(REPO, prefix)))
+      ? file
+      : undefined;
   });
 }

@@ -38,7 +38,10 @@ async function memoryAfterGc(inspectorUrl) {
     await call('HeapProfiler.collectGarbage');
     await sleep(200);
     await call('HeapProfiler.collectGarbage');
-    const { result } = await call('Runtime.evaluate', { expression: 'JSON.stringify(process.memoryUsage())', returnByValue: true });
+    const { result } = await call('Runtime.evaluate', {
+      expression: 'JSON.stringify(process.memoryUsage())',
+      returnByValue: true,
+    });
     return JSON.parse(result.value);
   } finally {
     ws.terminate();
@@ -102,24 +105,32 @@ async function connectionInfo(base, roomId, role) {
 
 /** Our frames with this room's epoch in the header; the payload bytes are the captured ones. */
 function withEpoch(frames, epoch) {
-  return frames.map((frame) => {
-    const bytes = typeof frame === 'string' ? Buffer.from(frame) : frame;
-    const nl = bytes.indexOf(0x0a);
-    const header = JSON.parse(bytes.subarray(0, nl === -1 ? bytes.length : nl).toString());
-    if (header.type !== 'events') return null;
-    header.epoch = epoch;
-    const out = Buffer.concat([Buffer.from(JSON.stringify(header)), nl === -1 ? Buffer.alloc(0) : bytes.subarray(nl)]);
-    return typeof frame === 'string' ? out.toString() : out;
-  }).filter(Boolean);
+  return frames
+    .map((frame) => {
+      const bytes = typeof frame === 'string' ? Buffer.from(frame) : frame;
+      const nl = bytes.indexOf(0x0a);
+      const header = JSON.parse(bytes.subarray(0, nl === -1 ? bytes.length : nl).toString());
+      if (header.type !== 'events') return null;
+      header.epoch = epoch;
+      const out = Buffer.concat([
+        Buffer.from(JSON.stringify(header)),
+        nl === -1 ? Buffer.alloc(0) : bytes.subarray(nl),
+      ]);
+      return typeof frame === 'string' ? out.toString() : out;
+    })
+    .filter(Boolean);
 }
 
 async function ourRoom(base, id, frames, sockets) {
   const epoch = `mem${id}`.padEnd(12, 'x');
   const recorderInfo = await connectionInfo(base, id, 'recorder');
   let welcomed = false;
-  const recorder = await open(`${recorderInfo.wssUrlOut}?role=recorder&signature=${encodeURIComponent(recorderInfo.signature)}`, (data) => {
-    if (data.toString('latin1', 0, 17).startsWith('{"type":"welcome"')) welcomed = true;
-  });
+  const recorder = await open(
+    `${recorderInfo.wssUrlOut}?role=recorder&signature=${encodeURIComponent(recorderInfo.signature)}`,
+    (data) => {
+      if (data.toString('latin1', 0, 17).startsWith('{"type":"welcome"')) welcomed = true;
+    },
+  );
   sockets.push(recorder);
   recorder.send(JSON.stringify({ type: 'hello', v: 1, epoch }));
   await until(() => welcomed, 15_000, `${id} recorder welcome`);
@@ -127,9 +138,12 @@ async function ourRoom(base, id, frames, sockets) {
   for (const frame of mine) recorder.send(frame, { binary: typeof frame !== 'string' });
   const replayerInfo = await connectionInfo(base, id, 'replayer');
   let events = 0;
-  const replayer = await open(`${replayerInfo.wssUrl}?role=replayer&signature=${encodeURIComponent(replayerInfo.signature)}`, (data) => {
-    if (data.toString('latin1', 0, 16).startsWith('{"type":"events"')) events++;
-  });
+  const replayer = await open(
+    `${replayerInfo.wssUrl}?role=replayer&signature=${encodeURIComponent(replayerInfo.signature)}`,
+    (data) => {
+      if (data.toString('latin1', 0, 16).startsWith('{"type":"events"')) events++;
+    },
+  );
   sockets.push(replayer);
   replayer.send(JSON.stringify({ type: 'hello', v: 1 }));
   await until(() => events >= mine.length, 20_000, `${id} replayer catch-up (${events}/${mine.length})`);
@@ -170,7 +184,10 @@ async function measure(side, { rooms, warmupRooms, parallel }, frames, log) {
   const sockets = [];
   const server = side === 'ours' ? await startRelay(['--dev'], { nodeArgs: [INSPECT] }) : await startNaiveProcess();
   const prefix = `mem-${process.pid}-${side}`;
-  const makeRoom = side === 'ours' ? (i) => ourRoom(server.url, `${prefix}-${i}`, frames, sockets) : (i) => naiveRoom(server.url, `${prefix}-${i}`, frames, sockets);
+  const makeRoom =
+    side === 'ours'
+      ? (i) => ourRoom(server.url, `${prefix}-${i}`, frames, sockets)
+      : (i) => naiveRoom(server.url, `${prefix}-${i}`, frames, sockets);
   try {
     const inspector = await inspectorUrl(server.output);
     // Warm-up rooms load the code paths; then the baseline, after a full GC.
@@ -185,7 +202,9 @@ async function measure(side, { rooms, warmupRooms, parallel }, frames, log) {
     const status = side === 'ours' ? await (await fetch(`${server.url}/cobrowse/status`)).json() : null;
     // Retained per room: JS heap + memory outside it (Buffers: the cached frames, socket buffers).
     const retained = (m) => m.heapUsed + m.external;
-    log(`row 10, ${side}: ${rooms} rooms in ${(setupMs / 1000).toFixed(1)} s; heap+external ${MiB(retained(before))} → ${MiB(retained(after))} MiB, RSS ${MiB(before.rss)} → ${MiB(after.rss)} MiB`);
+    log(
+      `row 10, ${side}: ${rooms} rooms in ${(setupMs / 1000).toFixed(1)} s; heap+external ${MiB(retained(before))} → ${MiB(retained(after))} MiB, RSS ${MiB(before.rss)} → ${MiB(after.rss)} MiB`,
+    );
     return {
       rooms,
       warmupRooms,
@@ -215,6 +234,7 @@ export async function relayMemoryScenario(h, cfg, captured) {
     ours,
     naive,
     // What bounds a room's catch-up cache in our relay (relay defaults, packages/relay/src/options.ts).
-    cacheBound: 'per room: cacheBytes 2 MiB (then a checkout is asked for at most every 10 s; dropped past 2×); per node: cacheBudgetBytes 64 MiB (rooms over their share ask for a checkout; dropped past 1.25×); recorder checkouts every 10 min (checkoutEveryMs)',
+    cacheBound:
+      'per room: cacheBytes 2 MiB (then a checkout is asked for at most every 10 s; dropped past 2×); per node: cacheBudgetBytes 64 MiB (rooms over their share ask for a checkout; dropped past 1.25×); recorder checkouts every 10 min (checkoutEveryMs)',
   };
 }

@@ -98,9 +98,20 @@ async function oneSide(h, variant, durationMs, deflateRelay) {
   try {
     const frames = [];
     const extra = variant === 'ours-deflate' ? { relay: deflateRelay.url } : {};
-    const customer = await h.openCustomer(context, side, h.roomId(`session-${variant}`), 'session.html', (tab) => {
-      tab.on('websocket', (ws) => ws.on('framesent', (frame) => frames.push(typeof frame.payload === 'string' ? frame.payload : Buffer.from(frame.payload))));
-    }, extra);
+    const customer = await h.openCustomer(
+      context,
+      side,
+      h.roomId(`session-${variant}`),
+      'session.html',
+      (tab) => {
+        tab.on('websocket', (ws) =>
+          ws.on('framesent', (frame) =>
+            frames.push(typeof frame.payload === 'string' ? frame.payload : Buffer.from(frame.payload)),
+          ),
+        );
+      },
+      extra,
+    );
     // The first snapshot is out once its frame was sent.
     for (let i = 0; i < 100 && snapshotEnd(side, frames) === -1; i++) await sleep(50);
     const cut = snapshotEnd(side, frames);
@@ -125,7 +136,10 @@ async function oneSide(h, variant, durationMs, deflateRelay) {
       snapshotBytes: sum(snapshot, byteLength),
       sessionPayloadBytes: bytes,
       sessionWireBytes: wire,
-      wireCounted: uplinkBytes === null ? 'frames sent by the page + WebSocket framing' : "the relay's uplinkBytes (permessage-deflate)",
+      wireCounted:
+        uplinkBytes === null
+          ? 'frames sent by the page + WebSocket framing'
+          : "the relay's uplinkBytes (permessage-deflate)",
       sessionFrames: during.length,
       ...(side === 'ours' ? { routingHeaderBytes: sum(during, headerLength) } : {}),
       wireBytesPerMinute: Math.round((wire * 60_000) / windowMs),
@@ -151,7 +165,9 @@ export async function sessionBytesScenario(h, { durationMs }) {
   writeFileSync(config, JSON.stringify({ compressUplink: true }));
   const deflateRelay = await startRelay(['--dev', '--config', config]);
   try {
-    const [ours, naive, oursDeflate] = await Promise.all(['ours', 'naive', 'ours-deflate'].map((v) => oneSide(h, v, durationMs, deflateRelay)));
+    const [ours, naive, oursDeflate] = await Promise.all(
+      ['ours', 'naive', 'ours-deflate'].map((v) => oneSide(h, v, durationMs, deflateRelay)),
+    );
     return { script: SESSION_SCRIPT, ours, naive, oursDeflate };
   } finally {
     await deflateRelay.stop();

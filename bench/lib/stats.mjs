@@ -44,7 +44,14 @@ export function fmtBytes(n) {
 
 /** ours / naive, or "—" when either side has no figure. */
 export function ratio(ours, naive) {
-  if (typeof ours !== 'number' || typeof naive !== 'number' || !Number.isFinite(ours) || !Number.isFinite(naive) || naive === 0) return null;
+  if (
+    typeof ours !== 'number' ||
+    typeof naive !== 'number' ||
+    !Number.isFinite(ours) ||
+    !Number.isFinite(naive) ||
+    naive === 0
+  )
+    return null;
   return Math.round((ours / naive) * 1000) / 1000;
 }
 

@@ -21,7 +21,12 @@ export function decodeFrames(payloads) {
     last = message.seq;
     if (message.snap) history.reset();
     const z = message.z ?? 0;
-    const json = z === 2 ? history.decompress(payload) : z === 1 ? inflateRawSync(payload).toString() : Buffer.from(payload).toString();
+    const json =
+      z === 2
+        ? history.decompress(payload)
+        : z === 1
+          ? inflateRawSync(payload).toString()
+          : Buffer.from(payload).toString();
     out.push({ seq: message.seq, snap: message.snap === true, z, wire: bytes.length, json });
   }
   return out;

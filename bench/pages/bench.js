@@ -17,7 +17,9 @@
 
   const bench = (window.bench = { mode, status: 'loading', errors: [], now });
   window.addEventListener('error', (e) => bench.errors.push(String(e.message)));
-  window.addEventListener('unhandledrejection', (e) => bench.errors.push(String(e.reason && e.reason.message ? e.reason.message : e.reason)));
+  window.addEventListener('unhandledrejection', (e) =>
+    bench.errors.push(String(e.reason && e.reason.message ? e.reason.message : e.reason)),
+  );
 
   function load(src) {
     return new Promise((resolve, reject) => {
@@ -80,7 +82,13 @@
         return Promise.resolve();
       }
       if (mode === 'ours') {
-        return CobrowseRecorder.start({ server: relay, roomId: room, userId: 'customer-1', userName: 'Customer', headers }).then((s) => {
+        return CobrowseRecorder.start({
+          server: relay,
+          roomId: room,
+          userId: 'customer-1',
+          userName: 'Customer',
+          headers,
+        }).then((s) => {
           bench.session = s;
           s.on('error', (e) => bench.errors.push('recorder: ' + e.message));
           return s;
@@ -166,7 +174,8 @@
         requestAnimationFrame(frame);
       });
 
-    const loaded = mode === 'ours' ? load(relay + '/sdk/recorder.js') : mode === 'none' ? Promise.resolve() : load(RRWEB);
+    const loaded =
+      mode === 'ours' ? load(relay + '/sdk/recorder.js') : mode === 'none' ? Promise.resolve() : load(RRWEB);
     bench.ready = loaded.then(() => {
       bench.status = 'loaded';
       if (auto) return bench.start();
@@ -267,7 +276,15 @@
       if (mode === 'ours') {
         bench.joinAt = now();
         const extra = params.get('showPointer') === '0' ? { showPointer: false } : {};
-        return CobrowseReplayer.join({ server: relay, roomId: room, userId: 'agent-' + Math.random().toString(36).slice(2, 6), userName: 'Agent', headers, container: screen, ...extra }).then((s) => {
+        return CobrowseReplayer.join({
+          server: relay,
+          roomId: room,
+          userId: 'agent-' + Math.random().toString(36).slice(2, 6),
+          userName: 'Agent',
+          headers,
+          container: screen,
+          ...extra,
+        }).then((s) => {
           bench.session = s;
           bench.marks.joinResolved = now();
           bench.iframe = () => s.iframe;
@@ -287,7 +304,8 @@
       // ?showPointer=0: no replayed mouse cursor over the page; ?w= (the fidelity rows compare pixels):
       // the iframe without the browser's default 2 px border, as ours shows it.
       const style = document.createElement('style');
-      if (params.get('showPointer') === '0') style.textContent += '.replayer-mouse, .replayer-mouse-tail { display: none !important; }';
+      if (params.get('showPointer') === '0')
+        style.textContent += '.replayer-mouse, .replayer-mouse-tail { display: none !important; }';
       if (params.get('w')) style.textContent += '.replayer-wrapper > iframe { border: 0; display: block; }';
       document.head.appendChild(style);
       replayer.startLive();
@@ -308,7 +326,14 @@
         ws.onerror = () => reject(new Error('naive socket error'));
       });
     };
-    bench.liveStatus = () => (mode === 'ours' ? (bench.session ? bench.session.status : 'joining') : bench.socket && bench.socket.readyState === 1 ? 'live' : 'joining');
+    bench.liveStatus = () =>
+      mode === 'ours'
+        ? bench.session
+          ? bench.session.status
+          : 'joining'
+        : bench.socket && bench.socket.readyState === 1
+          ? 'live'
+          : 'joining';
 
     /** What rrweb's live timer still holds (naive only): how many events wait, and when the next is due. */
     bench.pending = () => {

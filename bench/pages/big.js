@@ -1,14 +1,30 @@
 // Builds ~10,000 DOM nodes (elements + text): 1,100 table rows of 4 cells, then #last.
 (function () {
-  const names = ['Alice Martin', 'Bob Chen', 'Carla Rossi', 'Dev Patel', 'Eva Novak', 'Farid Haddad', 'Grace Kim', 'Hugo Silva', 'Ines Moreau', 'Jon Berg'];
+  const names = [
+    'Alice Martin',
+    'Bob Chen',
+    'Carla Rossi',
+    'Dev Patel',
+    'Eva Novak',
+    'Farid Haddad',
+    'Grace Kim',
+    'Hugo Silva',
+    'Ines Moreau',
+    'Jon Berg',
+  ];
   const statuses = ['paid', 'pending', 'shipped', 'refunded', 'on hold'];
   const tbody = document.querySelector('#orders tbody');
   const fragment = document.createDocumentFragment();
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   for (let i = 1; i <= 1100; i++) {
     const tr = document.createElement('tr');
-    const cells = ['#' + (100000 + i), names[i % names.length], statuses[Math.floor(rand() * statuses.length)], '€ ' + (rand() * 2000).toFixed(2)];
+    const cells = [
+      '#' + (100000 + i),
+      names[i % names.length],
+      statuses[Math.floor(rand() * statuses.length)],
+      '€ ' + (rand() * 2000).toFixed(2),
+    ];
     cells.forEach((text, c) => {
       const td = document.createElement('td');
       if (c === 3) td.className = 'amount';

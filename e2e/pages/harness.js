@@ -26,7 +26,14 @@
     if (agent) {
       window.cobrowseSnapshots = 0;
       window.cobrowseJoin = (extra) =>
-        CobrowseReplayer.join(Object.assign({}, common, { container: '#screen', userId: 'agent-' + Math.random().toString(36).slice(2, 6), userName: 'Agent' }, extra)).then((s) => {
+        CobrowseReplayer.join(
+          Object.assign(
+            {},
+            common,
+            { container: '#screen', userId: 'agent-' + Math.random().toString(36).slice(2, 6), userName: 'Agent' },
+            extra,
+          ),
+        ).then((s) => {
           window.agent = s;
           track(s);
           s.on('snapshot', () => window.cobrowseSnapshots++);
@@ -34,11 +41,13 @@
         });
     } else {
       window.cobrowseStart = (extra) =>
-        CobrowseRecorder.start(Object.assign({}, common, { userId: 'customer-1', userName: 'Customer' }, extra)).then((s) => {
-          window.cobrowse = s;
-          track(s);
-          return s;
-        });
+        CobrowseRecorder.start(Object.assign({}, common, { userId: 'customer-1', userName: 'Customer' }, extra)).then(
+          (s) => {
+            window.cobrowse = s;
+            track(s);
+            return s;
+          },
+        );
     }
     if (auto) return agent ? window.cobrowseJoin() : window.cobrowseStart();
   });

@@ -35,19 +35,34 @@ export function pageUrl(site: StaticSite, relay: { url: string }, page: string, 
 }
 
 /** Opens a customer page that shares itself, and waits until it is live. */
-export async function openCustomer(context: BrowserContext, site: StaticSite, relay: { url: string }, room: string, page = 'customer.html'): Promise<Page> {
+export async function openCustomer(
+  context: BrowserContext,
+  site: StaticSite,
+  relay: { url: string },
+  room: string,
+  page = 'customer.html',
+): Promise<Page> {
   const customer = await context.newPage();
   await customer.goto(pageUrl(site, relay, page, room));
-  await expect.poll(() => customer.evaluate(() => (window as any).cobrowse?.status), { message: 'customer live' }).toBe('live');
+  await expect
+    .poll(() => customer.evaluate(() => (window as any).cobrowse?.status), { message: 'customer live' })
+    .toBe('live');
   return customer;
 }
 
 /** Opens the agent page, joins the room, and waits for the first full snapshot to render. */
-export async function openAgent(context: BrowserContext, site: StaticSite, relay: { url: string }, room: string): Promise<Page> {
+export async function openAgent(
+  context: BrowserContext,
+  site: StaticSite,
+  relay: { url: string },
+  room: string,
+): Promise<Page> {
   const agent = await context.newPage();
   await agent.goto(pageUrl(site, relay, 'agent.html', room));
   await expect.poll(() => agent.evaluate(() => (window as any).agent?.status), { message: 'agent live' }).toBe('live');
-  await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots), { message: 'agent rendered a snapshot' }).toBeGreaterThan(0);
+  await expect
+    .poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots), { message: 'agent rendered a snapshot' })
+    .toBeGreaterThan(0);
   return agent;
 }
 
@@ -58,7 +73,10 @@ export function inReplay<T>(agent: Page, fn: (doc: Document) => T): Promise<T> {
 
 /** Text of the first element matching `selector` in the agent's replay (null when absent). */
 export function replayText(agent: Page, selector: string): Promise<string | null> {
-  return agent.evaluate((sel) => (window as any).agent.iframe.contentDocument.querySelector(sel)?.textContent ?? null, selector);
+  return agent.evaluate(
+    (sel) => (window as any).agent.iframe.contentDocument.querySelector(sel)?.textContent ?? null,
+    selector,
+  );
 }
 
 /**
@@ -80,7 +98,8 @@ export function serializeBody(doc: Document): string {
     if (node.nodeType !== 1) return;
     const el = node as Element;
     // Blocked regions arrive as empty boxes without their attributes: test pages mark them with a class too.
-    if (SKIP.has(el.tagName) || el.classList.contains('cobrowse-indicator') || el.classList.contains('blocked-region')) return;
+    if (SKIP.has(el.tagName) || el.classList.contains('cobrowse-indicator') || el.classList.contains('blocked-region'))
+      return;
     const attributes = [...el.attributes]
       .filter((a) => !IGNORED_ATTRIBUTES.test(a.name))
       .map((a) => `${a.name}=${a.value}`)
@@ -110,5 +129,7 @@ export async function expectSameDom(customer: Page, agent: Page, timeout = 15_00
 
 /** The statuses a page's SDK session went through, in order. */
 export function statuses(page: Page): Promise<string[]> {
-  return page.evaluate(() => (window as any).cobrowseLog.filter((l: string) => l.startsWith('status:')).map((l: string) => l.slice(7)));
+  return page.evaluate(() =>
+    (window as any).cobrowseLog.filter((l: string) => l.startsWith('status:')).map((l: string) => l.slice(7)),
+  );
 }

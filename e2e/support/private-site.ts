@@ -49,10 +49,14 @@ function systemFont(): Buffer {
 }
 
 function assets(): Record<string, [string, Buffer]> {
-  const stripes = (x: number, y: number): [number, number, number] => [(x * 7) % 256, (y * 11) % 256, x % 40 < 20 ? 200 : 40];
+  const stripes = (x: number, y: number): [number, number, number] => [
+    (x * 7) % 256,
+    (y * 11) % 256,
+    x % 40 < 20 ? 200 : 40,
+  ];
   return {
     'logo.png': ['image/png', png(240, 80, stripes)],
-    'bg.png': ['image/png', png(24, 24, (x, y) => ((x >> 3) + (y >> 3)) % 2 ? [255, 214, 102] : [70, 130, 180])],
+    'bg.png': ['image/png', png(24, 24, (x, y) => (((x >> 3) + (y >> 3)) % 2 ? [255, 214, 102] : [70, 130, 180]))],
     'tile.png': ['image/png', png(30, 30, (x, y) => [x * 8, 255 - y * 8, 128])],
     'panel.png': ['image/png', png(60, 30, (x, y) => [255 - x * 4, 60 + y * 5, x * 4])],
     'imported.png': ['image/png', png(20, 20, (x, y) => [(x + y) * 6, 90, 200 - x * 5])],
@@ -79,7 +83,10 @@ function assets(): Record<string, [string, Buffer]> {
           '.panel { width: 180px; height: 90px; background: url(panel.png) 0 0 / 100% 100% no-repeat; }\n',
       ),
     ],
-    'extra.css': ['text/css', Buffer.from('.imported { width: 80px; height: 80px; background: url("imported.png"); }\n')],
+    'extra.css': [
+      'text/css',
+      Buffer.from('.imported { width: 80px; height: 80px; background: url("imported.png"); }\n'),
+    ],
   };
 }
 
@@ -92,11 +99,15 @@ export async function startPrivateSite(): Promise<PrivateSite> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/login') {
-      res.writeHead(200, { 'set-cookie': `${COOKIE}; Path=/; HttpOnly; SameSite=Lax`, 'content-type': 'text/plain' }).end('signed in');
+      res
+        .writeHead(200, { 'set-cookie': `${COOKIE}; Path=/; HttpOnly; SameSite=Lax`, 'content-type': 'text/plain' })
+        .end('signed in');
     } else if (path === '/assets.html') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page);
     } else if (path === '/harness.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' }).end(harness);
+      res
+        .writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' })
+        .end(harness);
     } else if (path.startsWith('/private/') && files[path.slice(9)]) {
       requests.push({ path, cookie: signedIn(req), dest: String(req.headers['sec-fetch-dest'] ?? '') });
       if (!signedIn(req)) {
@@ -104,7 +115,9 @@ export async function startPrivateSite(): Promise<PrivateSite> {
         return;
       }
       const [type, body] = files[path.slice(9)]!;
-      res.writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'private, no-store' }).end(body);
+      res
+        .writeHead(200, { 'content-type': type, 'content-length': body.length, 'cache-control': 'private, no-store' })
+        .end(body);
     } else {
       res.writeHead(404).end('not found');
     }

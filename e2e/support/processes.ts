@@ -15,9 +15,13 @@ export interface RelayProcess {
 
 /** Starts the real relay CLI on a free loopback port and waits until it prints its URL. */
 export async function startRelay(args: string[] = ['--dev'], port = 0): Promise<RelayProcess> {
-  const child = spawn(process.execPath, [join(REPO, 'packages/relay/dist/cli.js'), '--port', String(port), '--host', '127.0.0.1', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(REPO, 'packages/relay/dist/cli.js'), '--port', String(port), '--host', '127.0.0.1', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

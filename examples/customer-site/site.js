@@ -14,7 +14,13 @@ window.addClaim = function addClaim() {
   const body = document.getElementById('claims');
   const row = document.createElement('tr');
   row.className = 'new';
-  for (const text of [String(body.rows.length + 1), data.get('item'), data.get('kind'), `${data.get('value')} €`, 'Submitted']) {
+  for (const text of [
+    String(body.rows.length + 1),
+    data.get('item'),
+    data.get('kind'),
+    `${data.get('value')} €`,
+    'Submitted',
+  ]) {
     const cell = document.createElement('td');
     cell.textContent = text;
     row.appendChild(cell);

@@ -34,7 +34,8 @@ export class HistoryCompressor {
    */
   compress(json: Uint8Array): Uint8Array {
     if (this.lost) throw new Error('the compression history is lost until the next snapshot');
-    if (json.length === 0 || json.length > MAX_HISTORY_BATCH_BYTES) throw new RangeError('batch empty or too large for the compression history');
+    if (json.length === 0 || json.length > MAX_HISTORY_BATCH_BYTES)
+      throw new RangeError('batch empty or too large for the compression history');
     const deflate = (this.deflate ??= this.open());
     this.chunks = [];
     let ok = false;

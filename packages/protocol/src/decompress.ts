@@ -35,7 +35,8 @@ export class HistoryDecompressor {
     } catch (error) {
       throw this.fail((error as Error).message);
     }
-    if (!ok || inflate.err) throw this.fail(`compressed batch is corrupt (${inflate.msg || `zlib error ${inflate.err}`})`);
+    if (!ok || inflate.err)
+      throw this.fail(`compressed batch is corrupt (${inflate.msg || `zlib error ${inflate.err}`})`);
     if (inflate.ended) throw this.fail('compressed batch ends its stream');
     const text = decoder.decode(concat(this.chunks));
     this.chunks = [];

@@ -63,7 +63,8 @@ export function decodeBytes(frame: Uint8Array): DecodedFrame<Uint8Array> {
       break;
     }
   }
-  if (nl === -1 && frame.length > MAX_HEADER_BYTES) throw new ProtocolError(ErrorCode.BadFrame, 'frame header too long');
+  if (nl === -1 && frame.length > MAX_HEADER_BYTES)
+    throw new ProtocolError(ErrorCode.BadFrame, 'frame header too long');
   const headerEnd = nl === -1 ? frame.length : nl;
   return {
     message: parseHeader(decoder.decode(frame.subarray(0, headerEnd))),

@@ -7,7 +7,10 @@ import { SUPPORTED_VERSIONS } from './version.js';
  * rrweb events and is opaque to the relay, so it can later be sealed end to end.
  */
 
-/** Sent first by both SDKs. Recorder: `epoch` names this page's recording, `seq` is the next batch it will send. Replayer: `resume` is the last batch it applied. */
+/**
+ * Sent first by both SDKs. Recorder: `epoch` names this page's recording, `seq` is the next batch it
+ * will send. Replayer: `resume` is the last batch it applied.
+ */
 export interface Hello {
   readonly type: 'hello';
   /** Protocol version the sender speaks. */
@@ -115,9 +118,7 @@ export function isAssetMime(value: unknown): value is string {
 /** An absolute http(s) URL, or a blob: URL of an http(s) page, without a fragment or control characters. */
 export function isAssetUrl(value: unknown): value is string {
   return (
-    typeof value === 'string' &&
-    value.length <= MAX_ASSET_URL_LENGTH &&
-    /^(blob:)?https?:\/\/[^\s#]+$/i.test(value)
+    typeof value === 'string' && value.length <= MAX_ASSET_URL_LENGTH && /^(blob:)?https?:\/\/[^\s#]+$/i.test(value)
   );
 }
 
@@ -165,8 +166,14 @@ export class ProtocolError extends Error {
 }
 
 type Check = (value: unknown) => boolean;
-const str = (max = 256): Check => (v) => typeof v === 'string' && v.length > 0 && v.length <= max;
-const optStr = (max = 256): Check => (v) => v === undefined || (typeof v === 'string' && v.length <= max);
+const str =
+  (max = 256): Check =>
+  (v) =>
+    typeof v === 'string' && v.length > 0 && v.length <= max;
+const optStr =
+  (max = 256): Check =>
+  (v) =>
+    v === undefined || (typeof v === 'string' && v.length <= max);
 const nat: Check = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const optNat: Check = (v) => v === undefined || nat(v);
 const optBool: Check = (v) => v === undefined || typeof v === 'boolean';
@@ -176,7 +183,10 @@ const role: Check = (v) => v === 'recorder' || v === 'replayer';
 const optZ: Check = (v) => v === undefined || v === 0 || v === 1 || v === 2;
 const optResume: Check = (v) =>
   v === undefined ||
-  (typeof v === 'object' && v !== null && str(64)((v as { epoch?: unknown }).epoch) && nat((v as { seq?: unknown }).seq));
+  (typeof v === 'object' &&
+    v !== null &&
+    str(64)((v as { epoch?: unknown }).epoch) &&
+    nat((v as { seq?: unknown }).seq));
 
 /** One row per message type: the fields it must (or may) carry. Adding a message is adding a row. */
 const SCHEMAS: Record<MessageType, Record<string, Check>> = {
@@ -199,7 +209,8 @@ export function validateMessage(value: unknown): Message {
   const type = (value as { type?: unknown }).type;
   if (typeof type !== 'string') throw new ProtocolError(ErrorCode.UnknownType, 'frame header has no "type"');
   const schema = Object.prototype.hasOwnProperty.call(SCHEMAS, type) ? SCHEMAS[type as MessageType] : undefined;
-  if (!schema) throw new ProtocolError(ErrorCode.UnknownType, `unknown message type ${JSON.stringify(type.slice(0, 40))}`);
+  if (!schema)
+    throw new ProtocolError(ErrorCode.UnknownType, `unknown message type ${JSON.stringify(type.slice(0, 40))}`);
   for (const field in schema) {
     if (!schema[field]!((value as Record<string, unknown>)[field])) {
       throw new ProtocolError(ErrorCode.BadField, `"${type}" has a missing or invalid "${field}"`);

@@ -25,8 +25,12 @@ test.describe('asset references', () => {
 
   test('CSS: replacing keeps everything around the references', () => {
     const css = `@import 'a.css'; .x{background:url(b.png) 0 0/cover}.y{src:url("c.woff")}`;
-    const out = replaceCssRefs(css, (ref) => (ref === 'a.css' || ref === 'b.png' ? `blob:http://agent/${ref}` : undefined));
-    expect(out).toBe(`@import "blob:http://agent/a.css"; .x{background:url("blob:http://agent/b.png") 0 0/cover}.y{src:url("c.woff")}`);
+    const out = replaceCssRefs(css, (ref) =>
+      ref === 'a.css' || ref === 'b.png' ? `blob:http://agent/${ref}` : undefined,
+    );
+    expect(out).toBe(
+      `@import "blob:http://agent/a.css"; .x{background:url("blob:http://agent/b.png") 0 0/cover}.y{src:url("c.woff")}`,
+    );
     expect(replaceCssRefs(css, () => undefined)).toBe(css);
   });
 

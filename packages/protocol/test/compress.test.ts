@@ -12,13 +12,33 @@ function mutationBatch(frame: number, cells: number, pick: (i: number) => number
   for (let i = 0; i < cells; i++) {
     const parentId = pick(i);
     removes.push({ parentId, id: 100_000 + (frame - 1) * cells + i });
-    adds.push({ parentId, nextId: null, node: { type: 3, textContent: `€ ${((frame * 7919 + i * 104729) % 200000) / 100}`, id: 100_000 + frame * cells + i } });
+    adds.push({
+      parentId,
+      nextId: null,
+      node: {
+        type: 3,
+        textContent: `€ ${((frame * 7919 + i * 104729) % 200000) / 100}`,
+        id: 100_000 + frame * cells + i,
+      },
+    });
   }
-  return JSON.stringify([{ type: 3, data: { source: 0, texts: [], attributes: [], removes, adds }, timestamp: 1_700_000_000_000 + frame * 16 }]);
+  return JSON.stringify([
+    {
+      type: 3,
+      data: { source: 0, texts: [], attributes: [], removes, adds },
+      timestamp: 1_700_000_000_000 + frame * 16,
+    },
+  ]);
 }
 
 function smallBatch(i: number): string {
-  return JSON.stringify([{ type: 3, data: { source: 1, positions: [{ x: 100 + (i % 50), y: 200 + (i % 13), id: 12, timeOffset: -20 }] }, timestamp: 1_700_000_000_000 + i * 37 }]);
+  return JSON.stringify([
+    {
+      type: 3,
+      data: { source: 1, positions: [{ x: 100 + (i % 50), y: 200 + (i % 13), id: 12, timeOffset: -20 }] },
+      timestamp: 1_700_000_000_000 + i * 37,
+    },
+  ]);
 }
 
 /** What a standard inflater (zlib) makes of a history's stream so far. */
@@ -101,7 +121,8 @@ test.describe('batch compression with shared history (z: 2)', () => {
   test('a resent batch carries the same bytes: compressing is deterministic', () => {
     const a = new HistoryCompressor();
     const b = new HistoryCompressor();
-    for (let i = 0; i < 50; i++) expect([...a.compress(utf8(smallBatch(i)))]).toEqual([...b.compress(utf8(smallBatch(i)))]);
+    for (let i = 0; i < 50; i++)
+      expect([...a.compress(utf8(smallBatch(i)))]).toEqual([...b.compress(utf8(smallBatch(i)))]);
   });
 
   test('garbage, truncated, empty and oversize payloads are refused with a clear error', () => {
@@ -119,7 +140,9 @@ test.describe('batch compression with shared history (z: 2)', () => {
       expect(() => new HistoryDecompressor().decompress(payload), name).toThrow(message);
     }
     // A small payload that inflates past the limit is refused, without growing a buffer for it.
-    const bomb = deflateRawSync(Buffer.alloc(MAX_HISTORY_BATCH_BYTES * 4, 0x20), { finishFlush: constants.Z_SYNC_FLUSH });
+    const bomb = deflateRawSync(Buffer.alloc(MAX_HISTORY_BATCH_BYTES * 4, 0x20), {
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
     expect(bomb.length).toBeLessThan(4096);
     expect(() => new HistoryDecompressor().decompress(bomb)).toThrow(/past the limit/);
     expect(() => compressor.compress(new Uint8Array(MAX_HISTORY_BATCH_BYTES + 1))).toThrow(RangeError);
@@ -141,17 +164,21 @@ test.describe('batch compression with shared history (z: 2)', () => {
 
   test('random batches round-trip through compressor and decompressor, with resets', () => {
     fc.assert(
-      fc.property(fc.array(fc.oneof(fc.string({ minLength: 1, maxLength: 3000 }), fc.constant('[]')), { maxLength: 30 }), fc.array(fc.nat(29), { maxLength: 3 }), (texts, resets) => {
-        const compressor = new HistoryCompressor();
-        const decompressor = new HistoryDecompressor();
-        texts.forEach((text, i) => {
-          if (resets.includes(i)) {
-            compressor.reset();
-            decompressor.reset();
-          }
-          expect(decompressor.decompress(compressor.compress(utf8(text)))).toBe(text);
-        });
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.string({ minLength: 1, maxLength: 3000 }), fc.constant('[]')), { maxLength: 30 }),
+        fc.array(fc.nat(29), { maxLength: 3 }),
+        (texts, resets) => {
+          const compressor = new HistoryCompressor();
+          const decompressor = new HistoryDecompressor();
+          texts.forEach((text, i) => {
+            if (resets.includes(i)) {
+              compressor.reset();
+              decompressor.reset();
+            }
+            expect(decompressor.decompress(compressor.compress(utf8(text)))).toBe(text);
+          });
+        },
+      ),
       { numRuns: 200 },
     );
   });

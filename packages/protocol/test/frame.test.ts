@@ -44,15 +44,47 @@ test.describe('frames', () => {
     ['asset without url', { type: 'asset', mime: 'image/png' }, ErrorCode.BadField],
     ['asset without mime', { type: 'asset', url: 'https://shop.example/a.png' }, ErrorCode.BadField],
     ['asset that is a page', { type: 'asset', url: 'https://shop.example/a', mime: 'text/html' }, ErrorCode.BadField],
-    ['asset that is a script', { type: 'asset', url: 'https://shop.example/a.js', mime: 'text/javascript' }, ErrorCode.BadField],
-    ['asset that is XML', { type: 'asset', url: 'https://shop.example/a.xml', mime: 'application/xml' }, ErrorCode.BadField],
-    ['asset mime with parameters', { type: 'asset', url: 'https://shop.example/a.css', mime: 'text/css; charset=utf-8' }, ErrorCode.BadField],
-    ['asset with a javascript: url', { type: 'asset', url: 'javascript:alert(1)', mime: 'image/png' }, ErrorCode.BadField],
-    ['asset with a data: url', { type: 'asset', url: 'data:image/png;base64,AAAA', mime: 'image/png' }, ErrorCode.BadField],
+    [
+      'asset that is a script',
+      { type: 'asset', url: 'https://shop.example/a.js', mime: 'text/javascript' },
+      ErrorCode.BadField,
+    ],
+    [
+      'asset that is XML',
+      { type: 'asset', url: 'https://shop.example/a.xml', mime: 'application/xml' },
+      ErrorCode.BadField,
+    ],
+    [
+      'asset mime with parameters',
+      { type: 'asset', url: 'https://shop.example/a.css', mime: 'text/css; charset=utf-8' },
+      ErrorCode.BadField,
+    ],
+    [
+      'asset with a javascript: url',
+      { type: 'asset', url: 'javascript:alert(1)', mime: 'image/png' },
+      ErrorCode.BadField,
+    ],
+    [
+      'asset with a data: url',
+      { type: 'asset', url: 'data:image/png;base64,AAAA', mime: 'image/png' },
+      ErrorCode.BadField,
+    ],
     ['asset with a relative url', { type: 'asset', url: '/a.png', mime: 'image/png' }, ErrorCode.BadField],
-    ['asset url with a fragment', { type: 'asset', url: 'https://shop.example/s.svg#icon', mime: 'image/svg+xml' }, ErrorCode.BadField],
-    ['asset url with a space', { type: 'asset', url: 'https://shop.example/a b.png', mime: 'image/png' }, ErrorCode.BadField],
-    ['asset url too long', { type: 'asset', url: `https://shop.example/${'a'.repeat(MAX_ASSET_URL_LENGTH)}`, mime: 'image/png' }, ErrorCode.BadField],
+    [
+      'asset url with a fragment',
+      { type: 'asset', url: 'https://shop.example/s.svg#icon', mime: 'image/svg+xml' },
+      ErrorCode.BadField,
+    ],
+    [
+      'asset url with a space',
+      { type: 'asset', url: 'https://shop.example/a b.png', mime: 'image/png' },
+      ErrorCode.BadField,
+    ],
+    [
+      'asset url too long',
+      { type: 'asset', url: `https://shop.example/${'a'.repeat(MAX_ASSET_URL_LENGTH)}`, mime: 'image/png' },
+      ErrorCode.BadField,
+    ],
   ];
   for (const [name, value, code] of refused) {
     test(`refuses ${name} with ${code}`, () => {
@@ -74,9 +106,19 @@ test.describe('frames', () => {
     expect(decoded.message).toEqual(header);
     expect([...decoded.payload!]).toEqual([...bytes]);
     // A blob: URL of the page (an image the page made itself) is an asset too.
-    expect(validateMessage({ type: 'asset', url: 'blob:https://shop.example/6f1c0b1e-6a0e-4d3c-9f5e-0c1d2e3f4a5b', mime: 'image/webp' })).toBeTruthy();
+    expect(
+      validateMessage({
+        type: 'asset',
+        url: 'blob:https://shop.example/6f1c0b1e-6a0e-4d3c-9f5e-0c1d2e3f4a5b',
+        mime: 'image/webp',
+      }),
+    ).toBeTruthy();
     // The longest URL allowed still fits a header.
-    const longest = { type: 'asset', url: `https://shop.example/${'a'.repeat(MAX_ASSET_URL_LENGTH - 21)}`, mime: 'application/vnd.ms-fontobject' } as const;
+    const longest = {
+      type: 'asset',
+      url: `https://shop.example/${'a'.repeat(MAX_ASSET_URL_LENGTH - 21)}`,
+      mime: 'application/vnd.ms-fontobject',
+    } as const;
     expect(JSON.stringify(longest).length).toBeLessThanOrEqual(MAX_HEADER_BYTES);
     expect(decodeBytes(encodeBinary(longest, bytes)).message).toEqual(longest);
   });

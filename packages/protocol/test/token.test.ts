@@ -47,13 +47,27 @@ test.describe('connection tokens', () => {
   });
 
   test('garbage is malformed, never an exception', async () => {
-    for (const bad of ['', 'abc', 'a.b.c', '.', 'x'.repeat(5000), '!!!.???', `${toBase64Url(new TextEncoder().encode('not json'))}.${'A'.repeat(43)}`]) {
+    for (const bad of [
+      '',
+      'abc',
+      'a.b.c',
+      '.',
+      'x'.repeat(5000),
+      '!!!.???',
+      `${toBase64Url(new TextEncoder().encode('not json'))}.${'A'.repeat(43)}`,
+    ]) {
       const result = await verifyToken(SECRET, bad);
       expect(result.ok).toBe(false);
     }
     // A correctly signed body that is not a claims object is malformed too.
     const body = toBase64Url(new TextEncoder().encode(JSON.stringify({ room: 1 })));
-    const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(SECRET), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const key = await crypto.subtle.importKey(
+      'raw',
+      new TextEncoder().encode(SECRET),
+      { name: 'HMAC', hash: 'SHA-256' },
+      false,
+      ['sign'],
+    );
     const mac = toBase64Url(new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(body))));
     expect(await verifyToken(SECRET, `${body}.${mac}`)).toEqual({ ok: false, reason: 'malformed' });
   });

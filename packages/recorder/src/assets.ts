@@ -7,7 +7,6 @@ import {
   cssRefs,
   encodeBinary,
   isAssetMime,
-  parseSrcset,
   replaceCssRefs,
 } from '@cobrowse/protocol';
 
@@ -51,7 +50,10 @@ const MAX_URLS = 5000;
 /** An asset waits while this much is still queued in the socket, so DOM events are not stuck behind it. */
 const MAX_BUFFERED = 256 * 1024;
 
-export function resolveAssetOptions(options: AssetOptions | true | undefined, pageOrigin: string): ResolvedAssetOptions {
+export function resolveAssetOptions(
+  options: AssetOptions | true | undefined,
+  pageOrigin: string,
+): ResolvedAssetOptions {
   const o = options === true || options === undefined ? {} : options;
   const origins = new Set<string>([pageOrigin]);
   let anyOrigin = false;
@@ -65,7 +67,8 @@ export function resolveAssetOptions(options: AssetOptions | true | undefined, pa
       }
     }
   }
-  const positive = (value: number | undefined, fallback: number) => (typeof value === 'number' && value >= 0 ? value : fallback);
+  const positive = (value: number | undefined, fallback: number) =>
+    typeof value === 'number' && value >= 0 ? value : fallback;
   return {
     origins,
     anyOrigin,
@@ -109,7 +112,13 @@ const STYLE_DECLARATION = 13;
 const ELEMENT = RrwebNodeType.Element;
 const TEXT = RrwebNodeType.Text;
 
-const FONT_EXTENSIONS: Record<string, string> = { woff2: 'font/woff2', woff: 'font/woff', ttf: 'font/ttf', otf: 'font/otf', eot: 'application/vnd.ms-fontobject' };
+const FONT_EXTENSIONS: Record<string, string> = {
+  woff2: 'font/woff2',
+  woff: 'font/woff',
+  ttf: 'font/ttf',
+  otf: 'font/otf',
+  eot: 'application/vnd.ms-fontobject',
+};
 
 /** Types servers commonly give assets, mapped to the one the protocol names. */
 const MIME_ALIASES: Record<string, string> = {
@@ -144,7 +153,11 @@ export function sniff(bytes: Uint8Array): string | undefined {
   if ((b[0] === 0 && b[1] === 1 && b[2] === 0 && b[3] === 0) || ascii(0, 'true')) return 'font/ttf';
   if (ascii(0, 'OTTO')) return 'font/otf';
   if (ascii(0, 'ttcf')) return 'font/collection';
-  const head = new TextDecoder().decode(b.subarray(0, 512)).replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  const head = new TextDecoder()
+    .decode(b.subarray(0, 512))
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
   if (/^<(!doctype html|html|head|body|script|iframe)/.test(head)) return 'html';
   if (/^<(\?xml|!--|svg|!doctype svg)/.test(head) && head.includes('<svg')) return 'image/svg+xml';
   return undefined;
@@ -287,10 +300,12 @@ export class AssetCapture {
         for (const add of data.adds ?? []) this.scanNode(add.node);
         for (const change of data.attributes ?? []) {
           const node = this.io.node(change.id);
-          if (node?.nodeType === 1) this.scanElement(change.id, (node as Element).localName.toLowerCase(), change.attributes, node as Element);
+          if (node?.nodeType === 1)
+            this.scanElement(change.id, (node as Element).localName.toLowerCase(), change.attributes, node as Element);
         }
         for (const text of data.texts ?? []) {
-          if (typeof text.value === 'string' && this.io.node(text.id)?.parentNode?.nodeName === 'STYLE') this.scanCss(text.value, base);
+          if (typeof text.value === 'string' && this.io.node(text.id)?.parentNode?.nodeName === 'STYLE')
+            this.scanCss(text.value, base);
         }
         return;
       case STYLE_SHEET_RULE:
@@ -302,7 +317,8 @@ export class AssetCapture {
         if (typeof data.set?.value === 'string') this.scanCss(data.set.value, base);
         return;
       case ADOPTED_STYLE_SHEET:
-        for (const style of data.styles ?? []) for (const rule of style.rules ?? []) if (typeof rule.rule === 'string') this.scanCss(rule.rule, base);
+        for (const style of data.styles ?? [])
+          for (const rule of style.rules ?? []) if (typeof rule.rule === 'string') this.scanCss(rule.rule, base);
         return;
     }
   }
@@ -325,7 +341,8 @@ export class AssetCapture {
     const found: Wanted[] = [];
     const url = (name: string, kind: Kind) => {
       const value = attributes[name];
-      if (typeof value === 'string' && value.trim() && !value.trim().startsWith('#')) found.push({ url: value.trim(), kind });
+      if (typeof value === 'string' && value.trim() && !value.trim().startsWith('#'))
+        found.push({ url: value.trim(), kind });
     };
     const style = attributes.style;
     if (typeof style === 'string') for (const ref of cssRefs(style)) found.push({ url: ref, kind: 'image' });
@@ -354,7 +371,8 @@ export class AssetCapture {
         url('xlink:href', 'image');
         break;
       case 'link':
-        if (/(^|\s)stylesheet(\s|$)/i.test(String(attributes.rel ?? (live as HTMLLinkElement | undefined)?.rel ?? ''))) url('href', 'css');
+        if (/(^|\s)stylesheet(\s|$)/i.test(String(attributes.rel ?? (live as HTMLLinkElement | undefined)?.rel ?? '')))
+          url('href', 'css');
         break;
       case 'body':
       case 'table':
@@ -373,7 +391,10 @@ export class AssetCapture {
 
   /** An `<img>`: what it shows (`currentSrc`, picked from srcset or <picture>) rather than every candidate. */
   private scanImage(img: HTMLImageElement, attributes: Attributes): void {
-    const responsive = typeof attributes.srcset === 'string' || img.hasAttribute?.('srcset') || img.parentElement?.localName === 'picture';
+    const responsive =
+      typeof attributes.srcset === 'string' ||
+      img.hasAttribute?.('srcset') ||
+      img.parentElement?.localName === 'picture';
     if (!responsive) {
       if (typeof attributes.src === 'string') this.want(attributes.src, 'image', document.baseURI);
       return;
@@ -401,7 +422,12 @@ export class AssetCapture {
   }
 
   private scanCss(css: string, base: string): void {
-    for (const ref of cssRefs(css)) this.want(ref, /\.(woff2?|ttf|otf|eot)(\?|$)/i.test(ref) ? 'font' : /\.css(\?|$)/i.test(ref) ? 'css' : 'any', base);
+    for (const ref of cssRefs(css))
+      this.want(
+        ref,
+        /\.(woff2?|ttf|otf|eot)(\?|$)/i.test(ref) ? 'font' : /\.css(\?|$)/i.test(ref) ? 'css' : 'any',
+        base,
+      );
   }
 
   private want(ref: string, kind: Kind, base: string): void {

@@ -21,7 +21,8 @@ export class Batcher {
   private seq = 0;
   private scheduled = false;
   /** Posting to a MessageChannel runs the flush right after the current task, unthrottled in background tabs. */
-  private readonly port: MessageChannel | undefined = typeof MessageChannel !== 'undefined' ? new MessageChannel() : undefined;
+  private readonly port: MessageChannel | undefined =
+    typeof MessageChannel !== 'undefined' ? new MessageChannel() : undefined;
 
   constructor(private readonly flushBatch: (batch: Batch) => void) {
     if (this.port) this.port.port1.onmessage = () => this.flush();

@@ -61,7 +61,8 @@ interface Job {
 }
 
 function blobWorker(): DeflateWorker | undefined {
-  if (typeof Worker === 'undefined' || typeof Blob === 'undefined' || typeof URL?.createObjectURL !== 'function') return undefined;
+  if (typeof Worker === 'undefined' || typeof Blob === 'undefined' || typeof URL?.createObjectURL !== 'function')
+    return undefined;
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
   try {
     return new Worker(url, { name: 'cobrowse-deflate' });
@@ -86,7 +87,8 @@ export class Deflater {
       this.worker = undefined;
     }
     if (this.worker) {
-      this.worker.onmessage = (event) => this.onAnswer(event.data as { id: number; buffer?: ArrayBuffer; error?: string });
+      this.worker.onmessage = (event) =>
+        this.onAnswer(event.data as { id: number; buffer?: ArrayBuffer; error?: string });
       // A script that could not load (CSP on some browsers) or a worker that crashed.
       this.worker.onerror = () => this.dropWorker();
     }

@@ -22,7 +22,8 @@ export async function start(options: RecorderOptions): Promise<RecorderSession> 
 }
 
 async function begin(options: RecorderOptions, resume: unknown): Promise<RecorderSession> {
-  if (!options || typeof options !== 'object') throw new ConnectionInfoError('CobrowseRecorder.start: options are required', 0);
+  if (!options || typeof options !== 'object')
+    throw new ConnectionInfoError('CobrowseRecorder.start: options are required', 0);
   if (active && active.status !== 'ended') active.stop();
   const fetchInfo = connectionInfoSource(options, 'recorder', { userId: 'customer', userName: 'Customer' }, resume);
   void loadCompressor(); // alongside the connection info; never delays the share

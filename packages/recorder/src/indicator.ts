@@ -36,7 +36,10 @@ export function showIndicator(onStop: () => void): Indicator {
   else document.addEventListener('DOMContentLoaded', mount, { once: true });
   return {
     setAgents(count) {
-      label.textContent = count > 0 ? `You are sharing this page with ${count === 1 ? 'an agent' : `${count} agents`}` : 'You are sharing this page';
+      label.textContent =
+        count > 0
+          ? `You are sharing this page with ${count === 1 ? 'an agent' : `${count} agents`}`
+          : 'You are sharing this page';
     },
     setStatus(text) {
       status.textContent = text ? `(${text})` : '';

@@ -40,7 +40,23 @@ export function inputMasker(maskAll: boolean, extraSelector?: string): (text: st
 }
 
 /** Field types rrweb can mask (its `maskAllInputs` list). */
-const MASKABLE = ['color', 'date', 'datetime-local', 'email', 'month', 'number', 'range', 'search', 'tel', 'text', 'time', 'url', 'week', 'textarea', 'password'] as const;
+const MASKABLE = [
+  'color',
+  'date',
+  'datetime-local',
+  'email',
+  'month',
+  'number',
+  'range',
+  'search',
+  'tel',
+  'text',
+  'time',
+  'url',
+  'week',
+  'textarea',
+  'password',
+] as const;
 
 /**
  * rrweb's `maskInputOptions`: every field type goes through {@link inputMasker}, which decides.
@@ -56,7 +72,10 @@ export function maskInputOptions(maskAll: boolean): Record<string, boolean> {
 /** Selects that must never show their choice, to block when selects are not masked. */
 export function maskedSelects(extraSelector?: string): string {
   const marks = [ALWAYS_MASKED, ...(extraSelector ? [extraSelector] : [])];
-  return ['select[autocomplete^="cc-"]', ...marks.flatMap((mark) => [`select:is(${mark})`, `:is(${mark}) select`])].join(',');
+  return [
+    'select[autocomplete^="cc-"]',
+    ...marks.flatMap((mark) => [`select:is(${mark})`, `:is(${mark}) select`]),
+  ].join(',');
 }
 
 export function joinSelectors(...selectors: (string | undefined)[]): string {

@@ -58,7 +58,12 @@ export class Sender {
   }
 
   send(batch: Batch): void {
-    const header = { type: 'events', epoch: this.epoch, seq: batch.seq, ...(batch.snap ? { snap: true } : {}) } as const;
+    const header = {
+      type: 'events',
+      epoch: this.epoch,
+      seq: batch.seq,
+      ...(batch.snap ? { snap: true } : {}),
+    } as const;
     this.lastSeq = batch.seq;
     // Every replayer starts from a snapshot batch: the history starts there too.
     if (batch.snap) this.history.reset();
@@ -72,7 +77,13 @@ export class Sender {
         return;
       }
     } else if (this.deflater) {
-      this.queue.push(this.deflater.deflate(text).then((bytes) => ({ seq: batch.seq, frame: encodeBinary({ ...header, z: 1 }, bytes), size: bytes.byteLength })));
+      this.queue.push(
+        this.deflater.deflate(text).then((bytes) => ({
+          seq: batch.seq,
+          frame: encodeBinary({ ...header, z: 1 }, bytes),
+          size: bytes.byteLength,
+        })),
+      );
       return;
     }
     this.queue.push({ seq: batch.seq, frame: encodeText(header, text), size: text.length });
@@ -110,7 +121,8 @@ export class Sender {
   /** The relay has every batch up to `seq`. */
   ack(seq: number): void {
     let drop = 0;
-    while (drop < this.unacked.length && this.unacked[drop]!.seq <= seq) this.unackedBytes -= this.unacked[drop++]!.size;
+    while (drop < this.unacked.length && this.unacked[drop]!.seq <= seq)
+      this.unackedBytes -= this.unacked[drop++]!.size;
     if (drop) this.unacked.splice(0, drop);
   }
 

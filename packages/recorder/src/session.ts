@@ -1,12 +1,26 @@
 import { record } from 'rrweb';
 import type { eventWithTime } from '@rrweb/types';
-import { ASSETS_VERSION, FOCUS_EVENT, POINTER_EVENT, PROTOCOL_VERSION, RrwebEventType, toBase64Url } from '@cobrowse/protocol';
+import {
+  ASSETS_VERSION,
+  FOCUS_EVENT,
+  POINTER_EVENT,
+  PROTOCOL_VERSION,
+  RrwebEventType,
+  toBase64Url,
+} from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter } from '@cobrowse/protocol/client';
 import type { RecorderOptions } from './options.js';
 import { Batcher } from './batcher.js';
 import { Sender } from './sender.js';
 import { type Indicator, showIndicator } from './indicator.js';
-import { ALWAYS_BLOCKED, ALWAYS_MASKED, inputMasker, joinSelectors, maskInputOptions, maskedSelects } from './privacy.js';
+import {
+  ALWAYS_BLOCKED,
+  ALWAYS_MASKED,
+  inputMasker,
+  joinSelectors,
+  maskInputOptions,
+  maskedSelects,
+} from './privacy.js';
 import { AssetCapture, resolveAssetOptions } from './assets.js';
 
 export type RecorderStatus = ChannelStatus;
@@ -169,13 +183,22 @@ export class RecorderSession {
       maskInputOptions: maskInputOptions(maskAll),
       maskInputFn: inputMasker(maskAll, o.maskSelector),
       maskTextSelector: joinSelectors(ALWAYS_MASKED, o.maskSelector),
-      blockSelector: joinSelectors(ALWAYS_BLOCKED, o.blockSelector, maskAll ? undefined : maskedSelects(o.maskSelector)),
+      blockSelector: joinSelectors(
+        ALWAYS_BLOCKED,
+        o.blockSelector,
+        maskAll ? undefined : maskedSelects(o.maskSelector),
+      ),
       slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
       recordCanvas: o.recordCanvas === true,
       // Lossless: lossy formats blur thin lines and text drawn on canvases.
       dataURLOptions: { type: 'image/png' },
       checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
-      sampling: { mousemove: 30, mousemoveCallback: 30, scroll: 50, ...(o.recordCanvas ? { canvas: o.canvasFps ?? 2 } : {}) },
+      sampling: {
+        mousemove: 30,
+        mousemoveCallback: 30,
+        scroll: 50,
+        ...(o.recordCanvas ? { canvas: o.canvasFps ?? 2 } : {}),
+      },
       errorHandler: (error: unknown) => {
         this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
         return true;

@@ -17,7 +17,10 @@ class FakeWorker implements DeflateWorker {
     this.received.push(job);
     if (this.mode === 'silent') return;
     setTimeout(() => {
-      const data = this.mode === 'answer' ? { id: job.id, buffer: new Uint8Array(deflateRawSync(Buffer.from(job.text))).buffer } : { id: job.id, error: 'no CompressionStream here' };
+      const data =
+        this.mode === 'answer'
+          ? { id: job.id, buffer: new Uint8Array(deflateRawSync(Buffer.from(job.text))).buffer }
+          : { id: job.id, error: 'no CompressionStream here' };
       this.onmessage?.({ data } as MessageEvent);
     }, 1);
   }

@@ -9,10 +9,18 @@ import { Sender } from '../src/sender.js';
 /** A channel that keeps what it is asked to send. */
 function recordingChannel() {
   const frames: (string | Uint8Array)[] = [];
-  return { frames, channel: { send: (frame: string | Uint8Array) => (frames.push(frame), true) } as unknown as Channel };
+  return {
+    frames,
+    channel: { send: (frame: string | Uint8Array) => (frames.push(frame), true) } as unknown as Channel,
+  };
 }
 
-const event = (i: number, text: string) => ({ type: 3, timestamp: i, data: { source: 0, texts: [{ id: i, value: text }], attributes: [], removes: [], adds: [] } }) as unknown as eventWithTime;
+const event = (i: number, text: string) =>
+  ({
+    type: 3,
+    timestamp: i,
+    data: { source: 0, texts: [{ id: i, value: text }], attributes: [], removes: [], adds: [] },
+  }) as unknown as eventWithTime;
 
 async function until(check: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 5));

@@ -32,7 +32,12 @@ function payload(frame: Frame): string | Uint8Array | undefined {
 }
 
 function snapshotEvents(size: number): eventWithTime[] {
-  const rows = Array.from({ length: size }, (_, i) => ({ id: i + 10, tagName: 'td', attributes: { class: `c${i % 7}` }, childNodes: [{ id: size + i, textContent: `cell ${i}` }] }));
+  const rows = Array.from({ length: size }, (_, i) => ({
+    id: i + 10,
+    tagName: 'td',
+    attributes: { class: `c${i % 7}` },
+    childNodes: [{ id: size + i, textContent: `cell ${i}` }],
+  }));
   return [
     { type: 4, data: { href: 'https://example.test/', width: 1024, height: 768 }, timestamp: 1 },
     { type: 2, data: { node: { type: 0, childNodes: rows, id: 1 }, initialOffset: { top: 0, left: 0 } }, timestamp: 2 },
@@ -40,7 +45,13 @@ function snapshotEvents(size: number): eventWithTime[] {
 }
 
 function mutation(i: number): eventWithTime[] {
-  return [{ type: 3, data: { source: 0, texts: [{ id: 10 + (i % 40), value: `value ${i}` }], attributes: [], removes: [], adds: [] }, timestamp: 100 + i }] as unknown as eventWithTime[];
+  return [
+    {
+      type: 3,
+      data: { source: 0, texts: [{ id: 10 + (i % 40), value: `value ${i}` }], attributes: [], removes: [], adds: [] },
+      timestamp: 100 + i,
+    },
+  ] as unknown as eventWithTime[];
 }
 
 /** Lets the sender's CompressionStream (z: 1) batches settle. */
@@ -151,7 +162,13 @@ test.describe('recorder → replayer wire (sender and decoder)', () => {
 
   test('garbage in a z:2 or z:1 frame is a clear error, not a crash', async () => {
     const decoder = new BatchDecoder();
-    const h = (z: 0 | 1 | 2, snap = false): Events => ({ type: 'events', epoch: EPOCH, seq: 1, z, ...(snap ? { snap } : {}) });
+    const h = (z: 0 | 1 | 2, snap = false): Events => ({
+      type: 'events',
+      epoch: EPOCH,
+      seq: 1,
+      z,
+      ...(snap ? { snap } : {}),
+    });
     expect(() => decoder.decode(h(2, true), new Uint8Array([1, 2, 3, 4, 5]))).toThrow(/incomplete|corrupt|not JSON/);
     expect(() => decoder.decode(h(2, true), 'text')).toThrow(/text frame/);
     expect(() => decoder.decode(h(2, true), undefined)).toThrow(/no payload/);

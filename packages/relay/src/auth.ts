@@ -33,7 +33,8 @@ export async function authenticate(
   credential: string | undefined,
   configured: readonly string[],
 ): Promise<Principal | undefined> {
-  if (options.authenticate) return (await options.authenticate({ dialect, headers: req.headers, credential })) ?? undefined;
+  if (options.authenticate)
+    return (await options.authenticate({ dialect, headers: req.headers, credential })) ?? undefined;
   if (!credential) return undefined;
   if (credentialListed(credential, configured)) return { id: credentialId(credential) };
   if (options.dev && credential === DEV_CREDENTIAL) return { id: 'dev' };

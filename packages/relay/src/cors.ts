@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResolvedOptions } from './options.js';
 
-const ALLOWED_HEADERS = 'content-type, ccmessaging-token, x-app-key, authorization, x-tenantspaceid, guid, x-cobrowse-user-token';
+const ALLOWED_HEADERS =
+  'content-type, ccmessaging-token, x-app-key, authorization, x-tenantspaceid, guid, x-cobrowse-user-token';
 
 /** Whether a browser at `origin` may call the REST doors. */
 export function originAllowed(options: ResolvedOptions, origin: string | undefined): boolean {

@@ -81,7 +81,12 @@ export class Gateway {
       noServer: true,
       maxPayload: options.maxFrameBytes,
       perMessageDeflate: options.compressUplink
-        ? { serverNoContextTakeover: true, clientMaxWindowBits: 13, threshold: Number.MAX_SAFE_INTEGER, concurrencyLimit: 4 }
+        ? {
+            serverNoContextTakeover: true,
+            clientMaxWindowBits: 13,
+            threshold: Number.MAX_SAFE_INTEGER,
+            concurrencyLimit: 4,
+          }
         : false,
     });
     this.heartbeat = setInterval(() => this.checkAlive(), HEARTBEAT_MS);
@@ -125,8 +130,10 @@ export class Gateway {
     const signature = url.searchParams.get('signature');
     if (!signature) return refuseUpgrade(socket, 401, 'missing signature');
     const queryRole = url.searchParams.get('role') ?? undefined;
-    if (queryRole !== undefined && !isRole(queryRole)) return refuseUpgrade(socket, 400, 'role must be recorder or replayer');
-    if (endpoint[1] && queryRole && queryRole !== endpoint[1]) return refuseUpgrade(socket, 403, 'signature is for another role');
+    if (queryRole !== undefined && !isRole(queryRole))
+      return refuseUpgrade(socket, 400, 'role must be recorder or replayer');
+    if (endpoint[1] && queryRole && queryRole !== endpoint[1])
+      return refuseUpgrade(socket, 403, 'signature is for another role');
     const role = endpoint[1] ?? queryRole;
     const result = await verifyToken(this.options.secret, signature, { room: roomId, role });
     if (!result.ok) {
@@ -136,16 +143,21 @@ export class Gateway {
     const limit = this.overLimit(req, result.claims);
     if (limit) return refuseUpgrade(socket, limit[0], limit[1]);
     const server = result.claims.role === 'recorder' ? this.recorderWss : this.wss;
-    server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, result.claims, req.socket.remoteAddress ?? '?', req.socket));
+    server.handleUpgrade(req, socket, head, (ws) =>
+      this.accept(ws, result.claims, req.socket.remoteAddress ?? '?', req.socket),
+    );
   }
 
   /** Node-wide limits checked before a socket opens: per address, rooms per node, agents per room. */
   private overLimit(req: IncomingMessage, claims: TokenClaims): [number, string] | undefined {
     const { options } = this;
-    if (this.perAddress.get(req.socket.remoteAddress ?? '?') >= options.maxConnectionsPerAddress) return [429, 'too many connections from this address'];
+    if (this.perAddress.get(req.socket.remoteAddress ?? '?') >= options.maxConnectionsPerAddress)
+      return [429, 'too many connections from this address'];
     const room = this.rooms.get(roomKey(claims.room, claims.tenant));
-    if (!room && this.rooms.size >= options.maxRooms) return [503, 'this relay holds as many rooms as it may: try again later'];
-    if (claims.role === 'replayer' && room && room.replayers.size >= options.maxReplayersPerRoom) return [429, 'this room has as many agents as it may'];
+    if (!room && this.rooms.size >= options.maxRooms)
+      return [503, 'this relay holds as many rooms as it may: try again later'];
+    if (claims.role === 'replayer' && room && room.replayers.size >= options.maxReplayersPerRoom)
+      return [429, 'this room has as many agents as it may'];
     return undefined;
   }
 
@@ -191,23 +203,28 @@ export class Gateway {
     if (!allowed.has(message.type)) {
       throw new ProtocolError(ErrorCode.Forbidden, `a ${conn.claims.role} may not send "${message.type}"`);
     }
-    if (!conn.room && message.type !== 'hello') throw new ProtocolError(ErrorCode.BadField, 'the first message must be "hello"');
+    if (!conn.room && message.type !== 'hello')
+      throw new ProtocolError(ErrorCode.BadField, 'the first message must be "hello"');
     switch (message.type) {
       case 'hello':
         if (conn.room) throw new ProtocolError(ErrorCode.BadField, '"hello" was already received');
         clearTimeout(helloTimer);
         return this.join(conn, message);
       case 'events': {
-        if (message.epoch !== conn.epoch) throw new ProtocolError(ErrorCode.BadField, '"events" epoch differs from the hello');
-        if (!conn.room!.admit(data.length)) throw new ProtocolError(ErrorCode.RateLimited, 'the page sends faster than the relay allows');
+        if (message.epoch !== conn.epoch)
+          throw new ProtocolError(ErrorCode.BadField, '"events" epoch differs from the hello');
+        if (!conn.room!.admit(data.length))
+          throw new ProtocolError(ErrorCode.RateLimited, 'the page sends faster than the relay allows');
         conn.room!.onEvents(message.epoch, message.seq, message.snap === true, data, binary);
         return;
       }
       case 'asset': {
         if (!binary) throw new ProtocolError(ErrorCode.BadField, '"asset" must be a binary frame');
         const bytes = data.length - data.indexOf(0x0a) - 1;
-        if (data.indexOf(0x0a) === -1 || bytes <= 0) throw new ProtocolError(ErrorCode.BadField, '"asset" has no payload');
-        if (!conn.room!.admit(data.length)) throw new ProtocolError(ErrorCode.RateLimited, 'the page sends faster than the relay allows');
+        if (data.indexOf(0x0a) === -1 || bytes <= 0)
+          throw new ProtocolError(ErrorCode.BadField, '"asset" has no payload');
+        if (!conn.room!.admit(data.length))
+          throw new ProtocolError(ErrorCode.RateLimited, 'the page sends faster than the relay allows');
         conn.room!.onAsset(message.url, data);
         return;
       }
@@ -231,7 +248,8 @@ export class Gateway {
       room.recorder = conn;
       if (previous && previous !== conn) {
         // The same recording reconnecting (its old socket not yet seen dead) is not a takeover.
-        if (previous.epoch === conn.epoch) previous.socket.close(CloseCode.GoingAway, 'replaced by a newer connection of the same recording');
+        if (previous.epoch === conn.epoch)
+          previous.socket.close(CloseCode.GoingAway, 'replaced by a newer connection of the same recording');
         else previous.socket.close(CloseCode.Replaced, 'another recorder took over this room');
       }
     } else {
@@ -247,7 +265,9 @@ export class Gateway {
       recorder: !!room.recorder,
       replayers: room.replayers.size,
       now: Date.now(),
-      ...(conn.claims.role === 'recorder' && room.seqFor(conn.epoch) !== undefined ? { seq: room.seqFor(conn.epoch) } : {}),
+      ...(conn.claims.role === 'recorder' && room.seqFor(conn.epoch) !== undefined
+        ? { seq: room.seqFor(conn.epoch) }
+        : {}),
     });
     if (conn.claims.role === 'replayer' && !room.catchUp(conn, hello.resume)) room.requestSnapshot('join');
     room.broadcastPresence();
@@ -301,7 +321,8 @@ export class Gateway {
   close(): void {
     clearInterval(this.heartbeat);
     clearInterval(this.idleSweep);
-    for (const ws of [...this.wss.clients, ...this.recorderWss.clients]) ws.close(CloseCode.GoingAway, 'relay shutting down');
+    for (const ws of [...this.wss.clients, ...this.recorderWss.clients])
+      ws.close(CloseCode.GoingAway, 'relay shutting down');
     this.wss.close();
     this.recorderWss.close();
   }

@@ -133,7 +133,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     passphraseTtlMs: options.passphraseTtlMs ?? 10 * 60_000,
     tokenTtlMs: options.tokenTtlMs ?? 5 * 60_000,
     roomGraceMs: options.roomGraceMs ?? 30_000,
-  cacheBytes: options.cacheBytes ?? 2 * 1024 * 1024,
+    cacheBytes: options.cacheBytes ?? 2 * 1024 * 1024,
     assetBytes: options.assetBytes ?? 8 * 1024 * 1024,
     cacheBudgetBytes: options.cacheBudgetBytes ?? 16 * 1024 * 1024,
     assetBudgetBytes: options.assetBudgetBytes ?? 64 * 1024 * 1024,

@@ -171,7 +171,8 @@ export class Room {
       // let it go (late joiners then ask for a snapshot of their own).
       const overShare = this.cache.bytes > budget.share;
       if (this.cache.bytes > this.limits.cacheBytes || (budget.over && overShare)) {
-        if (this.cache.bytes > 2 * this.limits.cacheBytes || (budget.used > 1.25 * budget.limit && overShare)) this.dropCache();
+        if (this.cache.bytes > 2 * this.limits.cacheBytes || (budget.used > 1.25 * budget.limit && overShare))
+          this.dropCache();
         const now = Date.now();
         if (now - this.lastCheckout >= CHECKOUT_INTERVAL_MS) {
           this.lastCheckout = now;
@@ -241,7 +242,8 @@ export class Room {
     const first = this.cache.firstSeq;
     if (!this.cacheValid || first === undefined) return false;
     let start = 0;
-    if (after && after.epoch === this.epoch && after.seq >= first && after.seq <= this.lastSeq) start = after.seq - first + 1;
+    if (after && after.epoch === this.epoch && after.seq >= first && after.seq <= this.lastSeq)
+      start = after.seq - first + 1;
     for (const { data, binary } of this.cache.from(start)) peer.socket.send(data, { binary });
     return true;
   }

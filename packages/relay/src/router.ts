@@ -58,7 +58,8 @@ export class Router {
       }
       return { handler: route.handler, params };
     }
-    for (const [prefix, handler] of this.fallbacks) if (path.startsWith(prefix)) return { handler, params: [wrongMethod ? 'wrong-method' : 'not-found'] };
+    for (const [prefix, handler] of this.fallbacks)
+      if (path.startsWith(prefix)) return { handler, params: [wrongMethod ? 'wrong-method' : 'not-found'] };
     return wrongMethod ? { wrongMethod: true } : undefined;
   }
 }

@@ -34,7 +34,11 @@ export class StaticSdk {
       try {
         const path = this.sdkDir ? join(this.sdkDir, bundle.file) : this.require.resolve(bundle.pkg);
         const body = readFileSync(path);
-        asset = { body, gzip: gzipSync(body, { level: 9 }), etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+        asset = {
+          body,
+          gzip: gzipSync(body, { level: 9 }),
+          etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+        };
       } catch {
         asset = null;
       }
@@ -66,7 +70,11 @@ export class StaticSdk {
     }
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const body = gzip ? asset.gzip : asset.body;
-    res.writeHead(200, { ...headers, 'content-length': String(body.length), ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+    res.writeHead(200, {
+      ...headers,
+      'content-length': String(body.length),
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 }

@@ -4,33 +4,54 @@ import { post, relayFor } from './helpers.js';
 
 const SECRET = 'aa-secret';
 const app = { appKey: 'app-1', token: 'tok-A', tenants: ['tenant-a'] };
-const auth = (over: Record<string, string> = {}) => ({ 'x-app-key': 'app-1', Authorization: 'Bearer tok-A', 'X-TenantSpaceID': 'tenant-a', ...over });
+const auth = (over: Record<string, string> = {}) => ({
+  'x-app-key': 'app-1',
+  Authorization: 'Bearer tok-A',
+  'X-TenantSpaceID': 'tenant-a',
+  ...over,
+});
 
 test.describe('seed 001 apiaccess getConnectionInfo', () => {
   let relay: Awaited<ReturnType<typeof relayFor>>;
   test.beforeAll(async () => {
-    relay = await relayFor({ secret: SECRET, apiaccessApps: [app, { appKey: 'app-2', token: 'tok-B', tenants: ['tenant-b'] }] });
+    relay = await relayFor({
+      secret: SECRET,
+      apiaccessApps: [app, { appKey: 'app-2', token: 'tok-B', tenants: ['tenant-b'] }],
+    });
   });
   test.afterAll(() => relay.close());
 
   test('the seed example: headers and body as printed; response fields and types', async () => {
-    const { status, json } = await post(relay.base + APIACCESS_PATH, { roomId: '10***04'.replace(/\*/g, '0'), workNo: '667', role: 'replayer' }, auth());
+    const { status, json } = await post(
+      relay.base + APIACCESS_PATH,
+      { roomId: '10***04'.replace(/\*/g, '0'), workNo: '667', role: 'replayer' },
+      auth(),
+    );
     expect(status).toBe(200);
     expect(json.success).toBe(true);
     expect(json.errorCode).toBeNull();
     expect(json.errorReason).toBeNull();
     expect(Object.keys(json.data).sort()).toEqual(['connectParam', 'roomId', 'wssUrl', 'wssUrlOut']);
-    for (const field of ['roomId', 'wssUrl', 'wssUrlOut', 'connectParam']) expect(typeof json.data[field]).toBe('string');
+    for (const field of ['roomId', 'wssUrl', 'wssUrlOut', 'connectParam'])
+      expect(typeof json.data[field]).toBe('string');
     expect(json.data.roomId).toBe('1000004');
     expect(json.data.wssUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/cobrowse\/1000004$/);
-    const verified = await verifyToken(SECRET, json.data.connectParam, { room: '1000004', role: 'replayer', tenant: 'tenant-a' });
+    const verified = await verifyToken(SECRET, json.data.connectParam, {
+      room: '1000004',
+      role: 'replayer',
+      tenant: 'tenant-a',
+    });
     expect(verified.ok).toBe(true);
   });
 
   test('without roomId a UUID is generated, and the other side can meet in it', async () => {
     const first = await post(relay.base + APIACCESS_PATH, { role: 'recorder', userId: 'c1' }, auth());
     expect(first.json.data.roomId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    const second = await post(relay.base + APIACCESS_PATH, { role: 'replayer', roomId: first.json.data.roomId, workNo: '667' }, auth());
+    const second = await post(
+      relay.base + APIACCESS_PATH,
+      { role: 'replayer', roomId: first.json.data.roomId, workNo: '667' },
+      auth(),
+    );
     expect(second.json.data.roomId).toBe(first.json.data.roomId);
     expect(second.json.data.wssUrl).toBe(first.json.data.wssUrl);
   });
@@ -57,7 +78,9 @@ test.describe('seed 001 apiaccess getConnectionInfo', () => {
   }
 
   test('400 for a missing or unknown role; 404 for an unknown resource', async () => {
-    expect((await post(relay.base + APIACCESS_PATH, { roomId: 'r' }, auth())).json.errorReason).toMatch(/role is mandatory/);
+    expect((await post(relay.base + APIACCESS_PATH, { roomId: 'r' }, auth())).json.errorReason).toMatch(
+      /role is mandatory/,
+    );
     expect((await post(relay.base + APIACCESS_PATH, { role: 'boss' }, auth())).status).toBe(400);
     const missing = await post(`${relay.base}/apiaccess/api/cobrowse/nothingHere`, {}, auth());
     expect(missing.status).toBe(404);
@@ -83,8 +106,15 @@ test.describe('seed 001 apiaccess getConnectionInfo', () => {
 
   test('tenants are isolated: the same room id in two tenant spaces is two rooms', async () => {
     const a = await post(relay.base + APIACCESS_PATH, { roomId: 'shared-id', role: 'recorder' }, auth());
-    const b = await post(relay.base + APIACCESS_PATH, { roomId: 'shared-id', role: 'replayer' }, { 'x-app-key': 'app-2', Authorization: 'Bearer tok-B', 'X-TenantSpaceID': 'tenant-b' });
-    expect((await verifyToken(SECRET, a.json.data.connectParam)).ok && (await verifyToken(SECRET, b.json.data.connectParam)).ok).toBe(true);
+    const b = await post(
+      relay.base + APIACCESS_PATH,
+      { roomId: 'shared-id', role: 'replayer' },
+      { 'x-app-key': 'app-2', Authorization: 'Bearer tok-B', 'X-TenantSpaceID': 'tenant-b' },
+    );
+    expect(
+      (await verifyToken(SECRET, a.json.data.connectParam)).ok &&
+        (await verifyToken(SECRET, b.json.data.connectParam)).ok,
+    ).toBe(true);
     const claimsA = await verifyToken(SECRET, a.json.data.connectParam);
     const claimsB = await verifyToken(SECRET, b.json.data.connectParam);
     expect(claimsA.ok && claimsA.claims.tenant).toBe('tenant-a');

@@ -36,7 +36,9 @@ class Peer {
 
 async function connect(relay: Relay, room: string, role: Role, hello: object = {}): Promise<Peer> {
   const signature = encodeURIComponent(await signToken(SECRET, { room, role, user: `${role}-1`, name: role }));
-  const ws = new WebSocket(`${relay.base.replace('http', 'ws')}/ws/cobrowse/${room}?role=${role}&signature=${signature}`);
+  const ws = new WebSocket(
+    `${relay.base.replace('http', 'ws')}/ws/cobrowse/${room}?role=${role}&signature=${signature}`,
+  );
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const peer = new Peer(ws);
   ws.send(encodeText({ type: 'hello', v: 2, ...(role === 'recorder' ? { epoch: 'ep1' } : {}), ...hello } as never));
@@ -47,7 +49,8 @@ async function connect(relay: Relay, room: string, role: Role, hello: object = {
 
 const asset = (url: string, bytes: number | Uint8Array, mime = 'image/png') =>
   encodeBinary({ type: 'asset', url, mime }, typeof bytes === 'number' ? new Uint8Array(bytes).fill(7) : bytes);
-const batch = (seq: number, snap = false, epoch = 'ep1') => encodeText({ type: 'events', epoch, seq, ...(snap ? { snap: true } : {}) }, `[{"type":3,"n":${seq}}]`);
+const batch = (seq: number, snap = false, epoch = 'ep1') =>
+  encodeText({ type: 'events', epoch, seq, ...(snap ? { snap: true } : {}) }, `[{"type":3,"n":${seq}}]`);
 const URL_A = 'https://shop.example/private/a.png';
 const URL_B = 'https://shop.example/private/b.woff2';
 
@@ -71,7 +74,11 @@ test.describe('assets at the relay', () => {
     const cases: [Role, (ws: WebSocket) => void, number][] = [
       ['replayer', (ws) => ws.send(asset(URL_A, 10)), CloseCode.Forbidden],
       ['recorder', (ws) => ws.send(new TextDecoder().decode(asset(URL_A, 10))), CloseCode.BadMessage],
-      ['recorder', (ws) => ws.send(encodeBinary({ type: 'asset', url: URL_A, mime: 'image/png' }, new Uint8Array(0))), CloseCode.BadMessage],
+      [
+        'recorder',
+        (ws) => ws.send(encodeBinary({ type: 'asset', url: URL_A, mime: 'image/png' }, new Uint8Array(0))),
+        CloseCode.BadMessage,
+      ],
       ['recorder', (ws) => ws.send(asset(URL_A, 10, 'text/html')), CloseCode.BadMessage],
       ['recorder', (ws) => ws.send(asset(URL_A, 10, 'application/javascript')), CloseCode.BadMessage],
       ['recorder', (ws) => ws.send(asset('javascript:alert(1)', 10)), CloseCode.BadMessage],
@@ -98,7 +105,13 @@ test.describe('assets at the relay', () => {
     rec.ws.send(asset(URL_B, 20, 'font/woff2'));
     rec.ws.send(batch(3));
     await agent.until(() => agent.headers().length === 5);
-    expect(agent.headers().map((h) => h.type + (h.seq ?? h.url))).toEqual(['events1', `asset${URL_A}`, 'events2', `asset${URL_B}`, 'events3']);
+    expect(agent.headers().map((h) => h.type + (h.seq ?? h.url))).toEqual([
+      'events1',
+      `asset${URL_A}`,
+      'events2',
+      `asset${URL_B}`,
+      'events3',
+    ]);
     expect([...agent.payloadOf(URL_A)!]).toEqual([...png]);
     // A v1 replayer (it would not understand them) gets the events only.
     await old.until(() => old.headers().length === 3);
@@ -115,7 +128,11 @@ test.describe('assets at the relay', () => {
     next.ws.send(batch(1, true, 'ep2'));
     const later = await connect(relay, room, 'replayer');
     await later.until(() => later.headers().length === 3);
-    expect(later.headers().map((h) => h.type + (h.seq ?? h.url))).toEqual([`asset${URL_A}`, `asset${URL_B}`, 'events1']);
+    expect(later.headers().map((h) => h.type + (h.seq ?? h.url))).toEqual([
+      `asset${URL_A}`,
+      `asset${URL_B}`,
+      'events1',
+    ]);
     for (const p of [rec, agent, old, late, next, later]) p.ws.close();
   });
 
@@ -144,7 +161,12 @@ test('assets are bounded per room and per node: past that they are forwarded, no
     // Two fit the room's 100 kB; the agent watching got all four; a late one gets the two kept.
     const late = await connect(relay, 'bound-1', 'replayer');
     await late.until(() => late.headers().some((h) => h.type === 'events'));
-    expect(late.headers().filter((h) => h.type === 'asset').map((h) => h.url)).toEqual(['https://shop.example/big-0.png', 'https://shop.example/big-1.png']);
+    expect(
+      late
+        .headers()
+        .filter((h) => h.type === 'asset')
+        .map((h) => h.url),
+    ).toEqual(['https://shop.example/big-0.png', 'https://shop.example/big-1.png']);
     // Other rooms: all rooms' assets stay within the node's asset budget (150 kB).
     const more: Peer[] = [];
     for (let r = 2; r <= 4; r++) {

@@ -1,7 +1,14 @@
 import { expect, test } from '@playwright/test';
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { APIACCESS_PATH, CEC_PATH, PASSPHRASE_PREFIX, SESSION_PREFIX, agentgatewayPath, signToken } from '@cobrowse/protocol';
+import {
+  APIACCESS_PATH,
+  CEC_PATH,
+  PASSPHRASE_PREFIX,
+  SESSION_PREFIX,
+  agentgatewayPath,
+  signToken,
+} from '@cobrowse/protocol';
 import { relayFor } from './helpers.js';
 
 const PATHS = [
@@ -23,8 +30,25 @@ const PATHS = [
   '/%2e%2e/%2e%2e',
 ];
 
-const HEADER_NAMES = ['cookie', 'ccmessaging-token', 'authorization', 'x-app-key', 'x-tenantspaceid', 'guid', 'origin', 'referer', 'x-cobrowse-user-token', 'x-forwarded-proto', 'host'];
-const headerValue = fc.oneof(fc.constant('dev'), fc.constant('Bearer dev'), fc.constant('ccmessaging-token=dev'), fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')));
+const HEADER_NAMES = [
+  'cookie',
+  'ccmessaging-token',
+  'authorization',
+  'x-app-key',
+  'x-tenantspaceid',
+  'guid',
+  'origin',
+  'referer',
+  'x-cobrowse-user-token',
+  'x-forwarded-proto',
+  'host',
+];
+const headerValue = fc.oneof(
+  fc.constant('dev'),
+  fc.constant('Bearer dev'),
+  fc.constant('ccmessaging-token=dev'),
+  fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, '')),
+);
 
 test.describe('REST and socket fuzz (fast-check)', () => {
   test('random requests to every door: a clear status and a body, never a 5xx, and the relay stays up', async () => {
@@ -36,10 +60,17 @@ test.describe('REST and socket fuzz (fast-check)', () => {
           fc.constantFrom(...PATHS),
           fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'),
           fc.dictionary(fc.constantFrom(...HEADER_NAMES), headerValue, { maxKeys: 5 }),
-          fc.oneof(fc.jsonValue().map((v) => JSON.stringify(v)), fc.string({ maxLength: 200 }), fc.constant('{"roomId":"r","userId":"u","userName":"n","role":"recorder"}')),
+          fc.oneof(
+            fc.jsonValue().map((v) => JSON.stringify(v)),
+            fc.string({ maxLength: 200 }),
+            fc.constant('{"roomId":"r","userId":"u","userName":"n","role":"recorder"}'),
+          ),
           fc.boolean(),
           async (path, method, headers, body, json) => {
-            const init: RequestInit = { method, headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...headers } };
+            const init: RequestInit = {
+              method,
+              headers: { ...(json ? { 'content-type': 'application/json' } : {}), ...headers },
+            };
             if (method === 'POST' || method === 'PUT') init.body = body;
             const response = await fetch(relay.base + path, init);
             expect(response.status, `${method} ${path}`).toBeLessThan(500);
@@ -63,7 +94,15 @@ test.describe('REST and socket fuzz (fast-check)', () => {
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom('recorder' as const, 'replayer' as const),
-          fc.array(fc.oneof(fc.string({ maxLength: 300 }), fc.uint8Array({ maxLength: 300 }), fc.jsonValue().map((v) => JSON.stringify(v)), fc.constant('{"type":"hello","v":1,"epoch":"e"}')), { minLength: 1, maxLength: 6 }),
+          fc.array(
+            fc.oneof(
+              fc.string({ maxLength: 300 }),
+              fc.uint8Array({ maxLength: 300 }),
+              fc.jsonValue().map((v) => JSON.stringify(v)),
+              fc.constant('{"type":"hello","v":1,"epoch":"e"}'),
+            ),
+            { minLength: 1, maxLength: 6 },
+          ),
           async (role, frames) => {
             const ws = new WebSocket(await url(role));
             await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));

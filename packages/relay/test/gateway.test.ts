@@ -25,7 +25,10 @@ function open(relay: Relay, path: string): Promise<WebSocket | { refused: number
 }
 
 async function connect(relay: Relay, room: string, role: Role, hello: object = {}): Promise<Client> {
-  const ws = await open(relay, `/ws/cobrowse/${room}?role=${role}&signature=${encodeURIComponent(await token(room, role))}`);
+  const ws = await open(
+    relay,
+    `/ws/cobrowse/${room}?role=${role}&signature=${encodeURIComponent(await token(room, role))}`,
+  );
   if (!(ws instanceof WebSocket)) throw new Error(`refused ${ws.refused}`);
   const client = new Client(ws);
   ws.send(encodeText({ type: 'hello', v: 1, ...(role === 'recorder' ? { epoch: 'ep1' } : {}), ...hello } as never));
@@ -43,7 +46,9 @@ class Client {
       this.frames.push(data.toString());
       for (const w of this.waiters.splice(0)) w();
     });
-    this.closed = new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
   }
   async next(match: (frame: string) => boolean, timeout = 3000): Promise<string> {
     const deadline = Date.now() + timeout;
@@ -53,7 +58,8 @@ class Client {
         this.frames.splice(this.frames.indexOf(found), 1);
         return found;
       }
-      if (Date.now() > deadline) throw new Error(`no matching frame; have ${JSON.stringify(this.frames).slice(0, 500)}`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching frame; have ${JSON.stringify(this.frames).slice(0, 500)}`);
       await new Promise<void>((r) => {
         this.waiters.push(r);
         setTimeout(r, 50);
@@ -65,7 +71,8 @@ class Client {
   }
 }
 
-const batch = (seq: number, snap = false, body = `[{"type":3,"n":${seq}}]`) => encodeText({ type: 'events', epoch: 'ep1', seq, ...(snap ? { snap: true } : {}) }, body);
+const batch = (seq: number, snap = false, body = `[{"type":3,"n":${seq}}]`) =>
+  encodeText({ type: 'events', epoch: 'ep1', seq, ...(snap ? { snap: true } : {}) }, body);
 
 test.describe('socket gateway', () => {
   let relay: Relay;
@@ -79,7 +86,11 @@ test.describe('socket gateway', () => {
     const cases: [string, number, RegExp][] = [
       ['/ws/cobrowse/r1', 401, /missing signature/],
       ['/ws/cobrowse/r1?signature=abc.def', 400, /malformed/],
-      [`/ws/cobrowse/r1?signature=${encodeURIComponent(await signToken('other', { room: 'r1', role: 'recorder', user: 'u', name: 'n' }))}`, 401, /invalid signature/],
+      [
+        `/ws/cobrowse/r1?signature=${encodeURIComponent(await signToken('other', { room: 'r1', role: 'recorder', user: 'u', name: 'n' }))}`,
+        401,
+        /invalid signature/,
+      ],
       [`/ws/cobrowse/r1?signature=${encodeURIComponent(await token('r1', 'recorder', -1))}`, 401, /expired/],
       [`/ws/cobrowse/r2?signature=${good}`, 403, /another room/],
       [`/ws/cobrowse/r1?role=replayer&signature=${good}`, 403, /another role/],

@@ -7,7 +7,11 @@ export async function relayFor(options: RelayOptions = {}): Promise<Relay & { ba
   return Object.assign(relay, { base });
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; json: any }> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json; charset=UTF-8', ...headers },

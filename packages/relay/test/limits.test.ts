@@ -49,7 +49,8 @@ test.describe('limits, each with a clear refusal', () => {
     withRelay({ maxMessagesPerSecond: 10 }, async (base) => {
       const ws = (await open(await socketUrl(base, 'flood', 'recorder'), 'recorder')) as WebSocket;
       const code = closed(ws);
-      for (let seq = 1; seq <= 60; seq++) ws.send(encodeText({ type: 'events', epoch: 'e', seq, ...(seq === 1 ? { snap: true } : {}) }, '[]'));
+      for (let seq = 1; seq <= 60; seq++)
+        ws.send(encodeText({ type: 'events', epoch: 'e', seq, ...(seq === 1 ? { snap: true } : {}) }, '[]'));
       expect(await code).toBe(CloseCode.RateLimited);
     }));
 
@@ -68,7 +69,10 @@ test.describe('limits, each with a clear refusal', () => {
 
   test('rooms per node: a new room past the limit is refused with 503', () =>
     withRelay({ maxRooms: 2 }, async (base) => {
-      const sockets = [await open(await socketUrl(base, 'r1', 'replayer'), 'replayer'), await open(await socketUrl(base, 'r2', 'replayer'), 'replayer')];
+      const sockets = [
+        await open(await socketUrl(base, 'r1', 'replayer'), 'replayer'),
+        await open(await socketUrl(base, 'r2', 'replayer'), 'replayer'),
+      ];
       await new Promise((r) => setTimeout(r, 50));
       expect(await open(await socketUrl(base, 'r3', 'replayer'), 'replayer')).toBe(503);
       // An existing room still takes agents.
@@ -80,7 +84,8 @@ test.describe('limits, each with a clear refusal', () => {
   test('connections per address: one too many is refused with 429', () =>
     withRelay({ maxConnectionsPerAddress: 3 }, async (base) => {
       const sockets: WebSocket[] = [];
-      for (let i = 0; i < 3; i++) sockets.push((await open(await socketUrl(base, `a${i}`, 'replayer'), 'replayer')) as WebSocket);
+      for (let i = 0; i < 3; i++)
+        sockets.push((await open(await socketUrl(base, `a${i}`, 'replayer'), 'replayer')) as WebSocket);
       expect(await open(await socketUrl(base, 'a9', 'replayer'), 'replayer')).toBe(429);
       sockets[0]!.close();
       await closed(sockets[0]!);

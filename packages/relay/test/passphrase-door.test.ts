@@ -20,9 +20,15 @@ test.describe('seed 004 passphrase sessions', () => {
     const customer = await post(`${base}/customer/session/request`, {});
     expect(customer.status).toBe(200);
     expect(customer.json.passphrase).toMatch(passphraseShape);
-    expect((await verifyToken(SECRET, customer.json.signature, { room: customer.json.sessionId, role: 'recorder' })).ok).toBe(true);
+    expect(
+      (await verifyToken(SECRET, customer.json.signature, { room: customer.json.sessionId, role: 'recorder' })).ok,
+    ).toBe(true);
     expect(customer.json.wssUrl).toContain('/services/CoBrowse/sockjs/cobrowse/customer/');
-    const agent = await post(`${base}/agent/session/live/join`, { passphrase: customer.json.passphrase.toLowerCase() }, AGENT);
+    const agent = await post(
+      `${base}/agent/session/live/join`,
+      { passphrase: customer.json.passphrase.toLowerCase() },
+      AGENT,
+    );
     expect(agent.status).toBe(200);
     expect(agent.json.sessionId).toBe(customer.json.sessionId);
     expect(agent.json.wssUrl).toContain('/services/CoBrowse/sockjs/cobrowse/agent/');
@@ -32,12 +38,29 @@ test.describe('seed 004 passphrase sessions', () => {
     expect(again.status).toBe(404);
     expect(again.json.error).toBe('PASSPHRASE_INVALID');
     // Status for each side, then logout ends it.
-    const status = await fetch(`${base}/customer/status`, { headers: { authorization: `Bearer ${customer.json.token}` } });
+    const status = await fetch(`${base}/customer/status`, {
+      headers: { authorization: `Bearer ${customer.json.token}` },
+    });
     expect((await status.json()).state).toBe('waiting');
-    const agentStatus = await (await fetch(`${base}/agent/status?sessionId=${customer.json.sessionId}`, { headers: AGENT })).json();
+    const agentStatus = await (
+      await fetch(`${base}/agent/status?sessionId=${customer.json.sessionId}`, { headers: AGENT })
+    ).json();
     expect(agentStatus).toMatchObject({ state: 'waiting', customer: false });
-    expect((await fetch(`${base}/customer/session/logout`, { method: 'POST', headers: { authorization: `Bearer ${customer.json.token}` } })).status).toBe(200);
-    expect((await (await fetch(`${base}/customer/status`, { headers: { authorization: `Bearer ${customer.json.token}` } })).json()).state).toBe('ended');
+    expect(
+      (
+        await fetch(`${base}/customer/session/logout`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${customer.json.token}` },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await (
+          await fetch(`${base}/customer/status`, { headers: { authorization: `Bearer ${customer.json.token}` } })
+        ).json()
+      ).state,
+    ).toBe('ended');
   });
 
   test('agent-initiated, one step (autojoin) and two steps', async () => {
@@ -62,7 +85,15 @@ test.describe('seed 004 passphrase sessions', () => {
     try {
       const customer = await post(`${quick.base}${PASSPHRASE_PREFIX}/customer/session/request`, {});
       await new Promise((r) => setTimeout(r, 80));
-      expect((await post(`${quick.base}${PASSPHRASE_PREFIX}/agent/session/live/join`, { passphrase: customer.json.passphrase }, AGENT)).status).toBe(404);
+      expect(
+        (
+          await post(
+            `${quick.base}${PASSPHRASE_PREFIX}/agent/session/live/join`,
+            { passphrase: customer.json.passphrase },
+            AGENT,
+          )
+        ).status,
+      ).toBe(404);
     } finally {
       await quick.close();
     }
@@ -70,7 +101,9 @@ test.describe('seed 004 passphrase sessions', () => {
 
   test('refusals: agent auth, bad bodies, guessing', async () => {
     expect((await post(`${base}/agent/session/request`, { autojoin: true })).status).toBe(401);
-    expect((await post(`${base}/agent/session/request`, { autojoin: true }, { authorization: 'Bearer nope' })).status).toBe(401);
+    expect(
+      (await post(`${base}/agent/session/request`, { autojoin: true }, { authorization: 'Bearer nope' })).status,
+    ).toBe(401);
     expect((await post(`${base}/agent/session/request`, { autojoin: 'yes' }, AGENT)).status).toBe(400);
     expect((await post(`${base}/customer/session/join`, {})).json.error).toBe('BAD_REQUEST');
     expect((await fetch(`${base}/customer/status`)).status).toBe(401);
@@ -81,7 +114,10 @@ test.describe('seed 004 passphrase sessions', () => {
     const fresh = await relayFor({ secret: SECRET });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 12; i++) statuses.push((await post(`${fresh.base}${PASSPHRASE_PREFIX}/customer/session/join`, { passphrase: 'WRONG1' })).status);
+      for (let i = 0; i < 12; i++)
+        statuses.push(
+          (await post(`${fresh.base}${PASSPHRASE_PREFIX}/customer/session/join`, { passphrase: 'WRONG1' })).status,
+        );
       expect(statuses.slice(0, 10)).toEqual(Array(10).fill(404));
       expect(statuses.slice(10)).toEqual([429, 429]);
     } finally {

@@ -9,7 +9,13 @@ test.describe('seed 002 session REST', () => {
   let relay: Awaited<ReturnType<typeof relayFor>>;
   let base: string;
   test.beforeAll(async () => {
-    relay = await relayFor({ secret: SECRET, corsOrigins: [ORIGIN], sessionAgentTokens: ['agent-tok'], serverName: 'Co-browse_Server', serverUrl: 'https://cobrowse-node/cobrowse' });
+    relay = await relayFor({
+      secret: SECRET,
+      corsOrigins: [ORIGIN],
+      sessionAgentTokens: ['agent-tok'],
+      serverName: 'Co-browse_Server',
+      serverUrl: 'https://cobrowse-node/cobrowse',
+    });
     base = relay.base + SESSION_PREFIX;
   });
   test.afterAll(() => relay.close());
@@ -34,10 +40,18 @@ test.describe('seed 002 session REST', () => {
     const byReferer = await fetch(url, { headers: { referer: `${ORIGIN}/checkout?step=2` } });
     expect(byReferer.status).toBe(200);
     const pub = await byReferer.json();
-    expect(pub).toEqual({ sessionToken: created.sessionToken, sessionServerName: 'Co-browse_Server', sessionServerUrl: 'https://cobrowse-node/cobrowse' });
+    expect(pub).toEqual({
+      sessionToken: created.sessionToken,
+      sessionServerName: 'Co-browse_Server',
+      sessionServerUrl: 'https://cobrowse-node/cobrowse',
+    });
     const agent = await (await fetch(url, { headers: { origin: ORIGIN, authorization: 'Bearer agent-tok' } })).json();
-    expect((await verifyToken(SECRET, agent.signature, { room: created.sessionToken, role: 'replayer' })).ok).toBe(true);
-    const owner = await (await fetch(url, { headers: { origin: ORIGIN, 'x-cobrowse-user-token': created.userToken } })).json();
+    expect((await verifyToken(SECRET, agent.signature, { room: created.sessionToken, role: 'replayer' })).ok).toBe(
+      true,
+    );
+    const owner = await (
+      await fetch(url, { headers: { origin: ORIGIN, 'x-cobrowse-user-token': created.userToken } })
+    ).json();
     expect((await verifyToken(SECRET, owner.signature, { role: 'recorder' })).ok).toBe(true);
     expect((await fetch(url, { headers: { origin: ORIGIN, authorization: 'Bearer wrong' } })).status).toBe(401);
     expect((await fetch(url, { headers: { origin: ORIGIN, 'x-cobrowse-user-token': 'wrong' } })).status).toBe(401);

@@ -1,4 +1,12 @@
-import { isAssetMime, isAssetUrl, parseSrcset, replaceCssRefs, serializeSrcset, cssRefs, mayReferToAssets } from '@cobrowse/protocol';
+import {
+  isAssetMime,
+  isAssetUrl,
+  parseSrcset,
+  replaceCssRefs,
+  serializeSrcset,
+  cssRefs,
+  mayReferToAssets,
+} from '@cobrowse/protocol';
 
 /**
  * The customer's images, fonts and stylesheets as the recorder captured them (its browser could
@@ -47,7 +55,8 @@ export class AssetStore {
    * it), or an empty list when it is refused (type, size, duplicate, session over).
    */
   add(url: string, mime: string, bytes: Uint8Array): string[] {
-    if (this.closed || !isAssetUrl(url) || !isAssetMime(mime) || this.blobs.has(url) || bytes.byteLength === 0) return [];
+    if (this.closed || !isAssetUrl(url) || !isAssetMime(mime) || this.blobs.has(url) || bytes.byteLength === 0)
+      return [];
     if (this.bytes + bytes.byteLength > MAX_STORE_BYTES) return [];
     this.bytes += bytes.byteLength;
     if (mime === 'text/css') {
@@ -198,7 +207,8 @@ export function rewriteAttributes(tag: string | undefined, access: AttributeAcce
     const properties = style as Record<string, unknown>;
     for (const [property, value] of Object.entries(properties)) {
       if (typeof value === 'string') properties[property] = rewriteCss(value, lookup);
-      else if (Array.isArray(value) && typeof value[0] === 'string') properties[property] = [rewriteCss(value[0], lookup), ...value.slice(1)];
+      else if (Array.isArray(value) && typeof value[0] === 'string')
+        properties[property] = [rewriteCss(value[0], lookup), ...value.slice(1)];
     }
   }
   const cssText = access.get('_cssText');
@@ -267,11 +277,18 @@ function patchRoot(doc: Document, root: Document | ShadowRoot, lookup: AssetLook
       }
     }
   }
-  const sheets: CSSStyleSheet[] = [...(root.styleSheets as unknown as CSSStyleSheet[]), ...((root as { adoptedStyleSheets?: CSSStyleSheet[] }).adoptedStyleSheets ?? [])];
+  const sheets: CSSStyleSheet[] = [
+    ...(root.styleSheets as unknown as CSSStyleSheet[]),
+    ...((root as { adoptedStyleSheets?: CSSStyleSheet[] }).adoptedStyleSheets ?? []),
+  ];
   for (const sheet of sheets) patchRules(sheet, lookup);
 }
 
-type RuleParent = { cssRules: CSSRuleList; insertRule(rule: string, index?: number): number; deleteRule(index: number): void };
+type RuleParent = {
+  cssRules: CSSRuleList;
+  insertRule(rule: string, index?: number): number;
+  deleteRule(index: number): void;
+};
 
 function patchRules(parent: RuleParent, lookup: AssetLookup): void {
   let rules: CSSRuleList;

@@ -9,7 +9,10 @@ export const MAX_INFLATED_BYTES = 128 * 1024 * 1024;
 
 /** Inflates a `z: 1` payload to text, giving up (and rejecting) past `maxBytes`. */
 export async function inflate(bytes: Uint8Array, maxBytes = MAX_INFLATED_BYTES): Promise<string> {
-  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('deflate-raw')).getReader();
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
+    .stream()
+    .pipeThrough(new DecompressionStream('deflate-raw'))
+    .getReader();
   const text = new TextDecoder();
   const parts: string[] = [];
   let total = 0;
@@ -37,7 +40,12 @@ export function parseEvents(text: string): eventWithTime[] {
   }
   if (!Array.isArray(events)) throw new Error('events payload is not an array');
   for (const event of events) {
-    if (typeof event !== 'object' || event === null || typeof (event as eventWithTime).type !== 'number' || typeof (event as eventWithTime).timestamp !== 'number') {
+    if (
+      typeof event !== 'object' ||
+      event === null ||
+      typeof (event as eventWithTime).type !== 'number' ||
+      typeof (event as eventWithTime).timestamp !== 'number'
+    ) {
       throw new Error('events payload holds something that is not an rrweb event');
     }
   }

@@ -12,7 +12,8 @@ export { ConnectionInfoError } from '@cobrowse/protocol/client';
  * socket and shows the customer's page live in `options.container`.
  */
 export async function join(options: ReplayerOptions): Promise<ReplayerSession> {
-  if (!options || typeof options !== 'object') throw new ConnectionInfoError('CobrowseReplayer.join: options are required', 0);
+  if (!options || typeof options !== 'object')
+    throw new ConnectionInfoError('CobrowseReplayer.join: options are required', 0);
   const container = resolveContainer(options.container);
   const fetchInfo = connectionInfoSource(options, 'replayer', { userId: 'agent', userName: 'Agent' });
   const pending = fetchInfo(); // the request goes out now…

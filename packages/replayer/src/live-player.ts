@@ -7,7 +7,14 @@ import { type AssetLookup, AssetStore, patchDocument } from './assets.js';
 const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
 const CUSTOM = RrwebEventType.Custom;
 const META = RrwebEventType.Meta;
-const { MouseMove: MOUSE_MOVE, MouseInteraction: MOUSE_INTERACTION, TouchMove: TOUCH_MOVE, Drag: DRAG, Selection: SELECTION, CanvasMutation: CANVAS_MUTATION } = RrwebSource;
+const {
+  MouseMove: MOUSE_MOVE,
+  MouseInteraction: MOUSE_INTERACTION,
+  TouchMove: TOUCH_MOVE,
+  Drag: DRAG,
+  Selection: SELECTION,
+  CanvasMutation: CANVAS_MUTATION,
+} = RrwebSource;
 
 /** The browser's own focus ring, for fields the customer has focused (zero specificity: the page's rules win). */
 const FOCUS_RULE = `:where(input, textarea, select, [contenteditable]:not([contenteditable="false"]))[${FOCUS_ATTRIBUTE}] { outline: -webkit-focus-ring-color auto 1px; }`;
@@ -28,7 +35,10 @@ interface CanvasCommand {
 function canvasFrame(data: { commands?: CanvasCommand[] }): string | undefined {
   for (const command of data.commands ?? []) {
     if (command.property !== 'drawImage') continue;
-    const bitmap = command.args[0] as { rr_type?: string; args?: { rr_type?: string; type?: string; data?: { base64?: string }[] }[] };
+    const bitmap = command.args[0] as {
+      rr_type?: string;
+      args?: { rr_type?: string; type?: string; data?: { base64?: string }[] }[];
+    };
     const blob = bitmap?.rr_type === 'ImageBitmap' ? bitmap.args?.[0] : undefined;
     const base64 = blob?.rr_type === 'Blob' ? blob.data?.[0]?.base64 : undefined;
     if (base64 && blob?.type) return `data:${blob.type};base64,${base64}`;
@@ -106,8 +116,10 @@ export class LivePlayer {
     this.replayer.on('fullsnapshot-rebuilded', () => guardNavigation(this.replayer.iframe.contentDocument));
   }
 
-  private readonly tagOf = (id: number): string | undefined => this.replayer.getMirror().getNode(id)?.nodeName.toLowerCase();
-  private readonly isStyleText = (id: number): boolean => this.replayer.getMirror().getNode(id)?.parentNode?.nodeName === 'STYLE';
+  private readonly tagOf = (id: number): string | undefined =>
+    this.replayer.getMirror().getNode(id)?.nodeName.toLowerCase();
+  private readonly isStyleText = (id: number): boolean =>
+    this.replayer.getMirror().getNode(id)?.parentNode?.nodeName === 'STYLE';
 
   get iframe(): HTMLIFrameElement {
     return this.replayer.iframe;
@@ -119,9 +131,13 @@ export class LivePlayer {
       const href = (event.data as { href?: unknown }).href;
       if (typeof href === 'string') this.assets.base = href;
     }
-    sanitizeEvent(event, this.tagOf, { assets: this.assets.size ? this.lookup : undefined, styleText: this.isStyleText });
+    sanitizeEvent(event, this.tagOf, {
+      assets: this.assets.size ? this.lookup : undefined,
+      styleText: this.isStyleText,
+    });
     const source = event.type === INCREMENTAL ? (event.data as { source: number }).source : -1;
-    if (source === CANVAS_MUTATION) return this.paintCanvas(event.data as unknown as { id: number; commands?: CanvasCommand[] });
+    if (source === CANVAS_MUTATION)
+      return this.paintCanvas(event.data as unknown as { id: number; commands?: CanvasCommand[] });
     if (event.type === CUSTOM && (event.data as { tag?: string }).tag === POINTER_EVENT) {
       // After the moves still being played out, so the pointer ends where the customer's rests.
       const { x, y, id } = (event.data as { payload: { x: number; y: number; id: number } }).payload ?? {};
@@ -140,7 +156,9 @@ export class LivePlayer {
       const now = Date.now();
       const start = Math.max(now, this.timedUntil);
       // A move carries positions at negative offsets from its timestamp: play them out from now.
-      const span = MOVES.has(source) ? -Math.min(0, (event.data as unknown as MoveData).positions[0]?.timeOffset ?? 0) : 0;
+      const span = MOVES.has(source)
+        ? -Math.min(0, (event.data as unknown as MoveData).positions[0]?.timeOffset ?? 0)
+        : 0;
       event.timestamp = start + span;
       this.timedUntil = Math.min(event.timestamp, now + 250);
     } else {
@@ -178,7 +196,11 @@ export class LivePlayer {
 
   /** Puts the pointer (and :hover) where the customer's rests, with rrweb's own routine. */
   private pointerAt(x: number, y: number, id: number): void {
-    const move = (this.replayer as unknown as { moveAndHover?: (x: number, y: number, id: number, isSync: boolean, debug: unknown) => void }).moveAndHover;
+    const move = (
+      this.replayer as unknown as {
+        moveAndHover?: (x: number, y: number, id: number, isSync: boolean, debug: unknown) => void;
+      }
+    ).moveAndHover;
     try {
       move?.call(this.replayer, x, y, id, true, { x, y, id });
     } catch {
@@ -203,7 +225,8 @@ export class LivePlayer {
   }
 
   private trim(): void {
-    const events = (this.replayer as unknown as { service: { state: { context: { events: eventWithTime[] } } } }).service.state.context.events;
+    const events = (this.replayer as unknown as { service: { state: { context: { events: eventWithTime[] } } } })
+      .service.state.context.events;
     if (events.length > EVENTS_TRIM_AT) events.splice(0, events.length - EVENTS_KEPT);
   }
 

@@ -48,7 +48,19 @@ export function rewriteFocus(css: string): string {
     .replace(/:focus(-visible)?\b(?!-)/g, `[${FOCUS_ATTRIBUTE}]`);
 }
 
-const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'xlink:href', 'data', 'poster', 'background', 'codebase', 'cite', 'ping']);
+const URL_ATTRIBUTES = new Set([
+  'href',
+  'src',
+  'action',
+  'formaction',
+  'xlink:href',
+  'data',
+  'poster',
+  'background',
+  'codebase',
+  'cite',
+  'ping',
+]);
 const DANGEROUS_URL = /^[\s\u0000-\u001f]*(javascript|vbscript|data\s*:\s*text\/html|data\s*:\s*image\/svg)/i;
 /** Attributes removed wherever they appear. */
 const ALWAYS_REMOVED = new Set(['srcdoc', 'http-equiv', 'formaction', 'formtarget', 'target', 'ping']);
@@ -91,7 +103,8 @@ function canvasToBackground(attributes: Attributes | undefined): void {
   const background = canvasBackground(attributes.rr_dataURL);
   delete attributes.rr_dataURL;
   if (!background) return;
-  const style = typeof attributes.style === 'string' && attributes.style.trim() ? `${attributes.style.replace(/;\s*$/, '')}; ` : '';
+  const style =
+    typeof attributes.style === 'string' && attributes.style.trim() ? `${attributes.style.replace(/;\s*$/, '')}; ` : '';
   attributes.style = `${style}background-image: ${background}`;
 }
 
@@ -103,11 +116,13 @@ function css(text: string, assets: AssetLookup | undefined): string {
 
 function cleanNode(node: SerializedNode | undefined, assets: AssetLookup | undefined): void {
   if (!node) return;
-  if (node.type === TEXT && node.isStyle && typeof node.textContent === 'string') node.textContent = css(node.textContent, assets);
+  if (node.type === TEXT && node.isStyle && typeof node.textContent === 'string')
+    node.textContent = css(node.textContent, assets);
   if (node.type === ELEMENT) {
     const tag = node.tagName?.toLowerCase();
     cleanAttributes(tag, node.attributes);
-    if (node.attributes && typeof node.attributes._cssText === 'string') node.attributes._cssText = rewriteFocus(node.attributes._cssText);
+    if (node.attributes && typeof node.attributes._cssText === 'string')
+      node.attributes._cssText = rewriteFocus(node.attributes._cssText);
     if (tag === 'canvas') canvasToBackground(node.attributes);
     if (assets && node.attributes) rewriteAttributes(tag, recordAccess(node.attributes), assets);
     // A script's text never runs in the sandbox; drop it anyway (it can be large, and it is code).
@@ -127,7 +142,11 @@ export interface SanitizeOptions {
  * Cleans one event in place. `tagOf` names the element behind a node id (for attribute changes to
  * existing nodes).
  */
-export function sanitizeEvent(event: eventWithTime, tagOf: (id: number) => string | undefined, options: SanitizeOptions = {}): eventWithTime {
+export function sanitizeEvent(
+  event: eventWithTime,
+  tagOf: (id: number) => string | undefined,
+  options: SanitizeOptions = {},
+): eventWithTime {
   const { assets, styleText } = options;
   if (event.type === FULL_SNAPSHOT) {
     cleanNode((event.data as { node: SerializedNode }).node, assets);
@@ -145,11 +164,13 @@ export function sanitizeEvent(event: eventWithTime, tagOf: (id: number) => strin
     for (const change of data.attributes ?? []) {
       const tag = tagOf(change.id);
       cleanAttributes(tag, change.attributes);
-      if (typeof change.attributes._cssText === 'string') change.attributes._cssText = rewriteFocus(change.attributes._cssText);
+      if (typeof change.attributes._cssText === 'string')
+        change.attributes._cssText = rewriteFocus(change.attributes._cssText);
       if (assets) rewriteAttributes(tag, recordAccess(change.attributes), assets);
     }
     for (const text of data.texts ?? []) {
-      if (typeof text.value === 'string' && (!styleText || styleText(text.id))) text.value = css(text.value, styleText ? assets : undefined);
+      if (typeof text.value === 'string' && (!styleText || styleText(text.id)))
+        text.value = css(text.value, styleText ? assets : undefined);
     }
   } else if (source === STYLE_SHEET_RULE) {
     const data = event.data as unknown as { adds?: { rule: string }[]; replace?: string; replaceSync?: string };
@@ -161,7 +182,8 @@ export function sanitizeEvent(event: eventWithTime, tagOf: (id: number) => strin
     if (assets && typeof data.set?.value === 'string') data.set.value = rewriteCss(data.set.value, assets);
   } else if (source === ADOPTED_STYLE_SHEET) {
     const data = event.data as unknown as { styles?: { rules: { rule: string }[] }[] };
-    for (const style of data.styles ?? []) for (const rule of style.rules) if (typeof rule.rule === 'string') rule.rule = css(rule.rule, assets);
+    for (const style of data.styles ?? [])
+      for (const rule of style.rules) if (typeof rule.rule === 'string') rule.rule = css(rule.rule, assets);
   }
   return event;
 }

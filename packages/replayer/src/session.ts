@@ -88,14 +88,23 @@ export class ReplayerSession {
    * Opens the channel first (its socket connects the moment the connection info arrives), then
    * builds the view while that is on its way.
    */
-  constructor(options: ReplayerOptions, container: HTMLElement, first: Promise<Connection>, fetchInfo: () => Promise<Connection>) {
+  constructor(
+    options: ReplayerOptions,
+    container: HTMLElement,
+    first: Promise<Connection>,
+    fetchInfo: () => Promise<Connection>,
+  ) {
     this.channel = new Channel({
       role: 'replayer',
       first,
       fetchInfo,
       external: options.external === true,
       // Waiting for a snapshot: no resume, so the relay starts from the snapshot it has.
-      hello: () => ({ type: 'hello', v: PROTOCOL_VERSION, ...(this.position && !this.waitingForSnapshot ? { resume: this.position } : {}) }),
+      hello: () => ({
+        type: 'hello',
+        v: PROTOCOL_VERSION,
+        ...(this.position && !this.waitingForSnapshot ? { resume: this.position } : {}),
+      }),
     });
     const view = new View(container, options);
     this.stage = view.stage;
@@ -111,7 +120,9 @@ export class ReplayerSession {
     );
     const showStatus = (status: ReplayerStatus) => {
       if (!overlay) return;
-      this.stage.showStatus(status === 'live' && this.waitingForSnapshot ? "Waiting for the customer's page…" : STATUS_TEXT[status]);
+      this.stage.showStatus(
+        status === 'live' && this.waitingForSnapshot ? "Waiting for the customer's page…" : STATUS_TEXT[status],
+      );
     };
     showStatus('connecting');
     this.channel.on('status', (status) => {

@@ -10,7 +10,8 @@ const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
 function store(): AssetStore {
   const assets = new AssetStore();
   assets.base = PAGE;
-  for (const name of ['logo.png', 'bg.png', 'r2.png', 'sprite.svg']) assets.add(`https://shop.example/private/${name}`, name.endsWith('svg') ? 'image/svg+xml' : 'image/png', png);
+  for (const name of ['logo.png', 'bg.png', 'r2.png', 'sprite.svg'])
+    assets.add(`https://shop.example/private/${name}`, name.endsWith('svg') ? 'image/svg+xml' : 'image/png', png);
   assets.add('https://shop.example/private/font.woff2', 'font/woff2', png);
   return assets;
 }
@@ -20,7 +21,14 @@ test.describe('captured assets in the replay', () => {
     const assets = new AssetStore();
     expect(assets.add('https://shop.example/a.png', 'image/png', png)).toEqual(['https://shop.example/a.png']);
     expect(assets.add('https://shop.example/a.png', 'image/png', png)).toEqual([]);
-    for (const mime of ['text/html', 'text/javascript', 'application/javascript', 'application/xhtml+xml', 'text/xml', 'application/pdf']) {
+    for (const mime of [
+      'text/html',
+      'text/javascript',
+      'application/javascript',
+      'application/xhtml+xml',
+      'text/xml',
+      'application/pdf',
+    ]) {
       expect(assets.add(`https://shop.example/x-${mime.replace('/', '-')}`, mime, png), mime).toEqual([]);
     }
     expect(assets.add('javascript:alert(1)', 'image/png', png)).toEqual([]);
@@ -37,13 +45,22 @@ test.describe('captured assets in the replay', () => {
     const snapshot = fullSnapshot(
       el('html', {}, [
         el('head', {}, [
-          el('style', { _cssText: '@font-face{font-family:F;src:url("https://shop.example/private/font.woff2")}.h{background:url(../private/bg.png)}' }),
+          el('style', {
+            _cssText:
+              '@font-face{font-family:F;src:url("https://shop.example/private/font.woff2")}.h{background:url(../private/bg.png)}',
+          }),
         ]),
         el('body', { style: 'background-image: url("/private/bg.png")' }, [
           el('img', { src: 'https://shop.example/private/logo.png' }),
-          el('img', { src: 'https://shop.example/private/r1.png', srcset: 'https://shop.example/private/r1.png 1x, https://shop.example/private/r2.png 2x' }),
+          el('img', {
+            src: 'https://shop.example/private/r1.png',
+            srcset: 'https://shop.example/private/r1.png 1x, https://shop.example/private/r2.png 2x',
+          }),
           el('img', { src: 'https://shop.example/private/logo.png', srcset: 'https://shop.example/private/hi.png 2x' }),
-          el('svg', {}, [el('use', { href: '/private/sprite.svg#cart' }), el('image', { 'xlink:href': 'https://shop.example/private/logo.png' })]),
+          el('svg', {}, [
+            el('use', { href: '/private/sprite.svg#cart' }),
+            el('image', { 'xlink:href': 'https://shop.example/private/logo.png' }),
+          ]),
           el('a', { href: 'https://shop.example/private/logo.png' }),
           el('iframe', { src: 'https://shop.example/private/logo.png' }),
           el('object', { data: 'https://shop.example/private/logo.png' }),
@@ -55,7 +72,9 @@ test.describe('captured assets in the replay', () => {
     const clean = sanitizeEvent(snapshot, () => undefined, { assets: (ref) => assets.lookup(ref) }) as any;
     const [html] = clean.data.node.childNodes;
     const [head, body] = html.childNodes;
-    expect(head.childNodes[0].attributes._cssText).toBe(`@font-face{font-family:F;src:url(${JSON.stringify(copy('font.woff2'))})}.h{background:url(${JSON.stringify(copy('bg.png'))})}`);
+    expect(head.childNodes[0].attributes._cssText).toBe(
+      `@font-face{font-family:F;src:url(${JSON.stringify(copy('font.woff2'))})}.h{background:url(${JSON.stringify(copy('bg.png'))})}`,
+    );
     expect(body.attributes.style).toBe(`background-image: url(${JSON.stringify(copy('bg.png'))})`);
     const [logo, responsive, fallback, svg, a, iframe, object, link, p] = body.childNodes;
     expect(logo.attributes.src).toBe(copy('logo.png'));
@@ -89,7 +108,16 @@ test.describe('captured assets in the replay', () => {
           adds: [{ parentId: 1, nextId: null, node: el('div', { style: 'background:url(/private/bg.png)' }) }],
           attributes: [
             { id: 5, attributes: { src: '/private/logo.png' } },
-            { id: 6, attributes: { style: { 'background-image': 'url(/private/bg.png)', 'mask-image': ['url(/private/logo.png)', 'important'], color: false } } },
+            {
+              id: 6,
+              attributes: {
+                style: {
+                  'background-image': 'url(/private/bg.png)',
+                  'mask-image': ['url(/private/logo.png)', 'important'],
+                  color: false,
+                },
+              },
+            },
           ],
         },
       } as unknown as eventWithTime,
@@ -98,34 +126,80 @@ test.describe('captured assets in the replay', () => {
     ) as any;
     expect(mutation.data.adds[0].node.attributes.style).toBe(`background:url(${copy('bg.png')})`);
     // A stylesheet's text is CSS; a paragraph's is what the customer reads.
-    expect(mutation.data.texts.map((t: { value: string }) => t.value)).toEqual([`.t{background:url(${copy('bg.png')})}`, 'see url(/private/bg.png)']);
+    expect(mutation.data.texts.map((t: { value: string }) => t.value)).toEqual([
+      `.t{background:url(${copy('bg.png')})}`,
+      'see url(/private/bg.png)',
+    ]);
     expect(mutation.data.attributes[0].attributes.src).toBe(JSON.parse(copy('logo.png')));
-    expect(mutation.data.attributes[1].attributes.style).toEqual({ 'background-image': `url(${copy('bg.png')})`, 'mask-image': [`url(${copy('logo.png')})`, 'important'], color: false });
-    const rule = sanitizeEvent({ type: 3, timestamp: 1, data: { source: 8, id: 3, adds: [{ rule: '.x{background:url(../private/bg.png)}', index: 0 }] } } as unknown as eventWithTime, () => undefined, lookup) as any;
+    expect(mutation.data.attributes[1].attributes.style).toEqual({
+      'background-image': `url(${copy('bg.png')})`,
+      'mask-image': [`url(${copy('logo.png')})`, 'important'],
+      color: false,
+    });
+    const rule = sanitizeEvent(
+      {
+        type: 3,
+        timestamp: 1,
+        data: { source: 8, id: 3, adds: [{ rule: '.x{background:url(../private/bg.png)}', index: 0 }] },
+      } as unknown as eventWithTime,
+      () => undefined,
+      lookup,
+    ) as any;
     expect(rule.data.adds[0].rule).toBe(`.x{background:url(${copy('bg.png')})}`);
-    const declaration = sanitizeEvent({ type: 3, timestamp: 1, data: { source: 13, id: 3, index: [0], set: { property: 'background', value: 'url(/private/logo.png)' } } } as unknown as eventWithTime, () => undefined, lookup) as any;
+    const declaration = sanitizeEvent(
+      {
+        type: 3,
+        timestamp: 1,
+        data: { source: 13, id: 3, index: [0], set: { property: 'background', value: 'url(/private/logo.png)' } },
+      } as unknown as eventWithTime,
+      () => undefined,
+      lookup,
+    ) as any;
     expect(declaration.data.set.value).toBe(`url(${copy('logo.png')})`);
-    const adopted = sanitizeEvent({ type: 3, timestamp: 1, data: { source: 15, id: 1, styleIds: [1], styles: [{ styleId: 1, rules: [{ rule: '.y{background:url("/private/bg.png")}' }] }] } } as unknown as eventWithTime, () => undefined, lookup) as any;
+    const adopted = sanitizeEvent(
+      {
+        type: 3,
+        timestamp: 1,
+        data: {
+          source: 15,
+          id: 1,
+          styleIds: [1],
+          styles: [{ styleId: 1, rules: [{ rule: '.y{background:url("/private/bg.png")}' }] }],
+        },
+      } as unknown as eventWithTime,
+      () => undefined,
+      lookup,
+    ) as any;
     expect(adopted.data.styles[0].rules[0].rule).toBe(`.y{background:url(${copy('bg.png')})}`);
   });
 
   test('a stylesheet asset points at the copies of what it refers to, and is remade when they arrive later', async () => {
     const assets = new AssetStore();
     assets.base = PAGE;
-    const css = '@import url("https://shop.example/private/more.css");\n.a{background:url("https://shop.example/private/a.png")}';
-    expect(assets.add('https://shop.example/private/main.css', 'text/css', new TextEncoder().encode(css))).toEqual(['https://shop.example/private/main.css']);
+    const css =
+      '@import url("https://shop.example/private/more.css");\n.a{background:url("https://shop.example/private/a.png")}';
+    expect(assets.add('https://shop.example/private/main.css', 'text/css', new TextEncoder().encode(css))).toEqual([
+      'https://shop.example/private/main.css',
+    ]);
     const first = assets.lookup('https://shop.example/private/main.css')!;
     expect(await (await fetch(first)).text()).toBe(css);
     // The image it uses arrives: the stylesheet gets a new copy that uses the image's copy.
-    expect(assets.add('https://shop.example/private/a.png', 'image/png', png)).toEqual(['https://shop.example/private/a.png', 'https://shop.example/private/main.css']);
+    expect(assets.add('https://shop.example/private/a.png', 'image/png', png)).toEqual([
+      'https://shop.example/private/a.png',
+      'https://shop.example/private/main.css',
+    ]);
     const second = assets.lookup('https://shop.example/private/main.css')!;
     expect(second).not.toBe(first);
-    expect(await (await fetch(second)).text()).toContain(`url(${JSON.stringify(assets.lookup('https://shop.example/private/a.png'))})`);
+    expect(await (await fetch(second)).text()).toContain(
+      `url(${JSON.stringify(assets.lookup('https://shop.example/private/a.png'))})`,
+    );
     // An element still on the old copy is moved to the new one.
     expect(assets.lookup(first)).toBe(second);
     // The imported sheet arrives: the importing one is remade too.
     assets.add('https://shop.example/private/more.css', 'text/css', new TextEncoder().encode('.m{color:red}'));
-    expect(await (await fetch(assets.lookup('https://shop.example/private/main.css')!)).text()).toContain(`@import url(${JSON.stringify(assets.lookup('https://shop.example/private/more.css'))})`);
+    expect(await (await fetch(assets.lookup('https://shop.example/private/main.css')!)).text()).toContain(
+      `@import url(${JSON.stringify(assets.lookup('https://shop.example/private/more.css'))})`,
+    );
     assets.revoke();
   });
 

@@ -2,7 +2,13 @@ import { deflateRawSync } from 'node:zlib';
 import { expect, test } from '@playwright/test';
 import { BatchDecoder, inflate } from '../src/decode.js';
 
-const events = [{ type: 3, timestamp: 1, data: { source: 0, texts: [{ id: 1, value: 'é ✓ 😀' }], attributes: [], removes: [], adds: [] } }];
+const events = [
+  {
+    type: 3,
+    timestamp: 1,
+    data: { source: 0, texts: [{ id: 1, value: 'é ✓ 😀' }], attributes: [], removes: [], adds: [] },
+  },
+];
 
 test('a z: 1 batch inflates to its events, multi-byte text intact', async () => {
   const payload = new Uint8Array(deflateRawSync(JSON.stringify(events)));
@@ -18,5 +24,7 @@ test('a deflate bomb is refused once it inflates past the cap, not held in memor
 });
 
 test('garbage that is not deflate data is a clear error', async () => {
-  await expect(new BatchDecoder().decode({ type: 'events', epoch: 'e', seq: 2, z: 1 }, new Uint8Array([1, 2, 3, 4, 5]))).rejects.toThrow();
+  await expect(
+    new BatchDecoder().decode({ type: 'events', epoch: 'e', seq: 2, z: 1 }, new Uint8Array([1, 2, 3, 4, 5])),
+  ).rejects.toThrow();
 });

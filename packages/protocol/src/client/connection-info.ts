@@ -95,9 +95,14 @@ export function connectionInfoSource(
     headers: { ...(options.headers ?? {}) },
     credentials: options.credentials ?? 'include',
   };
-  if (typeof dialect === 'function') return Object.assign(async () => checkInfo<Connection>(await dialect(request)), { state: () => undefined });
+  if (typeof dialect === 'function')
+    return Object.assign(async () => checkInfo<Connection>(await dialect(request)), { state: () => undefined });
   const factory = Object.prototype.hasOwnProperty.call(DIALECTS, dialect) ? DIALECTS[dialect] : undefined;
-  if (!factory) throw new ConnectionInfoError(`unknown dialect ${JSON.stringify(dialect)}: use ${Object.keys(DIALECTS).join(', ')} or a function`, 0);
+  if (!factory)
+    throw new ConnectionInfoError(
+      `unknown dialect ${JSON.stringify(dialect)}: use ${Object.keys(DIALECTS).join(', ')} or a function`,
+      0,
+    );
   const client = factory(request, resume);
   return Object.assign(async () => checkInfo<Connection>(await client.next()), { state: () => client.state() });
 }

@@ -1,6 +1,11 @@
 import { CEC_PATH, type CecResponse } from '../dialects/cec.js';
 import { APIACCESS_PATH, type ApiaccessResponse } from '../dialects/apiaccess.js';
-import { SESSION_PREFIX, SESSION_USER_TOKEN_HEADER, type SessionCreated, type SessionInfo } from '../dialects/session.js';
+import {
+  SESSION_PREFIX,
+  SESSION_USER_TOKEN_HEADER,
+  type SessionCreated,
+  type SessionInfo,
+} from '../dialects/session.js';
 import { agentgatewayPath, type AgentgatewayResponse } from '../dialects/agentgateway.js';
 import { PASSPHRASE_PREFIX, type PassphraseJoined } from '../dialects/passphrase.js';
 import { SOCKET_PATH } from '../connection-info.js';
@@ -25,13 +30,23 @@ interface Reply {
   json: any;
 }
 
-async function call(request: ConnectionInfoRequest, method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+async function call(
+  request: ConnectionInfoRequest,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   const url = `${request.server}${path}`;
   let response: Response;
   try {
     response = await fetch(url, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json; charset=UTF-8' } : {}), ...request.headers, ...headers },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json; charset=UTF-8' } : {}),
+        ...request.headers,
+        ...headers,
+      },
       credentials: request.credentials,
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
@@ -61,7 +76,12 @@ const cec: DialectFactory = (request) => {
     const { userId, userName, role } = request;
     const { status, json } = await call(request, 'POST', CEC_PATH, { roomId, userId, userName, role });
     const reply = json as Partial<CecResponse> | null;
-    if (!reply || reply.retCode !== '0') throw new ConnectionInfoError(`getConnectionInfo refused: ${reply?.retMsg ?? `HTTP ${status}`}`, status, reply?.retCode);
+    if (!reply || reply.retCode !== '0')
+      throw new ConnectionInfoError(
+        `getConnectionInfo refused: ${reply?.retMsg ?? `HTTP ${status}`}`,
+        status,
+        reply?.retCode,
+      );
     return reply.data as Connection;
   });
 };
@@ -71,9 +91,20 @@ const apiaccess: DialectFactory = (request, resume) => {
   let roomId = request.roomId ?? (resume as { roomId?: string } | undefined)?.roomId;
   const next = async (): Promise<Connection> => {
     const { userId, userName, workNo, role } = request;
-    const { status, json } = await call(request, 'POST', APIACCESS_PATH, { ...(roomId ? { roomId } : {}), userId, userName, ...(workNo ? { workNo } : {}), role });
+    const { status, json } = await call(request, 'POST', APIACCESS_PATH, {
+      ...(roomId ? { roomId } : {}),
+      userId,
+      userName,
+      ...(workNo ? { workNo } : {}),
+      role,
+    });
     const reply = json as Partial<ApiaccessResponse> | null;
-    if (!reply?.success || !reply.data) throw new ConnectionInfoError(`getConnectionInfo refused: ${reply?.errorReason ?? `HTTP ${status}`}`, status, String(reply?.errorCode ?? status));
+    if (!reply?.success || !reply.data)
+      throw new ConnectionInfoError(
+        `getConnectionInfo refused: ${reply?.errorReason ?? `HTTP ${status}`}`,
+        status,
+        String(reply?.errorCode ?? status),
+      );
     roomId = reply.data.roomId;
     return { roomId, wssUrl: reply.data.wssUrl, wssUrlOut: reply.data.wssUrlOut, signature: reply.data.connectParam };
   };
@@ -86,13 +117,18 @@ const apiaccess: DialectFactory = (request, resume) => {
  */
 const session: DialectFactory = (request, resume) => {
   let created = resume as SessionCreated | undefined;
-  const refused = (status: number, json: any) => new ConnectionInfoError(`session refused: ${json?.error ?? `HTTP ${status}`}`, status);
+  const refused = (status: number, json: any) =>
+    new ConnectionInfoError(`session refused: ${json?.error ?? `HTTP ${status}`}`, status);
   if (request.role === 'replayer') {
     const id = need(request.roomId, "dialect 'session': the session token (roomId)");
     return stateless(async () => {
       const { status, json } = await call(request, 'GET', `${SESSION_PREFIX}/sessions/${encodeURIComponent(id)}`);
       if (status !== 200) throw refused(status, json);
-      if (!(json as SessionInfo).signature) throw new ConnectionInfoError("dialect 'session': the agent must authenticate (headers: { Authorization: 'Bearer …' })", 401);
+      if (!(json as SessionInfo).signature)
+        throw new ConnectionInfoError(
+          "dialect 'session': the agent must authenticate (headers: { Authorization: 'Bearer …' })",
+          401,
+        );
       return json as Connection;
     });
   }
@@ -103,24 +139,47 @@ const session: DialectFactory = (request, resume) => {
       created = json as SessionCreated;
       return created;
     }
-    const { status, json } = await call(request, 'GET', `${SESSION_PREFIX}/sessions/${created.sessionToken}`, undefined, { [SESSION_USER_TOKEN_HEADER]: created.userToken });
+    const { status, json } = await call(
+      request,
+      'GET',
+      `${SESSION_PREFIX}/sessions/${created.sessionToken}`,
+      undefined,
+      { [SESSION_USER_TOKEN_HEADER]: created.userToken },
+    );
     if (status !== 200) throw refused(status, json);
     return json as Connection;
   };
-  return { next, state: () => (created ? { sessionToken: created.sessionToken, userToken: created.userToken } : undefined) };
+  return {
+    next,
+    state: () => (created ? { sessionToken: created.sessionToken, userToken: created.userToken } : undefined),
+  };
 };
 
 /** Seed 003: an agent (re)joins a call's room; the agent id is `userId`, the call id `roomId`, the Guid a header. */
 const agentgateway: DialectFactory = (request) => {
-  if (request.role !== 'replayer') throw new ConnectionInfoError("dialect 'agentgateway' is for agents (the replayer) only", 0);
+  if (request.role !== 'replayer')
+    throw new ConnectionInfoError("dialect 'agentgateway' is for agents (the replayer) only", 0);
   const callid = need(request.roomId, "dialect 'agentgateway': roomId (the call id)");
   return stateless(async () => {
-    const { status, json } = await call(request, 'POST', agentgatewayPath(request.userId), { userType: 'agent', callid });
+    const { status, json } = await call(request, 'POST', agentgatewayPath(request.userId), {
+      userType: 'agent',
+      callid,
+    });
     const reply = json as Partial<AgentgatewayResponse> | null;
-    if (!reply || reply.retcode !== '0' || !reply.result) throw new ConnectionInfoError(`getconnectinfo refused: ${reply?.retcode ?? status} ${reply?.message ?? ''}`.trim(), status, reply?.retcode);
+    if (!reply || reply.retcode !== '0' || !reply.result)
+      throw new ConnectionInfoError(
+        `getconnectinfo refused: ${reply?.retcode ?? status} ${reply?.message ?? ''}`.trim(),
+        status,
+        reply?.retcode,
+      );
     const { result } = reply;
     const path = `${SOCKET_PATH}${encodeURIComponent(result.channelId)}`;
-    return { roomId: result.channelId, wssUrl: toWs(result.signalingDomainIn) + path, wssUrlOut: toWs(result.signalingDomainOut) + path, signature: result.signature };
+    return {
+      roomId: result.channelId,
+      wssUrl: toWs(result.signalingDomainIn) + path,
+      wssUrlOut: toWs(result.signalingDomainOut) + path,
+      signature: result.signature,
+    };
   });
 };
 
@@ -131,29 +190,48 @@ const agentgateway: DialectFactory = (request) => {
 const passphrase: DialectFactory = (request, resume) => {
   const customer = request.role === 'recorder';
   let joined = resume as PassphraseJoined | undefined;
-  const refused = (status: number, json: any) => new ConnectionInfoError(`passphrase session refused: ${json?.message ?? `HTTP ${status}`}`, status, json?.error);
+  const refused = (status: number, json: any) =>
+    new ConnectionInfoError(`passphrase session refused: ${json?.message ?? `HTTP ${status}`}`, status, json?.error);
   const next = async (): Promise<Connection> => {
     let reply: Reply;
     if (!joined) {
       reply = customer
         ? request.passphrase
-          ? await call(request, 'POST', `${PASSPHRASE_PREFIX}/customer/session/join`, { passphrase: request.passphrase })
+          ? await call(request, 'POST', `${PASSPHRASE_PREFIX}/customer/session/join`, {
+              passphrase: request.passphrase,
+            })
           : await call(request, 'POST', `${PASSPHRASE_PREFIX}/customer/session/request`, {})
         : request.passphrase
-          ? await call(request, 'POST', `${PASSPHRASE_PREFIX}/agent/session/live/join`, { passphrase: request.passphrase })
+          ? await call(request, 'POST', `${PASSPHRASE_PREFIX}/agent/session/live/join`, {
+              passphrase: request.passphrase,
+            })
           : await call(request, 'POST', `${PASSPHRASE_PREFIX}/agent/session/request`, { autojoin: true });
     } else {
       reply = customer
-        ? await call(request, 'GET', `${PASSPHRASE_PREFIX}/customer/status`, undefined, { authorization: `Bearer ${joined.token}` })
-        : await call(request, 'GET', `${PASSPHRASE_PREFIX}/agent/status?sessionId=${encodeURIComponent(joined.sessionId)}`);
+        ? await call(request, 'GET', `${PASSPHRASE_PREFIX}/customer/status`, undefined, {
+            authorization: `Bearer ${joined.token}`,
+          })
+        : await call(
+            request,
+            'GET',
+            `${PASSPHRASE_PREFIX}/agent/status?sessionId=${encodeURIComponent(joined.sessionId)}`,
+          );
     }
     if (reply.status !== 200) throw refused(reply.status, reply.json);
     if (reply.json?.state === 'ended') throw new ConnectionInfoError('the passphrase session has ended', 410, 'ENDED');
     const first = joined;
-    joined = { ...(reply.json as PassphraseJoined), token: (reply.json as PassphraseJoined).token ?? first?.token, passphrase: (reply.json as PassphraseJoined).passphrase ?? first?.passphrase };
+    joined = {
+      ...(reply.json as PassphraseJoined),
+      token: (reply.json as PassphraseJoined).token ?? first?.token,
+      passphrase: (reply.json as PassphraseJoined).passphrase ?? first?.passphrase,
+    };
     return joined;
   };
-  return { next, state: () => (joined ? { sessionId: joined.sessionId, token: joined.token, passphrase: joined.passphrase } : undefined) };
+  return {
+    next,
+    state: () =>
+      joined ? { sessionId: joined.sessionId, token: joined.token, passphrase: joined.passphrase } : undefined,
+  };
 };
 
 export const DIALECTS = { cec, apiaccess, session, agentgateway, passphrase } satisfies Record<string, DialectFactory>;

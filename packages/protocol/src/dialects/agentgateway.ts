@@ -1,6 +1,7 @@
 /** Seed 003: agent reconnect, `POST /agentgateway/resource/mediacall/{agentid}/getconnectinfo`. */
 export const AGENTGATEWAY_PATTERN = /^\/agentgateway\/resource\/mediacall\/([^/]*)\/getconnectinfo$/;
-export const agentgatewayPath = (agentId: string | number) => `/agentgateway/resource/mediacall/${encodeURIComponent(String(agentId))}/getconnectinfo`;
+export const agentgatewayPath = (agentId: string | number) =>
+  `/agentgateway/resource/mediacall/${encodeURIComponent(String(agentId))}/getconnectinfo`;
 export const AGENT_ID_MIN = 101;
 export const AGENT_ID_MAX = 59999;
 

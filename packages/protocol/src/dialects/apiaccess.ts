@@ -17,7 +17,12 @@ export interface ApiaccessRequest {
 
 export interface ApiaccessResponse {
   readonly success: boolean;
-  readonly data: { readonly roomId: string; readonly wssUrl: string; readonly wssUrlOut: string; readonly connectParam: string } | null;
+  readonly data: {
+    readonly roomId: string;
+    readonly wssUrl: string;
+    readonly wssUrlOut: string;
+    readonly connectParam: string;
+  } | null;
   readonly errorCode: number | null;
   readonly errorReason: string | null;
 }

@@ -31,4 +31,3 @@ export const CecRetCode = {
   UnsupportedMediaType: '415',
   Internal: '500',
 } as const;
-

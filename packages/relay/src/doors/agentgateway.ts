@@ -18,7 +18,9 @@ type Reply = (status: number, body: AgentgatewayResponse) => void;
  * dropped gets a fresh replayer connection to the call's room — only while that call is going on.
  */
 export function agentgatewayDoor(core: Core, router: Router): void {
-  router.on('POST', AGENTGATEWAY_PATTERN, (req, res, [agentId]) => getConnectInfo(core, req, res, decodeURIComponent(agentId!)));
+  router.on('POST', AGENTGATEWAY_PATTERN, (req, res, [agentId]) =>
+    getConnectInfo(core, req, res, decodeURIComponent(agentId!)),
+  );
   router.otherwise('/agentgateway/', (req, res, [why]) => {
     req.resume();
     sendJson(res, why === 'wrong-method' ? 405 : 404, {
@@ -38,13 +40,23 @@ async function getConnectInfo(core: Core, req: IncomingMessage, res: ServerRespo
   const number = /^\d{1,5}$/.test(agentId) ? Number(agentId) : NaN;
   if (!(number >= AGENT_ID_MIN && number <= AGENT_ID_MAX)) {
     req.resume();
-    return refuse(reply, 400, AgentgatewayRetcode.BadParameter, `agentid must be a number from ${AGENT_ID_MIN} to ${AGENT_ID_MAX}`);
+    return refuse(
+      reply,
+      400,
+      AgentgatewayRetcode.BadParameter,
+      `agentid must be a number from ${AGENT_ID_MIN} to ${AGENT_ID_MAX}`,
+    );
   }
   const guid = header(req, 'guid');
   const principal = await authenticate(core.options, req, 'agentgateway', guid, core.options.agentGuids);
   if (!principal) {
     req.resume();
-    return refuse(reply, 401, AgentgatewayRetcode.NotAuthenticated, guid ? 'the Guid is not valid: sign in again' : 'missing Guid header');
+    return refuse(
+      reply,
+      401,
+      AgentgatewayRetcode.NotAuthenticated,
+      guid ? 'the Guid is not valid: sign in again' : 'missing Guid header',
+    );
   }
   let body: Record<string, unknown>;
   try {
@@ -54,12 +66,25 @@ async function getConnectInfo(core: Core, req: IncomingMessage, res: ServerRespo
     throw error;
   }
   for (const field of ['userType', 'callid'] as const) {
-    if (typeof body[field] !== 'string' || !body[field]) return refuse(reply, 400, AgentgatewayRetcode.BadParameter, `${field} is mandatory`);
+    if (typeof body[field] !== 'string' || !body[field])
+      return refuse(reply, 400, AgentgatewayRetcode.BadParameter, `${field} is mandatory`);
   }
-  if (body.userType !== 'agent') return refuse(reply, 400, AgentgatewayRetcode.BadParameter, 'userType must be "agent"');
+  if (body.userType !== 'agent')
+    return refuse(reply, 400, AgentgatewayRetcode.BadParameter, 'userType must be "agent"');
   const callid = body.callid as string;
-  if (!validRoomId(callid) || !core.roomLive(callid)) return refuse(reply, 404, AgentgatewayRetcode.UnknownCall, `no call ${JSON.stringify(callid.slice(0, 64))} is going on`);
-  const info = await core.issue(req, { roomId: callid, role: 'replayer', userId: agentId, userName: `Agent ${agentId}` });
+  if (!validRoomId(callid) || !core.roomLive(callid))
+    return refuse(
+      reply,
+      404,
+      AgentgatewayRetcode.UnknownCall,
+      `no call ${JSON.stringify(callid.slice(0, 64))} is going on`,
+    );
+  const info = await core.issue(req, {
+    roomId: callid,
+    role: 'replayer',
+    userId: agentId,
+    userName: `Agent ${agentId}`,
+  });
   const { internal, external } = core.baseUrls(req);
   const inUrl = new URL(internal.replace(/^ws/, 'http'));
   reply(200, {

@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { APIACCESS_PATH, APIACCESS_PREFIX, ApiaccessErrorCode, type ApiaccessResponse, isRole } from '@cobrowse/protocol';
+import {
+  APIACCESS_PATH,
+  APIACCESS_PREFIX,
+  ApiaccessErrorCode,
+  type ApiaccessResponse,
+  isRole,
+} from '@cobrowse/protocol';
 import { BodyError, header, readJsonBody, sendJson } from '../http-util.js';
 import { type Core, validRoomId, validTenant } from '../core.js';
 import { credentialId, credentialListed, DEV_CREDENTIAL } from '../auth.js';
@@ -8,7 +14,12 @@ import { originAllowed } from '../cors.js';
 import type { Principal } from '../options.js';
 import type { Router } from '../router.js';
 
-type Reply = (status: number, errorCode: number | null, errorReason: string | null, data?: ApiaccessResponse['data']) => void;
+type Reply = (
+  status: number,
+  errorCode: number | null,
+  errorReason: string | null,
+  data?: ApiaccessResponse['data'],
+) => void;
 
 /**
  * Seed 001: `POST /apiaccess/api/cobrowse/getConnectionInfo` behind an API gateway. Headers
@@ -31,7 +42,12 @@ export function apiaccessDoor(core: Core, router: Router): void {
 
 function replier(res: ServerResponse): Reply {
   return (status, errorCode, errorReason, data) =>
-    sendJson(res, status, { success: status === 200, data: data ?? null, errorCode, errorReason } satisfies ApiaccessResponse);
+    sendJson(res, status, {
+      success: status === 200,
+      data: data ?? null,
+      errorCode,
+      errorReason,
+    } satisfies ApiaccessResponse);
 }
 
 /** App key + bearer token + tenant, against the configured apps (or `dev` in dev mode, or the library hook). */
@@ -54,7 +70,11 @@ async function principalFor(core: Core, req: IncomingMessage): Promise<Principal
   }
   for (const app of options.apiaccessApps) {
     const tenants = app.tenants ?? [];
-    if (credentialListed(appKey, [app.appKey]) && credentialListed(token, [app.token]) && (tenants.length === 0 || tenants.includes(tenant))) {
+    if (
+      credentialListed(appKey, [app.appKey]) &&
+      credentialListed(token, [app.token]) &&
+      (tenants.length === 0 || tenants.includes(tenant))
+    ) {
       return { id: credentialId(appKey), tenant };
     }
   }
@@ -76,7 +96,12 @@ async function getConnectionInfo(core: Core, req: IncomingMessage, res: ServerRe
   try {
     body = await readJsonBody(req, core.options.maxBodyBytes);
   } catch (error) {
-    if (error instanceof BodyError) return reply(error.status, error.status === 413 ? ApiaccessErrorCode.TooLarge : ApiaccessErrorCode.BadRequest, error.message);
+    if (error instanceof BodyError)
+      return reply(
+        error.status,
+        error.status === 413 ? ApiaccessErrorCode.TooLarge : ApiaccessErrorCode.BadRequest,
+        error.message,
+      );
     throw error;
   }
   for (const field of ['roomId', 'userId', 'userName', 'workNo'] as const) {
@@ -85,11 +110,16 @@ async function getConnectionInfo(core: Core, req: IncomingMessage, res: ServerRe
       return reply(400, ApiaccessErrorCode.BadRequest, `${field} must be a string of at most 128 characters`);
     }
   }
-  if (body.role === undefined || body.role === null || body.role === '') return reply(400, ApiaccessErrorCode.BadRequest, 'role is mandatory');
+  if (body.role === undefined || body.role === null || body.role === '')
+    return reply(400, ApiaccessErrorCode.BadRequest, 'role is mandatory');
   if (!isRole(body.role)) return reply(400, ApiaccessErrorCode.BadRequest, 'role must be recorder or replayer');
   const roomId = (body.roomId as string | undefined) || randomUUID();
-  if (!validRoomId(roomId)) return reply(400, ApiaccessErrorCode.BadRequest, 'roomId may hold only letters, digits and . _ : @ -');
-  const userId = (body.userId as string | undefined) || (body.workNo as string | undefined) || (body.role === 'recorder' ? 'customer' : 'agent');
+  if (!validRoomId(roomId))
+    return reply(400, ApiaccessErrorCode.BadRequest, 'roomId may hold only letters, digits and . _ : @ -');
+  const userId =
+    (body.userId as string | undefined) ||
+    (body.workNo as string | undefined) ||
+    (body.role === 'recorder' ? 'customer' : 'agent');
   const info = await core.issue(req, {
     roomId,
     role: body.role,
@@ -97,5 +127,10 @@ async function getConnectionInfo(core: Core, req: IncomingMessage, res: ServerRe
     userName: (body.userName as string | undefined) || userId,
     tenant: principal.tenant,
   });
-  reply(200, null, null, { roomId: info.roomId, wssUrl: info.wssUrl, wssUrlOut: info.wssUrlOut, connectParam: info.signature });
+  reply(200, null, null, {
+    roomId: info.roomId,
+    wssUrl: info.wssUrl,
+    wssUrlOut: info.wssUrlOut,
+    connectParam: info.signature,
+  });
 }

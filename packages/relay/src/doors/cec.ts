@@ -6,7 +6,11 @@ import { authenticate } from '../auth.js';
 import { originAllowed } from '../cors.js';
 import type { Router } from '../router.js';
 
-const BODY_CODES: Record<number, string> = { 400: CecRetCode.BadRequest, 413: CecRetCode.TooLarge, 415: CecRetCode.UnsupportedMediaType };
+const BODY_CODES: Record<number, string> = {
+  400: CecRetCode.BadRequest,
+  413: CecRetCode.TooLarge,
+  415: CecRetCode.UnsupportedMediaType,
+};
 
 /**
  * Seed 000: `POST /service-cloud/rest/webadapter/v1/connectionInfo/getConnectionInfo`.
@@ -34,7 +38,11 @@ async function getConnectionInfo(core: Core, req: IncomingMessage, res: ServerRe
   const principal = await authenticate(options, req, 'cec', credential, options.cecTokens);
   if (!principal) {
     req.resume();
-    return reply(401, CecRetCode.Unauthorized, credential ? 'invalid ccmessaging-token' : 'missing ccmessaging-token cookie');
+    return reply(
+      401,
+      CecRetCode.Unauthorized,
+      credential ? 'invalid ccmessaging-token' : 'missing ccmessaging-token cookie',
+    );
   }
   let body: Record<string, unknown>;
   try {
@@ -45,13 +53,20 @@ async function getConnectionInfo(core: Core, req: IncomingMessage, res: ServerRe
   }
   for (const field of ['roomId', 'userId', 'userName', 'role'] as const) {
     const value = body[field];
-    if (value === undefined || value === null || value === '') return reply(400, CecRetCode.BadRequest, `${field} is mandatory`);
+    if (value === undefined || value === null || value === '')
+      return reply(400, CecRetCode.BadRequest, `${field} is mandatory`);
     if (typeof value !== 'string') return reply(400, CecRetCode.BadRequest, `${field} must be a string`);
     if (value.length > 128) return reply(400, CecRetCode.BadRequest, `${field} is longer than 128 characters`);
   }
-  if (!validRoomId(body.roomId)) return reply(400, CecRetCode.BadRequest, 'roomId may hold only letters, digits and . _ : @ -');
+  if (!validRoomId(body.roomId))
+    return reply(400, CecRetCode.BadRequest, 'roomId may hold only letters, digits and . _ : @ -');
   const role = body.role === 'observer' ? 'replayer' : body.role;
   if (!isRole(role)) return reply(400, CecRetCode.BadRequest, 'role must be recorder or replayer (observer)');
-  const { expiresAt: _, ...data } = await core.issue(req, { roomId: body.roomId, role, userId: body.userId as string, userName: body.userName as string });
+  const { expiresAt: _, ...data } = await core.issue(req, {
+    roomId: body.roomId,
+    role,
+    userId: body.userId as string,
+    userName: body.userName as string,
+  });
   reply(200, CecRetCode.Ok, 'success', data);
 }

@@ -115,7 +115,12 @@ export function passphraseDoor(core: Core, router: Router): void {
     }
   };
 
-  const connection = async (req: IncomingMessage, session: PassSession, role: Role, user: string): Promise<PassphraseJoined> => {
+  const connection = async (
+    req: IncomingMessage,
+    session: PassSession,
+    role: Role,
+    user: string,
+  ): Promise<PassphraseJoined> => {
     const info = await core.issue(req, {
       roomId: session.id,
       role,
@@ -134,20 +139,27 @@ export function passphraseDoor(core: Core, router: Router): void {
     };
   };
 
-  const state = (session: PassSession): PassphraseSessionState => (session.ended ? 'ended' : core.recorderConnected(session.id) ? 'active' : 'waiting');
+  const state = (session: PassSession): PassphraseSessionState =>
+    session.ended ? 'ended' : core.recorderConnected(session.id) ? 'active' : 'waiting';
 
   const customer = (req: IncomingMessage): PassSession => {
     const token = /^Bearer (\S+)$/.exec(header(req, 'authorization') ?? '')?.[1];
     if (!token) throw new Refusal(401, 'UNAUTHORIZED', 'missing Authorization: Bearer <customer token>');
     const session = byCustomer.get(token);
-    if (!session || !credentialListed(token, [session.customerToken])) throw new Refusal(401, 'UNAUTHORIZED', 'unknown customer token');
+    if (!session || !credentialListed(token, [session.customerToken]))
+      throw new Refusal(401, 'UNAUTHORIZED', 'unknown customer token');
     return session;
   };
 
   const agent = async (req: IncomingMessage): Promise<Principal> => {
     const token = /^Bearer (\S+)$/.exec(header(req, 'authorization') ?? '')?.[1];
     const principal = await authenticate(core.options, req, 'passphrase', token, core.options.passphraseAgentTokens);
-    if (!principal) throw new Refusal(401, 'UNAUTHORIZED', token ? 'invalid agent token' : 'missing Authorization: Bearer <agent token>');
+    if (!principal)
+      throw new Refusal(
+        401,
+        'UNAUTHORIZED',
+        token ? 'invalid agent token' : 'missing Authorization: Bearer <agent token>',
+      );
     return principal;
   };
 
@@ -165,7 +177,8 @@ export function passphraseDoor(core: Core, router: Router): void {
   const route = (method: string, path: string, action: Action) =>
     router.on(method, PASSPHRASE_PREFIX + path, async (req, res) => {
       try {
-        if (req.headers.origin && !originAllowed(core.options, req.headers.origin)) throw new Refusal(403, 'FORBIDDEN', 'origin not allowed');
+        if (req.headers.origin && !originAllowed(core.options, req.headers.origin))
+          throw new Refusal(403, 'FORBIDDEN', 'origin not allowed');
         sendJson(res, 200, await action(req, res));
       } catch (error) {
         if (!(error instanceof Refusal)) throw error;
@@ -183,7 +196,8 @@ export function passphraseDoor(core: Core, router: Router): void {
   });
   route('POST', '/customer/session/join', async (req) => {
     const session = redeem(req, (await body(req)).passphrase);
-    if (session.initiator !== 'agent' || session.customerJoined) throw new Refusal(404, 'PASSPHRASE_INVALID', 'the passphrase is not valid, already used, or expired');
+    if (session.initiator !== 'agent' || session.customerJoined)
+      throw new Refusal(404, 'PASSPHRASE_INVALID', 'the passphrase is not valid, already used, or expired');
     session.customerJoined = true;
     retire(session);
     return connection(req, session, 'recorder', `customer-${session.id}`);
@@ -204,21 +218,26 @@ export function passphraseDoor(core: Core, router: Router): void {
   route('POST', '/agent/session/request', async (req) => {
     const principal = await agent(req);
     const { autojoin } = await body(req);
-    if (autojoin !== undefined && typeof autojoin !== 'boolean') throw new Refusal(400, 'BAD_REQUEST', 'autojoin must be true or false');
+    if (autojoin !== undefined && typeof autojoin !== 'boolean')
+      throw new Refusal(400, 'BAD_REQUEST', 'autojoin must be true or false');
     const session = create('agent');
-    if (autojoin !== true) return { sessionId: session.id, passphrase: session.passphrase, expiresAt: session.expiresAt };
+    if (autojoin !== true)
+      return { sessionId: session.id, passphrase: session.passphrase, expiresAt: session.expiresAt };
     session.agentJoined = true;
     return connection(req, session, 'replayer', principal.id);
   });
-  const agentJoin = (initiator: PassSession['initiator']): Action => async (req) => {
-    const principal = await agent(req);
-    const session = redeem(req, (await body(req)).passphrase);
-    if (session.initiator !== initiator || session.agentJoined) throw new Refusal(404, 'PASSPHRASE_INVALID', 'the passphrase is not valid, already used, or expired');
-    session.agentJoined = true;
-    const joined = await connection(req, session, 'replayer', principal.id);
-    retire(session);
-    return joined;
-  };
+  const agentJoin =
+    (initiator: PassSession['initiator']): Action =>
+    async (req) => {
+      const principal = await agent(req);
+      const session = redeem(req, (await body(req)).passphrase);
+      if (session.initiator !== initiator || session.agentJoined)
+        throw new Refusal(404, 'PASSPHRASE_INVALID', 'the passphrase is not valid, already used, or expired');
+      session.agentJoined = true;
+      const joined = await connection(req, session, 'replayer', principal.id);
+      retire(session);
+      return joined;
+    };
   route('POST', '/agent/session/join', agentJoin('agent'));
   route('POST', '/agent/session/live/join', agentJoin('customer'));
   route('POST', '/agent/session/logout', async (req) => {
@@ -236,14 +255,21 @@ export function passphraseDoor(core: Core, router: Router): void {
     const session = sessionId ? sessions.get(sessionId) : undefined;
     if (!session) throw new Refusal(404, 'NOT_FOUND', 'no such session (pass ?sessionId=)');
     if (session.ended) return { sessionId: session.id, state: 'ended' };
-    return { state: state(session), customer: core.recorderConnected(session.id), ...(await connection(req, session, 'replayer', principal.id)) };
+    return {
+      state: state(session),
+      customer: core.recorderConnected(session.id),
+      ...(await connection(req, session, 'replayer', principal.id)),
+    };
   });
 
   route('GET', '/server/status', async () => ({ status: 'successful', rooms: core.rooms.size }));
 
   router.otherwise(PASSPHRASE_PREFIX, (req, res, [why]) => {
     req.resume();
-    sendJson(res, why === 'wrong-method' ? 405 : 404, { error: why === 'wrong-method' ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND', message: 'no such resource' });
+    sendJson(res, why === 'wrong-method' ? 405 : 404, {
+      error: why === 'wrong-method' ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND',
+      message: 'no such resource',
+    });
   });
   router.onError(PASSPHRASE_PREFIX, (res) => sendJson(res, 500, { error: 'INTERNAL', message: 'internal error' }));
 }

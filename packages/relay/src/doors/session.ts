@@ -47,7 +47,8 @@ export function sessionDoor(core: Core, router: Router): void {
   }, 60_000);
   sweep.unref();
 
-  const error = (res: ServerResponse, status: number, message: string) => sendJson(res, status, { error: message, status });
+  const error = (res: ServerResponse, status: number, message: string) =>
+    sendJson(res, status, { error: message, status });
   const serverName = core.options.serverName;
 
   /** Marks a session active once its customer is connected. */
@@ -57,13 +58,25 @@ export function sessionDoor(core: Core, router: Router): void {
 
   router.on('POST', `${SESSION_PREFIX}/sessions`, async (req, res) => {
     req.resume();
-    if (req.headers.origin && !originAllowed(core.options, req.headers.origin)) return error(res, 403, 'origin not allowed');
+    if (req.headers.origin && !originAllowed(core.options, req.headers.origin))
+      return error(res, 403, 'origin not allowed');
     let sessionToken = numericCode(9);
     while (sessions.has(sessionToken)) sessionToken = numericCode(9);
-    const session: LiveSession = { sessionToken, userToken: secretToken(), created: Date.now(), activationTime: null, deactivationTime: null };
+    const session: LiveSession = {
+      sessionToken,
+      userToken: secretToken(),
+      created: Date.now(),
+      activationTime: null,
+      deactivationTime: null,
+    };
     sessions.set(sessionToken, session);
     byUser.set(session.userToken, session);
-    const info = await core.issue(req, { roomId: sessionToken, role: 'recorder', userId: `customer-${sessionToken}`, userName: 'Customer' });
+    const info = await core.issue(req, {
+      roomId: sessionToken,
+      role: 'recorder',
+      userId: `customer-${sessionToken}`,
+      userName: 'Customer',
+    });
     const body: SessionCreated = {
       sessionToken,
       sessionServerName: serverName,
@@ -73,13 +86,16 @@ export function sessionDoor(core: Core, router: Router): void {
       wssUrlOut: info.wssUrlOut,
       signature: info.signature,
     };
-    sendJson(res, 200, body, { 'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(serverName)}; Path=/; HttpOnly; SameSite=Lax` });
+    sendJson(res, 200, body, {
+      'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(serverName)}; Path=/; HttpOnly; SameSite=Lax`,
+    });
   });
 
   router.on('GET', new RegExp(`^${SESSION_PREFIX}/sessions/([^/]+)$`), async (req, res, [id]) => {
     // Subject to CORS control: Origin or Referer must name an allowed origin.
     const origin = req.headers.origin ?? refererOrigin(header(req, 'referer'));
-    if (!origin || !originAllowed(core.options, origin)) return error(res, 403, 'Origin or Referer must name an allowed origin');
+    if (!origin || !originAllowed(core.options, origin))
+      return error(res, 403, 'Origin or Referer must name an allowed origin');
     const session = sessions.get(decodeURIComponent(id!));
     if (!session || session.deactivationTime) return error(res, 404, 'no such session');
     refresh(session);
@@ -125,11 +141,21 @@ function refererOrigin(referer: string | undefined): string | undefined {
  * a recorder connection, an authenticated agent (`Authorization: Bearer …`) a replayer one, anyone
  * else only the public data. A credential that is present but wrong is an error (a string).
  */
-async function connectionFor(core: Core, req: IncomingMessage, session: LiveSession): Promise<Partial<SessionInfo> | string> {
+async function connectionFor(
+  core: Core,
+  req: IncomingMessage,
+  session: LiveSession,
+): Promise<Partial<SessionInfo> | string> {
   const userToken = header(req, SESSION_USER_TOKEN_HEADER);
   if (userToken) {
-    if (!credentialListed(userToken, [session.userToken])) return `${SESSION_USER_TOKEN_HEADER} does not own this session`;
-    const { expiresAt: _, ...info } = await core.issue(req, { roomId: session.sessionToken, role: 'recorder', userId: `customer-${session.sessionToken}`, userName: 'Customer' });
+    if (!credentialListed(userToken, [session.userToken]))
+      return `${SESSION_USER_TOKEN_HEADER} does not own this session`;
+    const { expiresAt: _, ...info } = await core.issue(req, {
+      roomId: session.sessionToken,
+      role: 'recorder',
+      userId: `customer-${session.sessionToken}`,
+      userName: 'Customer',
+    });
     return info;
   }
   const authorization = header(req, 'authorization');
@@ -138,6 +164,11 @@ async function connectionFor(core: Core, req: IncomingMessage, session: LiveSess
   if (!bearer) return 'Authorization must be "Bearer <agent token>"';
   const agent = await authenticate(core.options, req, 'session', bearer, core.options.sessionAgentTokens);
   if (!agent) return 'invalid agent token';
-  const { expiresAt: _, ...info } = await core.issue(req, { roomId: session.sessionToken, role: 'replayer', userId: agent.id, userName: 'Agent' });
+  const { expiresAt: _, ...info } = await core.issue(req, {
+    roomId: session.sessionToken,
+    role: 'replayer',
+    userId: agent.id,
+    userName: 'Agent',
+  });
   return info;
 }
