@@ -360,7 +360,10 @@ async function waitQuiet(tag) {
 async function relayStatus(server) {
   if (server.kind !== 'relay') return undefined;
   try {
-    const res = await fetch(`${server.url}/cobrowse/status`, { signal: AbortSignal.timeout(2000) });
+    const res = await fetch(`${server.url}/cobrowse/status`, {
+      headers: { authorization: 'Bearer dev' },
+      signal: AbortSignal.timeout(2000),
+    });
     return await res.json();
   } catch {
     return undefined;

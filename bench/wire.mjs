@@ -51,7 +51,9 @@ async function startRelayAt(root, extra = []) {
   );
   return {
     ...relay,
-    uplinkBytes: async () => (await (await fetch(`${relay.url}/cobrowse/status`)).json()).uplinkBytes,
+    uplinkBytes: async () =>
+      (await (await fetch(`${relay.url}/cobrowse/status`, { headers: { authorization: 'Bearer dev' } })).json())
+        .uplinkBytes,
   };
 }
 

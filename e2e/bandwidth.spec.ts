@@ -28,7 +28,9 @@ function decodeFrames(payloads: (string | Buffer)[]): WireFrame[] {
 }
 
 async function uplinkBytes(relay: { url: string }): Promise<number> {
-  const status = (await (await fetch(`${relay.url}/cobrowse/status`)).json()) as { uplinkBytes: number };
+  const status = (await (
+    await fetch(`${relay.url}/cobrowse/status`, { headers: { authorization: 'Bearer dev' } })
+  ).json()) as { uplinkBytes: number };
   return status.uplinkBytes;
 }
 

@@ -199,7 +199,10 @@ async function measure(side, { rooms, warmupRooms, parallel }, frames, log) {
     const setupMs = Date.now() - started;
     await sleep(1000);
     const after = await memoryAfterGc(inspector);
-    const status = side === 'ours' ? await (await fetch(`${server.url}/cobrowse/status`)).json() : null;
+    const status =
+      side === 'ours'
+        ? await (await fetch(`${server.url}/cobrowse/status`, { headers: { authorization: 'Bearer dev' } })).json()
+        : null;
     // Retained per room: JS heap + memory outside it (Buffers: the cached frames, socket buffers).
     const retained = (m) => m.heapUsed + m.external;
     log(

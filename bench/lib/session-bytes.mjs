@@ -94,7 +94,9 @@ function snapshotEnd(side, frames) {
 async function oneSide(h, variant, durationMs, deflateRelay) {
   const side = variant === 'naive' ? 'naive' : 'ours';
   const context = await h.newContext();
-  const uplink = async () => (await (await fetch(`${deflateRelay.url}/cobrowse/status`)).json()).uplinkBytes;
+  const uplink = async () =>
+    (await (await fetch(`${deflateRelay.url}/cobrowse/status`, { headers: { authorization: 'Bearer dev' } })).json())
+      .uplinkBytes;
   try {
     const frames = [];
     const extra = variant === 'ours-deflate' ? { relay: deflateRelay.url } : {};

@@ -54,6 +54,7 @@ function main(): void {
   options.secret = args.secret ?? process.env.COBROWSE_SECRET ?? options.secret;
   if (args['public-url']) options.publicUrl = args['public-url'];
   if (args.dev) options.dev = true;
+  options.operatorToken = process.env.COBROWSE_OPERATOR_TOKEN ?? options.operatorToken;
 
   const relay = createRelay(options);
   relay.listen().then(

@@ -95,6 +95,11 @@ export interface RelayOptions {
   headersTimeoutMs?: number;
   /** Directory holding recorder.iife.js / replayer.iife.js. Default: the installed SDK packages. */
   sdkDir?: string;
+  /**
+   * Operator credential (`Authorization: Bearer <token>`) for the status, metrics and recordings
+   * endpoints. Env `COBROWSE_OPERATOR_TOKEN`. Without it those endpoints answer only `--dev`'s `dev`.
+   */
+  operatorToken?: string;
   /** Called for each log line; default writes to stderr. Set to `() => {}` to silence. */
   log?: (line: string) => void;
   /** Library mode: replace the built-in credential check of every door. Return undefined to refuse. */
@@ -109,7 +114,7 @@ export interface AuthRequest {
   readonly credential: string | undefined;
 }
 
-type Optional = 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate' | 'serverUrl';
+type Optional = 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate' | 'serverUrl' | 'operatorToken';
 export type ResolvedOptions = Required<Omit<RelayOptions, Optional>> & Pick<RelayOptions, Optional>;
 
 export function resolveOptions(options: RelayOptions): ResolvedOptions {
@@ -149,6 +154,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     idleMs: options.idleMs ?? 30 * 60_000,
     headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
     sdkDir: options.sdkDir,
+    operatorToken: options.operatorToken,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
     authenticate: options.authenticate,
   };

@@ -4,6 +4,7 @@ import { HEALTH_PATH } from '@cobrowse/protocol';
 import { type RelayOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyCors } from './cors.js';
 import { sendJson } from './http-util.js';
+import { requireOperator } from './operator.js';
 import { Core } from './core.js';
 import { Gateway } from './gateway.js';
 import { StaticSdk } from './static-sdk.js';
@@ -79,7 +80,9 @@ export function createRelay(input: RelayOptions = {}): Relay {
       res.writeHead(200, { 'content-length': '0', 'cache-control': 'no-store' });
       res.end();
     })
-    .on('GET', '/cobrowse/status', (_req, res) => sendJson(res, 200, status()))
+    .on('GET', '/cobrowse/status', (req, res) => {
+      if (requireOperator(options, req, res)) sendJson(res, 200, status());
+    })
     .on('GET', /^\/sdk\/([^/]+)$/, (req, res, [name]) => sdk.serve(name!, req, res));
 
   const server = createServer(
