@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import type { eventWithTime } from '@rrweb/types';
 import { type Events, decodeBytes, decodeText } from '@cobrowse/protocol';
-import type { Channel } from '@cobrowse/protocol/client';
+import type { Channel } from '@cobrowse/client';
 import { Sender } from '../src/sender.js';
 import type { Batch } from '../src/batcher.js';
 import { BatchDecoder } from '../../replayer/src/decode.js';
