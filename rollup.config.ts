@@ -94,7 +94,7 @@ function withoutRrwebTypes(dir: string): Plugin {
           for (const name of names.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim())) if (name) used.add(name);
           return `import type {${names}} from '${shim.startsWith('.') ? shim : `./${shim}`}';`;
         });
-        if (/from '(?:rrweb|@rrweb\/[^']*|rrweb-player)'/.test(out)) this.error(`${path} still imports rrweb`);
+        if (/(?:from |import\()['"](?:rrweb|@rrweb\/)/.test(out)) this.error(`${path} still imports rrweb`);
         if (out !== text) writeFileSync(path, out);
       }
       const unknown = [...used].filter((name) => !RRWEB_TYPES[name]);
