@@ -15,7 +15,7 @@ export default defineConfig({
     trace: 'off',
   },
   projects: [
-    { name: 'unit', testDir: 'packages', testMatch: '**/test/**/*.test.ts' },
+    { name: 'unit', testDir: '.', testMatch: ['packages/*/test/**/*.test.ts', 'build/test/**/*.test.ts'] },
     { name: 'e2e', testDir: 'e2e', testMatch: '**/*.spec.ts' },
   ],
 });

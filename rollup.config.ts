@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { builtinModules } from 'node:module';
 import type { OutputOptions, Plugin, RollupOptions } from 'rollup';
 import esbuild, { minify } from 'rollup-plugin-esbuild';
@@ -52,19 +53,79 @@ function dependencies(dir: string): string[] {
   return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
 }
 
-/** ESM build of a package: its own modules bundled, its dependencies left as imports. */
-function esm(dir: string, inputs: Record<string, string>, platform: 'browser' | 'node'): RollupOptions {
+/**
+ * rrweb is bundled into the SDK builds, and its type packages are dev-only: an integrator's
+ * `node_modules` gets neither (rrweb 2.2.2's `@types/css-font-loading-module` clashes with
+ * TypeScript's own DOM types). This replaces the few rrweb names our emitted `.d.ts` files mention
+ * with the plain shapes in `dist/rrweb-types.d.ts`, and fails the build on a name it does not know.
+ */
+const RRWEB_TYPES: Record<string, string> = {
+  eventWithTime: [
+    '/** An rrweb event as it travels (rrweb is bundled into this package). */',
+    'export interface eventWithTime {',
+    '  type: number;',
+    '  data: unknown;',
+    '  timestamp: number;',
+    '  delay?: number;',
+    '}',
+  ].join('\n'),
+  Replayer: [
+    "/** rrweb's Replayer (bundled into this package), as far as this package's types show it. */",
+    'export interface Replayer {',
+    '  readonly iframe: HTMLIFrameElement;',
+    '  readonly wrapper: HTMLDivElement;',
+    '}',
+  ].join('\n'),
+};
+const RRWEB_IMPORT = /import (type )?\{([^}]*)\} from '(?:rrweb|@rrweb\/types)';/g;
+
+function withoutRrwebTypes(dir: string): Plugin {
+  return {
+    name: 'without-rrweb-types',
+    writeBundle() {
+      const dist = `packages/${dir}/dist`;
+      const used = new Set<string>();
+      for (const file of readdirSync(dist, { recursive: true, encoding: 'utf8' })) {
+        if (!file.endsWith('.d.ts') || file === 'rrweb-types.d.ts') continue;
+        const path = join(dist, file);
+        const text = readFileSync(path, 'utf8');
+        const shim = relative(dirname(path), join(dist, 'rrweb-types.js')).replaceAll('\\', '/');
+        const out = text.replace(RRWEB_IMPORT, (_all, _type: string | undefined, names: string) => {
+          for (const name of names.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim())) if (name) used.add(name);
+          return `import type {${names}} from '${shim.startsWith('.') ? shim : `./${shim}`}';`;
+        });
+        if (/(?:from |import\()['"](?:rrweb|@rrweb\/)/.test(out)) this.error(`${path} still imports rrweb`);
+        if (out !== text) writeFileSync(path, out);
+      }
+      const unknown = [...used].filter((name) => !RRWEB_TYPES[name]);
+      if (unknown.length) this.error(`no rrweb-types.d.ts shape for ${unknown.join(', ')}: add it to rollup.config.ts`);
+      writeFileSync(
+        join(dist, 'rrweb-types.d.ts'),
+        [...used]
+          .sort()
+          .map((name) => RRWEB_TYPES[name])
+          .join('\n\n') + '\n',
+      );
+    },
+  };
+}
+
+/** ESM build of a package: its own modules (and rrweb) bundled, its dependencies left as imports. */
+function esm(
+  dir: string,
+  inputs: Record<string, string>,
+  platform: 'browser' | 'node',
+  extra: Plugin[] = [],
+): RollupOptions {
   const deps = dependencies(dir);
   const external = (id: string) =>
     !id.endsWith('.css') &&
-    (id.startsWith('node:') ||
-      builtinModules.includes(id) ||
-      deps.some((d) => id === d || id.startsWith(`${d}/`)) ||
-      id.startsWith('@rrweb/'));
+    (id.startsWith('node:') || builtinModules.includes(id) || deps.some((d) => id === d || id.startsWith(`${d}/`)));
   return {
     input: Object.fromEntries(Object.entries(inputs).map(([name, file]) => [name, `packages/${dir}/src/${file}`])),
     external,
     plugins: [
+      ...extra,
       cssText,
       nodeResolve({ preferBuiltins: platform === 'node' }),
       esbuild({ target: platform === 'node' ? 'node20' : 'es2020' }),
@@ -73,14 +134,35 @@ function esm(dir: string, inputs: Record<string, string>, platform: 'browser' | 
       dir: `packages/${dir}/dist`,
       format: 'es',
       entryFileNames: '[name].js',
-      chunkFileNames: 'chunks/[name]-[hash].js',
+      chunkFileNames: '[name]-[hash].js',
       sourcemap: true,
     },
   };
 }
 
+/** Types of a script-tag bundle: the one global it defines. */
+function globalTypes(name: string, type: string): Plugin {
+  return {
+    name: 'global-types',
+    generateBundle() {
+      this.emitFile({
+        type: 'asset',
+        fileName: `${name === 'CobrowseDeflate' ? 'iife-deflate' : 'iife'}.d.ts`,
+        source: `/** Loading this script (a classic <script> tag) defines one global. */\ndeclare global {\n  var ${name}: ${type};\n}\nexport {};\n`,
+      });
+    },
+  };
+}
+
 /** Script-tag build: everything bundled (rrweb with the fix in build/rrweb-untainted.ts), minified, one global. */
-function iife(dir: string, file: string, name: string, extra: Plugin[] = [], entry = 'index.ts'): RollupOptions {
+function iife(
+  dir: string,
+  file: string,
+  name: string,
+  type: string,
+  extra: Plugin[] = [],
+  entry = 'index.ts',
+): RollupOptions {
   const output: OutputOptions = {
     file: `packages/${dir}/dist/${file}`,
     format: 'iife',
@@ -93,7 +175,7 @@ function iife(dir: string, file: string, name: string, extra: Plugin[] = [], ent
     plugins: [
       ...extra,
       cssText,
-      rrwebUntainted(),
+      globalTypes(name, type),
       nodeResolve({ browser: true }),
       commonjs(),
       esbuild({ target: 'es2020' }),
@@ -103,15 +185,23 @@ function iife(dir: string, file: string, name: string, extra: Plugin[] = [], ent
 }
 
 export default [
-  esm(
-    'protocol',
-    { index: 'index.ts', 'client/index': 'client/index.ts', compress: 'compress.ts', decompress: 'decompress.ts' },
-    'browser',
-  ),
-  esm('recorder', { index: 'index.ts' }, 'browser'),
-  esm('replayer', { index: 'index.ts' }, 'browser'),
+  esm('protocol', { index: 'index.ts', compress: 'compress.ts', decompress: 'decompress.ts' }, 'browser'),
+  esm('client', { index: 'index.ts' }, 'browser'),
+  esm('recorder', { index: 'index.ts' }, 'browser', [withoutPostcss, rrwebUntainted(), withoutRrwebTypes('recorder')]),
+  esm('replayer', { index: 'index.ts' }, 'browser', [rrwebUntainted(), withoutRrwebTypes('replayer')]),
   esm('relay', { index: 'index.ts', cli: 'cli.ts' }, 'node'),
-  iife('recorder', 'recorder.iife.js', 'CobrowseRecorder', [withoutPostcss, lazyCompressor]),
-  iife('recorder', 'recorder-deflate.iife.js', 'CobrowseDeflate', [], 'compressor-script.ts'),
-  iife('replayer', 'replayer.iife.js', 'CobrowseReplayer'),
+  iife('recorder', 'recorder.iife.js', 'CobrowseRecorder', "typeof import('./index.js')", [
+    withoutPostcss,
+    rrwebUntainted(),
+    lazyCompressor,
+  ]),
+  iife(
+    'recorder',
+    'recorder-deflate.iife.js',
+    'CobrowseDeflate',
+    "{ HistoryCompressor: typeof import('@cobrowse/protocol/compress').HistoryCompressor }",
+    [],
+    'compressor-script.ts',
+  ),
+  iife('replayer', 'replayer.iife.js', 'CobrowseReplayer', "typeof import('./index.js')", [rrwebUntainted()]),
 ] satisfies RollupOptions[];

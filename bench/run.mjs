@@ -11,15 +11,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync, inflateRawSync } from 'node:zlib';
-import { launchBrowser } from './lib/browser.mjs';
+import { launchBrowser } from '../test-support/browser.mjs';
 import { startNaiveRelay } from './lib/naive-relay.mjs';
-import { CORPUS, REPO, startRelay, startSite } from './lib/processes.mjs';
+import { CORPUS, REPO, startRelay, startSite } from '../test-support/processes.mjs';
 import { fmtBytes, fmtMs, fmtRatio, median, ratio, summarize } from './lib/stats.mjs';
 import { burstScenario } from './lib/burst.mjs';
 import { firstSnapshotScenario } from './lib/first-snapshot.mjs';
 import { sessionBytesScenario } from './lib/session-bytes.mjs';
 import { relayMemoryScenario } from './lib/relay-memory.mjs';
-import { FIDELITY, corpusFidelityScenario } from './lib/fidelity.mjs';
+import { FIDELITY, corpusFidelityScenario } from '../test-support/fidelity.mjs';
 
 const CONFIG = {
   /** Row 1: agent live first, then the customer shares; `warmup` unmeasured mutations, then N spaced gap ms apart. */

@@ -21,10 +21,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, normalize, resolve } from 'node:path';
-import { launchBrowser } from './lib/browser.mjs';
-import { REPO, serveFiles, spawnServer } from './lib/processes.mjs';
+import { launchBrowser } from '../test-support/browser.mjs';
+import { REPO, serveFiles, spawnServer } from '../test-support/processes.mjs';
 import { median } from './lib/stats.mjs';
-import { decodeFrames } from './lib/wire-frames.mjs';
+import { decodeFrames } from '../test-support/wire-frames.mjs';
 
 const argv = process.argv.slice(2);
 const arg = (name, fallback) => {

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { comparePngs, settle } from '../bench/lib/fidelity.mjs';
+import { comparePngs, settle } from '../test-support/fidelity.mjs';
 import { expect, inReplay, pageUrl, roomId, test } from './support/cobrowse.js';
 import { REPO, type RelayProcess, type StaticSite, startRelay } from './support/processes.js';
 import { type PrivateSite, startPrivateSite } from './support/private-site.js';

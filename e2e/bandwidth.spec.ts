@@ -1,5 +1,5 @@
 import type { Page, TestInfo } from '@playwright/test';
-import { decodeFrames as decodeWire } from '../bench/lib/wire-frames.mjs';
+import { decodeFrames as decodeWire } from '../test-support/wire-frames.mjs';
 import { expect, expectSameDom, openAgent, pageUrl, roomId, test } from './support/cobrowse.js';
 
 /**

@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { FIDELITY, corpusPages, pageFidelity } from '../bench/lib/fidelity.mjs';
+import { FIDELITY, corpusPages, pageFidelity } from '../test-support/fidelity.mjs';
 import { expect, pageUrl, roomId, test } from './support/cobrowse.js';
 import { REPO, SHARED } from './support/processes.js';
 
 /**
  * Fidelity on the shared page corpus: the customer's viewport against the agent's replay at the same
  * size, compared with pixelmatch (threshold 0.1). The bar is 99.9 % of pixels on every page.
- * The procedure lives in bench/lib/fidelity.mjs: `npm run bench` measures the same way, next to
+ * The procedure lives in test-support/fidelity.mjs: `npm run bench` measures the same way, next to
  * plain rrweb live replay.
  */
 const CORPUS = join(SHARED, 'pages');

@@ -19,9 +19,9 @@ const TYPES = {
 /** Packages the agent console's import map may load. */
 const VENDOR = [
   '@cobrowse/replayer/dist/',
+  '@cobrowse/client/dist/',
   '@cobrowse/protocol/dist/',
   'reconnecting-websocket/dist/',
-  'rrweb/dist/',
   'pako/dist/',
 ];
 

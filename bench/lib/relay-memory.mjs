@@ -5,7 +5,7 @@
 // through node's inspector before and after, gives what a room keeps; RSS is reported alongside.
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { REPO, spawnServer, startRelay } from './processes.mjs';
+import { REPO, spawnServer, startRelay } from '../../test-support/processes.mjs';
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 /** Node's inspector on a free loopback port: the bench asks the relays for their memory after a full GC. */

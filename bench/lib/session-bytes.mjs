@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startRelay } from './processes.mjs';
+import { startRelay } from '../../test-support/processes.mjs';
 
 /** What the script does, in order (printed with the results). */
 export const SESSION_SCRIPT =

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, normalize, resolve } from 'node:path';
-import { serveFiles } from '../../bench/lib/processes.mjs';
+import { serveFiles } from '../../test-support/processes.mjs';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const SHARED = resolve(REPO, '../shared');

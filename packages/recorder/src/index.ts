@@ -1,4 +1,4 @@
-import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/protocol/client';
+import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/client';
 import type { RecorderOptions } from './options.js';
 import { RecorderSession } from './session.js';
 import { forget, recall, remember } from './continuity.js';
@@ -6,7 +6,7 @@ import { loadCompressor } from './compressor.js';
 
 export type { RecorderOptions } from './options.js';
 export type { RecorderSession, RecorderStatus, RecorderEvents } from './session.js';
-export { ConnectionInfoError } from '@cobrowse/protocol/client';
+export { ConnectionInfoError } from '@cobrowse/client';
 
 let active: RecorderSession | undefined;
 let resuming: Promise<RecorderSession | undefined> = Promise.resolve(undefined);

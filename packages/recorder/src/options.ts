@@ -1,4 +1,4 @@
-import type { ConnectionOptions } from '@cobrowse/protocol/client';
+import type { ConnectionOptions } from '@cobrowse/client';
 import type { AssetOptions } from './assets.js';
 
 export type { AssetOptions } from './assets.js';

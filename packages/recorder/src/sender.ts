@@ -1,4 +1,4 @@
-import { type Channel, InOrder } from '@cobrowse/protocol/client';
+import { type Channel, InOrder } from '@cobrowse/client';
 import { encodeBinary, encodeText } from '@cobrowse/protocol';
 import { HistoryCompressor } from './compressor.js';
 import type { Batch } from './batcher.js';

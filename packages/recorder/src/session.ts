@@ -8,7 +8,7 @@ import {
   RrwebEventType,
   toBase64Url,
 } from '@cobrowse/protocol';
-import { Channel, type ChannelStatus, type Connection, Emitter } from '@cobrowse/protocol/client';
+import { Channel, type ChannelStatus, type Connection, Emitter } from '@cobrowse/client';
 import type { RecorderOptions } from './options.js';
 import { Batcher } from './batcher.js';
 import { Sender } from './sender.js';

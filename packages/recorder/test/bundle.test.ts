@@ -24,3 +24,21 @@ test('the script tag adds one global and survives a page whose own globals have 
   expect(await page.evaluate(() => typeof (window as any).CobrowseRecorder?.start)).toBe('function');
   expect(await page.evaluate(() => Object.keys(window).length)).toBe(before + 1);
 });
+
+test('the ES module build, as an app bundler minifies it, costs at most 50 KB gzipped and carries no postcss', async () => {
+  const { build } = await import('esbuild');
+  const result = await build({
+    stdin: {
+      contents: "import { start } from '@cobrowse/recorder'; globalThis.start = start;",
+      resolveDir: process.cwd(),
+    },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]!.contents;
+  expect(Buffer.from(code).toString('utf8')).not.toContain('CssSyntaxError');
+  expect(gzipSync(code, { level: 9 }).length).toBeLessThanOrEqual(50 * 1024);
+});

@@ -1,7 +1,7 @@
 import { inflateRawSync } from 'node:zlib';
 import { expect, test } from '@playwright/test';
 import type { eventWithTime } from '@rrweb/types';
-import type { Channel } from '@cobrowse/protocol/client';
+import type { Channel } from '@cobrowse/client';
 import { decodeBytes } from '@cobrowse/protocol';
 import { HistoryDecompressor } from '@cobrowse/protocol/decompress';
 import { Sender } from '../src/sender.js';

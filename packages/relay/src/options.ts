@@ -93,7 +93,10 @@ export interface RelayOptions {
   idleMs?: number;
   /** Time allowed for a request's headers (slow clients are cut off), ms. Default 10 s. */
   headersTimeoutMs?: number;
-  /** Directory holding recorder.iife.js / replayer.iife.js. Default: the installed SDK packages. */
+  /**
+   * Directory holding the browser bundles (recorder.iife.js, recorder-deflate.iife.js, replayer.iife.js
+   * and their .map files). Default: the relay package's sdk/ directory, filled by its build.
+   */
   sdkDir?: string;
   /**
    * Operator credential (`Authorization: Bearer <token>`) for the status, metrics and recordings

@@ -1,11 +1,11 @@
-import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/protocol/client';
+import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/client';
 import type { ReplayerOptions } from './options.js';
 import { ReplayerSession } from './session.js';
 import { resolveContainer } from './stage.js';
 
 export type { ReplayerOptions } from './options.js';
 export type { ReplayerSession, ReplayerStatus, ReplayerEvents } from './session.js';
-export { ConnectionInfoError } from '@cobrowse/protocol/client';
+export { ConnectionInfoError } from '@cobrowse/client';
 
 /**
  * Joins a room as an agent: asks the connection-info service for a replayer connection, opens the

@@ -1,4 +1,4 @@
-import type { ConnectionOptions } from '@cobrowse/protocol/client';
+import type { ConnectionOptions } from '@cobrowse/client';
 
 /** Options of `CobrowseReplayer.join()`. */
 export interface ReplayerOptions extends ConnectionOptions {

@@ -1,6 +1,6 @@
 import type { eventWithTime } from '@rrweb/types';
 import { PROTOCOL_VERSION, type Events } from '@cobrowse/protocol';
-import { Channel, type ChannelStatus, type Connection, Emitter, InOrder } from '@cobrowse/protocol/client';
+import { Channel, type ChannelStatus, type Connection, Emitter, InOrder } from '@cobrowse/client';
 import type { ReplayerOptions } from './options.js';
 import { LivePlayer } from './live-player.js';
 import { Stage } from './stage.js';

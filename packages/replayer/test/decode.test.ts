@@ -1,5 +1,6 @@
 import { deflateRawSync } from 'node:zlib';
 import { expect, test } from '@playwright/test';
+import type { Events } from '@cobrowse/protocol';
 import { BatchDecoder, inflate } from '../src/decode.js';
 
 const events = [
@@ -27,4 +28,21 @@ test('garbage that is not deflate data is a clear error', async () => {
   await expect(
     new BatchDecoder().decode({ type: 'events', epoch: 'e', seq: 2, z: 1 }, new Uint8Array([1, 2, 3, 4, 5])),
   ).rejects.toThrow();
+});
+
+test('garbage in a z:2 or z:1 frame is a clear error, not a crash', async () => {
+  const decoder = new BatchDecoder();
+  const h = (z: 0 | 1 | 2, snap = false): Events => ({
+    type: 'events',
+    epoch: 'epoch-1',
+    seq: 1,
+    z,
+    ...(snap ? { snap } : {}),
+  });
+  expect(() => decoder.decode(h(2, true), new Uint8Array([1, 2, 3, 4, 5]))).toThrow(/incomplete|corrupt|not JSON/);
+  expect(() => decoder.decode(h(2, true), 'text')).toThrow(/text frame/);
+  expect(() => decoder.decode(h(2, true), undefined)).toThrow(/no payload/);
+  expect(() => decoder.decode(h(0, true), '{"not":"an array"}')).toThrow(/not an array/);
+  expect(() => decoder.decode(h(0, true), 'nope')).toThrow(/not JSON/);
+  await expect(decoder.decode(h(1, true), new Uint8Array([0xff, 0xfe, 0xfd])) as Promise<unknown>).rejects.toThrow();
 });

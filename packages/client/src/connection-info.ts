@@ -1,9 +1,9 @@
-import type { ConnectionInfo } from '../connection-info.js';
-import type { Role } from '../roles.js';
+import type { ConnectionInfo, Role } from '@cobrowse/protocol';
 import { DIALECTS, type DialectName } from './dialects.js';
 import { ConnectionInfoError } from './errors.js';
+import { checkInfo, type Connection, type ConnectionInfoRequest } from './request.js';
 
-export { ConnectionInfoError };
+export { ConnectionInfoError, checkInfo, type Connection, type ConnectionInfoRequest };
 
 /** Options every SDK entry point takes to reach a connection-info service. */
 export interface ConnectionOptions {
@@ -33,37 +33,8 @@ export interface ConnectionOptions {
   credentials?: RequestCredentials;
 }
 
-/** What a connection-info call yields: where to connect, and for some dialects a code to read aloud. */
-export interface Connection extends ConnectionInfo {
-  /** `passphrase`: the passphrase the other side must enter. */
-  readonly passphrase?: string;
-}
-
 export type ConnectionInfoProvider = (request: ConnectionInfoRequest) => Promise<ConnectionInfo> | ConnectionInfo;
 export type Dialect = DialectName | ConnectionInfoProvider;
-
-export interface ConnectionInfoRequest {
-  readonly server: string;
-  readonly roomId: string | undefined;
-  readonly userId: string;
-  readonly userName: string;
-  readonly workNo: string | undefined;
-  readonly passphrase: string | undefined;
-  readonly role: Role;
-  readonly headers: Record<string, string>;
-  readonly credentials: RequestCredentials;
-}
-
-/** Checks that a reply carries the four connection fields. */
-export function checkInfo<T extends ConnectionInfo>(value: unknown): T {
-  const info = value as Partial<ConnectionInfo> | null;
-  for (const field of ['roomId', 'wssUrl', 'wssUrlOut', 'signature'] as const) {
-    if (!info || typeof info[field] !== 'string' || !info[field]) {
-      throw new ConnectionInfoError(`connection info has no ${field}`, 200);
-    }
-  }
-  return info as T;
-}
 
 /** Fetches connection info; `state()` is what a later page of the same session needs to resume it. */
 export interface ConnectionInfoSource {

@@ -1,9 +1,18 @@
 import ReconnectingWebSocket from 'reconnecting-websocket';
-import { CloseCode, FINAL_CLOSE_CODES } from '../codes.js';
-import { type ConnectionInfo, socketUrl } from '../connection-info.js';
-import { type DecodedFrame, decodeBytes, decodeText, encodeText } from '../frame.js';
-import type { Hello, Message, Welcome } from '../messages.js';
-import type { Role } from '../roles.js';
+import {
+  CloseCode,
+  FINAL_CLOSE_CODES,
+  type ConnectionInfo,
+  socketUrl,
+  type DecodedFrame,
+  decodeBytes,
+  decodeText,
+  encodeText,
+  type Hello,
+  type Message,
+  type Welcome,
+  type Role,
+} from '@cobrowse/protocol';
 import { Emitter } from './emitter.js';
 
 export type ChannelStatus = 'connecting' | 'live' | 'reconnecting' | 'ended';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { expect, test } from '@playwright/test';
-import { patchRrwebSource } from '../../../build/rrweb-untainted.js';
+import { patchRrwebSource } from '../rrweb-untainted.js';
 
 const rrwebJs = createRequire(import.meta.url)
   .resolve('rrweb')

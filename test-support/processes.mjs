@@ -1,10 +1,10 @@
-// The real relay process and a loopback static server for the bench pages.
+// The real relay process and a loopback static server for the bench pages (shared by e2e/ and bench/).
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 
-export const REPO = resolve(import.meta.dirname, '../..');
+export const REPO = resolve(import.meta.dirname, '..');
 
 /**
  * Spawns `node ...argv` and waits until its stdout says `listening` (the regexp's first group is

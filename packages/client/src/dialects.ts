@@ -1,15 +1,19 @@
-import { CEC_PATH, type CecResponse } from '../dialects/cec.js';
-import { APIACCESS_PATH, type ApiaccessResponse } from '../dialects/apiaccess.js';
 import {
+  APIACCESS_PATH,
+  CEC_PATH,
+  PASSPHRASE_PREFIX,
   SESSION_PREFIX,
   SESSION_USER_TOKEN_HEADER,
+  SOCKET_PATH,
+  agentgatewayPath,
+  type AgentgatewayResponse,
+  type ApiaccessResponse,
+  type CecResponse,
+  type PassphraseJoined,
   type SessionCreated,
   type SessionInfo,
-} from '../dialects/session.js';
-import { agentgatewayPath, type AgentgatewayResponse } from '../dialects/agentgateway.js';
-import { PASSPHRASE_PREFIX, type PassphraseJoined } from '../dialects/passphrase.js';
-import { SOCKET_PATH } from '../connection-info.js';
-import type { Connection, ConnectionInfoRequest } from './connection-info.js';
+} from '@cobrowse/protocol';
+import type { Connection, ConnectionInfoRequest } from './request.js';
 import { ConnectionInfoError } from './errors.js';
 
 /**
