@@ -6,6 +6,7 @@ import {
   POINTER_EVENT,
   PROTOCOL_VERSION,
   RrwebEventType,
+  RrwebSource,
   toBase64Url,
 } from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter } from '@cobrowse/protocol/client';
@@ -22,6 +23,7 @@ import {
   maskedSelects,
 } from './privacy.js';
 import { AssetCapture, resolveAssetOptions } from './assets.js';
+import { ValueWatch } from './value-watch.js';
 
 export type RecorderStatus = ChannelStatus;
 
@@ -35,6 +37,8 @@ export interface RecorderEvents extends Record<string, unknown> {
 
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 const FULL_SNAPSHOT = RrwebEventType.FullSnapshot;
+const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
+const MUTATION = RrwebSource.Mutation;
 const POINTER_SETTLE_MS = 100;
 
 /** A running share. Created by `start()`. */
@@ -153,10 +157,34 @@ export class RecorderSession {
     }
   }
 
+  /** Whether the running recording samples canvases. */
+  private canvasOn = false;
+
+  /** A canvas appeared on a page recorded without canvas sampling: record afresh with it (a new full snapshot). */
+  private restartWithCanvas(): void {
+    this.canvasOn = true;
+    setTimeout(() => {
+      if (this.status === 'ended' || !this.stopRecording) return;
+      try {
+        this.stopRecording();
+      } catch {
+        // rrweb teardown errors must not reach the page
+      }
+      this.stopRecording = undefined;
+      this.snapshot(true);
+    }, 0);
+  }
+
   /** Tells the agent which element has focus (its focus styling is shown in the replay). */
   private readonly reportFocus = () => {
     try {
-      const active = document.activeElement;
+      let active = document.activeElement;
+      // Focus inside (open) shadow roots: the element itself, not its host. Focus moving within one
+      // shadow root never reaches the document's listeners: listen in that root too.
+      while (active?.shadowRoot?.activeElement) {
+        this.watchFocusIn(active.shadowRoot);
+        active = active.shadowRoot.activeElement;
+      }
       const id = active && active !== document.body ? record.mirror.getId(active) : -1;
       if (id === this.focusedId) return;
       this.focusedId = id;
@@ -166,14 +194,32 @@ export class RecorderSession {
     }
   };
   private focusedId: number | undefined;
+  /** Shadow roots where focus was seen, listened to for focus moving inside them. */
+  private focusRoots: ShadowRoot[] = [];
+
+  private watchFocusIn(root: ShadowRoot): void {
+    if (this.focusRoots.includes(root)) return;
+    if (this.focusRoots.length >= 32) this.focusRoots.shift()?.removeEventListener('focusin', this.reportFocus, true);
+    this.focusRoots.push(root);
+    root.addEventListener('focusin', this.reportFocus, true);
+  }
 
   private startRecording(): () => void {
     const o = this.options;
     const maskAll = o.maskAllInputs !== false;
+    // Canvas sampling runs a worker and a timer: by default only on pages that have a canvas
+    // (a canvas that appears later restarts the recording with it on).
+    const canvas = o.recordCanvas === true || (o.recordCanvas !== false && hasCanvas());
+    this.canvasOn = canvas;
+    const values = new ValueWatch();
     const stop = record({
       emit: (event: eventWithTime) => {
         this.batcher.push(event);
         this.assets?.observe(event);
+        if (event.type === INCREMENTAL && (event.data as { source: number }).source === MUTATION) {
+          values.changed();
+          if (!this.canvasOn && o.recordCanvas !== false && addsCanvas(event)) this.restartWithCanvas();
+        }
         // Each full snapshot starts a new document on the agent's side: say again what has focus.
         if (event.type === FULL_SNAPSHOT) {
           this.focusedId = undefined;
@@ -189,7 +235,7 @@ export class RecorderSession {
         maskAll ? undefined : maskedSelects(o.maskSelector),
       ),
       slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
-      recordCanvas: o.recordCanvas === true,
+      recordCanvas: canvas,
       // Lossless: lossy formats blur thin lines and text drawn on canvases.
       dataURLOptions: { type: 'image/png' },
       checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
@@ -197,7 +243,7 @@ export class RecorderSession {
         mousemove: 30,
         mousemoveCallback: 30,
         scroll: 50,
-        ...(o.recordCanvas ? { canvas: o.canvasFps ?? 2 } : {}),
+        ...(canvas ? { canvas: canvasFps(o.canvasFps) } : {}),
       },
       errorHandler: (error: unknown) => {
         this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
@@ -211,7 +257,10 @@ export class RecorderSession {
       document.removeEventListener('focusin', this.reportFocus, true);
       document.removeEventListener('focusout', this.onFocusOut, true);
       document.removeEventListener('mousemove', this.onMouseMove, true);
+      for (const root of this.focusRoots) root.removeEventListener('focusin', this.reportFocus, true);
+      this.focusRoots = [];
       clearTimeout(this.pointerTimer);
+      values.stop();
       stop?.();
     };
   }
@@ -261,4 +310,23 @@ export class RecorderSession {
     this.batcher.flush();
     this.channel.close('the customer stopped sharing');
   }
+}
+
+/** Canvas samples per second: the option when it is a sane number, else 2 (a low rate: each changed frame is a PNG). */
+function canvasFps(fps: number | undefined): number {
+  return typeof fps === 'number' && fps > 0 && fps <= 60 ? fps : 2;
+}
+
+function hasCanvas(): boolean {
+  try {
+    return document.querySelector('canvas') !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether an rrweb mutation event adds a `<canvas>`. */
+function addsCanvas(event: eventWithTime): boolean {
+  const adds = (event.data as { adds?: { node?: { tagName?: string } }[] }).adds;
+  return !!adds?.some((add) => add.node?.tagName === 'canvas');
 }
