@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
 import { FIDELITY, pageFidelity } from '../bench/lib/fidelity.mjs';
-import { expect, openAgent, openCustomer, pageUrl, roomId, test } from './support/cobrowse.js';
+import { expect, openAgent, openCustomer, pageUrl, replayText, roomId, test } from './support/cobrowse.js';
 import { REPO, type RelayProcess, type StaticSite } from './support/processes.js';
 
 /** Defaults that look right: what the agent sees with the recorder's default options. */
@@ -95,6 +95,16 @@ test('a canvas that appears after sharing started is shared too', async ({ conte
       ),
     )
     .toContain('data:image/png');
+});
+
+test('a page whose policy refuses workers is still shared, without canvas pixels', async ({ context, site, relay }) => {
+  const room = roomId();
+  const customer = await openCustomer(context, site, relay, room, 'canvas-csp.html');
+  const agent = await openAgent(context, site, relay, room);
+  await expect.poll(() => replayText(agent, '#title')).toBe('Signature');
+  await customer.evaluate(() => (document.getElementById('title')!.textContent = 'Signed'));
+  await expect.poll(() => replayText(agent, '#title')).toBe('Signed');
+  expect(customer.workers()).toEqual([]);
 });
 
 const inShadow = (agent: Page, selector: string, property: string) =>

@@ -159,6 +159,8 @@ export class RecorderSession {
 
   /** Whether the running recording samples canvases. */
   private canvasOn = false;
+  /** The page refused the canvas sampler's worker: never ask again. */
+  private canvasRefused = false;
 
   /** A canvas appeared on a page recorded without canvas sampling: record afresh with it (a new full snapshot). */
   private restartWithCanvas(): void {
@@ -209,47 +211,56 @@ export class RecorderSession {
     const maskAll = o.maskAllInputs !== false;
     // Canvas sampling runs a worker and a timer: by default only on pages that have a canvas
     // (a canvas that appears later restarts the recording with it on).
-    const canvas = o.recordCanvas === true || (o.recordCanvas !== false && hasCanvas());
-    this.canvasOn = canvas;
+    const canvasWanted = !this.canvasRefused && (o.recordCanvas === true || (o.recordCanvas !== false && hasCanvas()));
+    this.canvasOn = canvasWanted;
     const values = new ValueWatch();
-    const stop = record({
-      emit: (event: eventWithTime) => {
-        this.batcher.push(event);
-        this.assets?.observe(event);
-        if (event.type === INCREMENTAL && (event.data as { source: number }).source === MUTATION) {
-          values.changed();
-          if (!this.canvasOn && o.recordCanvas !== false && addsCanvas(event)) this.restartWithCanvas();
-        }
-        // Each full snapshot starts a new document on the agent's side: say again what has focus.
-        if (event.type === FULL_SNAPSHOT) {
-          this.focusedId = undefined;
-          queueMicrotask(this.reportFocus);
-        }
-      },
-      maskInputOptions: maskInputOptions(maskAll),
-      maskInputFn: inputMasker(maskAll, o.maskSelector),
-      maskTextSelector: joinSelectors(ALWAYS_MASKED, o.maskSelector),
-      blockSelector: joinSelectors(
-        ALWAYS_BLOCKED,
-        o.blockSelector,
-        maskAll ? undefined : maskedSelects(o.maskSelector),
-      ),
-      slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
-      recordCanvas: canvas,
-      // Lossless: lossy formats blur thin lines and text drawn on canvases.
-      dataURLOptions: { type: 'image/png' },
-      checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
-      sampling: {
-        mousemove: 30,
-        mousemoveCallback: 30,
-        scroll: 50,
-        ...(canvas ? { canvas: canvasFps(o.canvasFps) } : {}),
-      },
-      errorHandler: (error: unknown) => {
-        this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
-        return true;
-      },
-    });
+    const run = (canvas: boolean) =>
+      record({
+        emit: (event: eventWithTime) => {
+          this.batcher.push(event);
+          this.assets?.observe(event);
+          if (event.type === INCREMENTAL && (event.data as { source: number }).source === MUTATION) {
+            values.changed();
+            if (!this.canvasOn && !this.canvasRefused && o.recordCanvas !== false && addsCanvas(event))
+              this.restartWithCanvas();
+          }
+          // Each full snapshot starts a new document on the agent's side: say again what has focus.
+          if (event.type === FULL_SNAPSHOT) {
+            this.focusedId = undefined;
+            queueMicrotask(this.reportFocus);
+          }
+        },
+        maskInputOptions: maskInputOptions(maskAll),
+        maskInputFn: inputMasker(maskAll, o.maskSelector),
+        maskTextSelector: joinSelectors(ALWAYS_MASKED, o.maskSelector),
+        blockSelector: joinSelectors(
+          ALWAYS_BLOCKED,
+          o.blockSelector,
+          maskAll ? undefined : maskedSelects(o.maskSelector),
+        ),
+        slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
+        recordCanvas: canvas,
+        // Lossless: lossy formats blur thin lines and text drawn on canvases.
+        dataURLOptions: { type: 'image/png' },
+        checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
+        sampling: {
+          mousemove: 30,
+          mousemoveCallback: 30,
+          scroll: 50,
+          ...(canvas ? { canvas: canvasFps(o.canvasFps) } : {}),
+        },
+        errorHandler: (error: unknown) => {
+          this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
+          return true;
+        },
+      });
+    let stop = run(canvasWanted);
+    if (!stop && canvasWanted) {
+      // rrweb could not start its canvas sampler (a page whose policy refuses workers): share without it.
+      this.canvasRefused = true;
+      this.canvasOn = false;
+      stop = run(false);
+    }
     document.addEventListener('focusin', this.reportFocus, true);
     document.addEventListener('focusout', this.onFocusOut, true);
     document.addEventListener('mousemove', this.onMouseMove, { capture: true, passive: true });
