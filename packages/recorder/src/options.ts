@@ -20,10 +20,10 @@ export interface RecorderOptions extends ConnectionOptions {
   checkoutEveryMs?: number;
   /**
    * Share what `<canvas>` elements show (default true): charts, signatures and maps drawn on a canvas
-   * would otherwise be empty boxes for the agent. Each canvas is sampled `canvasFps` times a second
-   * (encoded in a worker) and a frame is sent only when its pixels changed (a lossless PNG). The
-   * sampler runs only once the page has a `<canvas>` (one added later starts it, with a fresh full
-   * snapshot). `false` turns it off: no canvas pixels leave the page.
+   * would otherwise be empty boxes for the agent. Each canvas is sampled `canvasFps` times a second,
+   * encoded as a lossless PNG in a worker (started once the page has a canvas), and a frame is sent
+   * only when its pixels changed. Canvases inside blocked or masked regions are never read.
+   * `false` turns it off: no canvas pixels leave the page.
    */
   recordCanvas?: boolean;
   /** Canvas frames per second at most (only changed frames are sent). Default 2. */

@@ -24,6 +24,7 @@ import {
 } from './privacy.js';
 import { AssetCapture, resolveAssetOptions } from './assets.js';
 import { ValueWatch } from './value-watch.js';
+import { CanvasSampler } from './canvas-sampler.js';
 
 export type RecorderStatus = ChannelStatus;
 
@@ -157,26 +158,6 @@ export class RecorderSession {
     }
   }
 
-  /** Whether the running recording samples canvases. */
-  private canvasOn = false;
-  /** The page refused the canvas sampler's worker: never ask again. */
-  private canvasRefused = false;
-
-  /** A canvas appeared on a page recorded without canvas sampling: record afresh with it (a new full snapshot). */
-  private restartWithCanvas(): void {
-    this.canvasOn = true;
-    setTimeout(() => {
-      if (this.status === 'ended' || !this.stopRecording) return;
-      try {
-        this.stopRecording();
-      } catch {
-        // rrweb teardown errors must not reach the page
-      }
-      this.stopRecording = undefined;
-      this.snapshot(true);
-    }, 0);
-  }
-
   /** Tells the agent which element has focus (its focus styling is shown in the replay). */
   private readonly reportFocus = () => {
     try {
@@ -209,58 +190,49 @@ export class RecorderSession {
   private startRecording(): () => void {
     const o = this.options;
     const maskAll = o.maskAllInputs !== false;
-    // Canvas sampling runs a worker and a timer: by default only on pages that have a canvas
-    // (a canvas that appears later restarts the recording with it on).
-    const canvasWanted = !this.canvasRefused && (o.recordCanvas === true || (o.recordCanvas !== false && hasCanvas()));
-    this.canvasOn = canvasWanted;
     const values = new ValueWatch();
-    const run = (canvas: boolean) =>
-      record({
-        emit: (event: eventWithTime) => {
-          this.batcher.push(event);
-          this.assets?.observe(event);
-          if (event.type === INCREMENTAL && (event.data as { source: number }).source === MUTATION) {
-            values.changed();
-            if (!this.canvasOn && !this.canvasRefused && o.recordCanvas !== false && addsCanvas(event))
-              this.restartWithCanvas();
-          }
-          // Each full snapshot starts a new document on the agent's side: say again what has focus.
-          if (event.type === FULL_SNAPSHOT) {
-            this.focusedId = undefined;
-            queueMicrotask(this.reportFocus);
-          }
-        },
-        maskInputOptions: maskInputOptions(maskAll),
-        maskInputFn: inputMasker(maskAll, o.maskSelector),
-        maskTextSelector: joinSelectors(ALWAYS_MASKED, o.maskSelector),
-        blockSelector: joinSelectors(
-          ALWAYS_BLOCKED,
-          o.blockSelector,
-          maskAll ? undefined : maskedSelects(o.maskSelector),
-        ),
-        slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
-        recordCanvas: canvas,
-        // Lossless: lossy formats blur thin lines and text drawn on canvases.
-        dataURLOptions: { type: 'image/png' },
-        checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
-        sampling: {
-          mousemove: 30,
-          mousemoveCallback: 30,
-          scroll: 50,
-          ...(canvas ? { canvas: canvasFps(o.canvasFps) } : {}),
-        },
-        errorHandler: (error: unknown) => {
-          this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
-          return true;
-        },
-      });
-    let stop = run(canvasWanted);
-    if (!stop && canvasWanted) {
-      // rrweb could not start its canvas sampler (a page whose policy refuses workers): share without it.
-      this.canvasRefused = true;
-      this.canvasOn = false;
-      stop = run(false);
-    }
+    const blocked = joinSelectors(ALWAYS_BLOCKED, o.blockSelector, maskAll ? undefined : maskedSelects(o.maskSelector));
+    const masked = joinSelectors(ALWAYS_MASKED, o.maskSelector);
+    // Canvas pixels, sampled by our own sampler (not rrweb's: see canvas-sampler.ts). Canvases in
+    // blocked or masked regions are never read.
+    const canvas =
+      o.recordCanvas === false
+        ? undefined
+        : new CanvasSampler(
+            canvasFps(o.canvasFps),
+            (node) => record.mirror.getId(node),
+            (element) => !!(element.closest(blocked) || element.closest(masked)),
+            (event) => this.batcher.push(event),
+          );
+    const stop = record({
+      emit: (event: eventWithTime) => {
+        this.batcher.push(event);
+        this.assets?.observe(event);
+        if (event.type === INCREMENTAL && (event.data as { source: number }).source === MUTATION) values.changed();
+        // Each full snapshot starts a new document on the agent's side: say again what has focus,
+        // and what the canvases show.
+        if (event.type === FULL_SNAPSHOT) {
+          this.focusedId = undefined;
+          queueMicrotask(this.reportFocus);
+          canvas?.reset();
+        }
+      },
+      maskInputOptions: maskInputOptions(maskAll),
+      maskInputFn: inputMasker(maskAll, o.maskSelector),
+      maskTextSelector: masked,
+      blockSelector: blocked,
+      slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
+      checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
+      sampling: {
+        mousemove: 30,
+        mousemoveCallback: 30,
+        scroll: 50,
+      },
+      errorHandler: (error: unknown) => {
+        this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
+        return true;
+      },
+    });
     document.addEventListener('focusin', this.reportFocus, true);
     document.addEventListener('focusout', this.onFocusOut, true);
     document.addEventListener('mousemove', this.onMouseMove, { capture: true, passive: true });
@@ -272,6 +244,7 @@ export class RecorderSession {
       this.focusRoots = [];
       clearTimeout(this.pointerTimer);
       values.stop();
+      canvas?.stop();
       stop?.();
     };
   }
@@ -326,18 +299,4 @@ export class RecorderSession {
 /** Canvas samples per second: the option when it is a sane number, else 2 (a low rate: each changed frame is a PNG). */
 function canvasFps(fps: number | undefined): number {
   return typeof fps === 'number' && fps > 0 && fps <= 60 ? fps : 2;
-}
-
-function hasCanvas(): boolean {
-  try {
-    return document.querySelector('canvas') !== null;
-  } catch {
-    return false;
-  }
-}
-
-/** Whether an rrweb mutation event adds a `<canvas>`. */
-function addsCanvas(event: eventWithTime): boolean {
-  const adds = (event.data as { adds?: { node?: { tagName?: string } }[] }).adds;
-  return !!adds?.some((add) => add.node?.tagName === 'canvas');
 }
