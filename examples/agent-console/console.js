@@ -1,49 +1,125 @@
 import { join } from '@cobrowse/replayer';
 
 const RELAY = 'http://127.0.0.1:8787';
+/** How long a fresh join waits for the customer before saying there is no such session. */
+const FIND_CUSTOMER_MS = 2500;
 const form = document.getElementById('join-form');
 const roomInput = document.getElementById('room');
 const joinButton = document.getElementById('join');
 const leaveButton = document.getElementById('leave');
 const statusText = document.getElementById('status');
+const panel = document.getElementById('panel');
+const panelTitle = document.getElementById('panel-title');
+const panelText = document.getElementById('panel-text');
 let session;
 
-function show(status, text) {
-  statusText.dataset.status = status;
+/** The status line: `state` picks its colour (only `live` is green). */
+function show(state, text) {
+  statusText.dataset.status = state;
   statusText.textContent = text;
+}
+
+/** A panel over the screen for states that need the agent's attention (no such session, ended). */
+function showPanel(title, text) {
+  panelTitle.textContent = title;
+  panelText.textContent = text;
+  panel.hidden = false;
+}
+
+/** Join/Leave and the code field follow whether the console is watching a session. */
+function setWatching(watching) {
+  joinButton.hidden = watching;
+  joinButton.disabled = false;
+  leaveButton.hidden = !watching;
+  roomInput.disabled = watching;
+}
+
+/** Stops watching (the replay is taken down). */
+function stopWatching() {
+  const current = session;
+  session = undefined;
+  window.agent = undefined;
+  setWatching(false);
+  current?.leave();
 }
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
+  const code = roomInput.value.trim();
+  if (!/^\d{6}$/.test(code)) {
+    show('error', 'Enter the 6-digit code the customer reads to you');
+    return;
+  }
+  if (session) stopWatching();
+  panel.hidden = true;
   joinButton.disabled = true;
+  roomInput.disabled = true;
   show('connecting', 'Connecting…');
+  let joined;
   try {
-    session = await join({
+    joined = await join({
       server: RELAY,
-      roomId: roomInput.value.trim(),
+      roomId: code,
       userId: 'agent-667',
       userName: 'Demo agent',
       container: '#screen',
       headers: { 'ccmessaging-token': 'dev' },
     });
-    window.agent = session;
-    const labels = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', ended: 'Session ended' };
-    session.on('status', (status) => show(status, labels[status]));
-    session.on('presence', ({ recorder }) => {
-      if (session.status === 'live') show('live', recorder ? 'Live' : 'Live — waiting for the customer');
-    });
-    show(session.status, labels[session.status]);
-    leaveButton.hidden = false;
   } catch (error) {
-    show('ended', `Could not join: ${error.message}`);
-    joinButton.disabled = false;
+    setWatching(false);
+    show('error', `Could not join: ${error.message}`);
+    return;
   }
+  session = joined;
+  window.agent = joined;
+  setWatching(true);
+  let seen = false; // a snapshot of the customer's page has arrived
+  let customer = false; // the customer's browser is connected
+  const update = () => {
+    if (session !== joined) return;
+    if (joined.status === 'ended') return;
+    if (joined.status !== 'live')
+      show(joined.status, joined.status === 'reconnecting' ? 'Reconnecting…' : 'Connecting…');
+    else if (seen && customer) show('live', 'Live');
+    else if (seen) show('reconnecting', 'The customer is reconnecting…');
+    else show('connecting', "Looking for the customer's session…");
+  };
+  // A code nobody is sharing under: say so instead of waiting in silence.
+  const missing = setTimeout(() => {
+    if (session !== joined || seen) return;
+    stopWatching();
+    show('error', `No such session: ${code}`);
+    showPanel(
+      `No session with code ${code}`,
+      'Nobody is sharing their screen with this code. Check the code with the customer (it appears next to their Share button) and join again.',
+    );
+  }, FIND_CUSTOMER_MS);
+  joined.on('snapshot', () => {
+    seen = true;
+    customer = true;
+    clearTimeout(missing);
+    update();
+  });
+  joined.on('presence', ({ recorder }) => {
+    customer = recorder;
+    update();
+  });
+  joined.on('status', update);
+  joined.on('ended', () => {
+    if (session !== joined) return;
+    clearTimeout(missing);
+    stopWatching();
+    show('ended', 'Session ended');
+    showPanel(
+      'The session has ended',
+      'The customer stopped sharing their screen. Enter a new code to join another session.',
+    );
+  });
+  update();
 });
 
 leaveButton.addEventListener('click', () => {
-  session?.leave();
-  session = undefined;
-  leaveButton.hidden = true;
-  joinButton.disabled = false;
-  show('ended', 'Not connected');
+  stopWatching();
+  panel.hidden = true;
+  show('idle', 'Not connected');
 });

@@ -29,12 +29,31 @@ window.addClaim = function addClaim() {
 };
 
 // A short code the customer reads to the agent on the phone; it is the room id.
-const roomId = String(Math.floor(100000 + Math.random() * 900000));
 const button = document.getElementById('share');
 const code = document.getElementById('code');
 
+/** The page while a share runs: the code to read out, no Share button (the badge has Stop). */
+function sharing(session) {
+  code.textContent = `Your code: ${session.roomId}`;
+  button.hidden = true;
+  session.on('ended', () => {
+    code.textContent = 'Sharing stopped';
+    button.hidden = false;
+    button.disabled = false;
+  });
+}
+
+// A share started on an earlier page of this tab (or before a reload) carries on by itself:
+// the recorder resumes it in the same room, and the page shows it instead of offering a new one.
+button.disabled = true;
+CobrowseRecorder.resumed().then((session) => {
+  if (session) sharing(session);
+  button.disabled = false;
+});
+
 button.addEventListener('click', async () => {
   button.disabled = true;
+  const roomId = String(Math.floor(100000 + Math.random() * 900000));
   try {
     const session = await CobrowseRecorder.start({
       server: RELAY,
@@ -44,13 +63,7 @@ button.addEventListener('click', async () => {
       // The relay runs with --dev: "dev" is accepted as the ccmessaging-token.
       headers: { 'ccmessaging-token': 'dev' },
     });
-    code.textContent = `Your code: ${roomId}`;
-    button.hidden = true;
-    session.on('ended', () => {
-      code.textContent = 'Sharing stopped';
-      button.hidden = false;
-      button.disabled = false;
-    });
+    sharing(session);
   } catch (error) {
     code.textContent = `Could not start sharing: ${error.message}`;
     button.disabled = false;

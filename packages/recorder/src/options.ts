@@ -18,9 +18,15 @@ export interface RecorderOptions extends ConnectionOptions {
   indicator?: boolean;
   /** Take a fresh full snapshot this often, ms (bounds what the relay keeps). Default 10 minutes; 0 = never. */
   checkoutEveryMs?: number;
-  /** Record `<canvas>` pixels (default false: it costs bandwidth). */
+  /**
+   * Share what `<canvas>` elements show (default true): charts, signatures and maps drawn on a canvas
+   * would otherwise be empty boxes for the agent. Each canvas is sampled `canvasFps` times a second,
+   * encoded as a lossless PNG in a worker (started once the page has a canvas), and a frame is sent
+   * only when its pixels changed. Canvases inside blocked or masked regions are never read.
+   * `false` turns it off: no canvas pixels leave the page.
+   */
   recordCanvas?: boolean;
-  /** With `recordCanvas`: canvas frames per second at most (only changed frames are sent). Default 2. */
+  /** Canvas frames per second at most (only changed frames are sent). Default 2. */
   canvasFps?: number;
   /**
    * Capture the images, fonts and stylesheets the page uses (default on, for the page's own origin):

@@ -6,6 +6,7 @@ import {
   POINTER_EVENT,
   PROTOCOL_VERSION,
   RrwebEventType,
+  RrwebSource,
   toBase64Url,
 } from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter } from '@cobrowse/client';
@@ -22,6 +23,8 @@ import {
   maskedSelects,
 } from './privacy.js';
 import { AssetCapture, resolveAssetOptions } from './assets.js';
+import { ValueWatch } from './value-watch.js';
+import { CanvasSampler } from './canvas-sampler.js';
 
 export type RecorderStatus = ChannelStatus;
 
@@ -35,6 +38,8 @@ export interface RecorderEvents extends Record<string, unknown> {
 
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 const FULL_SNAPSHOT = RrwebEventType.FullSnapshot;
+const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
+const MUTATION = RrwebSource.Mutation;
 const POINTER_SETTLE_MS = 100;
 
 /** A running share. Created by `start()`. */
@@ -156,7 +161,13 @@ export class RecorderSession {
   /** Tells the agent which element has focus (its focus styling is shown in the replay). */
   private readonly reportFocus = () => {
     try {
-      const active = document.activeElement;
+      let active = document.activeElement;
+      // Focus inside (open) shadow roots: the element itself, not its host. Focus moving within one
+      // shadow root never reaches the document's listeners: listen in that root too.
+      while (active?.shadowRoot?.activeElement) {
+        this.watchFocusIn(active.shadowRoot);
+        active = active.shadowRoot.activeElement;
+      }
       const id = active && active !== document.body ? record.mirror.getId(active) : -1;
       if (id === this.focusedId) return;
       this.focusedId = id;
@@ -166,38 +177,56 @@ export class RecorderSession {
     }
   };
   private focusedId: number | undefined;
+  /** Shadow roots where focus was seen, listened to for focus moving inside them. */
+  private focusRoots: ShadowRoot[] = [];
+
+  private watchFocusIn(root: ShadowRoot): void {
+    if (this.focusRoots.includes(root)) return;
+    if (this.focusRoots.length >= 32) this.focusRoots.shift()?.removeEventListener('focusin', this.reportFocus, true);
+    this.focusRoots.push(root);
+    root.addEventListener('focusin', this.reportFocus, true);
+  }
 
   private startRecording(): () => void {
     const o = this.options;
     const maskAll = o.maskAllInputs !== false;
+    const values = new ValueWatch();
+    const blocked = joinSelectors(ALWAYS_BLOCKED, o.blockSelector, maskAll ? undefined : maskedSelects(o.maskSelector));
+    const masked = joinSelectors(ALWAYS_MASKED, o.maskSelector);
+    // Canvas pixels, sampled by our own sampler (not rrweb's: see canvas-sampler.ts). Canvases in
+    // blocked or masked regions are never read.
+    const canvas =
+      o.recordCanvas === false
+        ? undefined
+        : new CanvasSampler(
+            canvasFps(o.canvasFps),
+            (node) => record.mirror.getId(node),
+            (element) => !!(element.closest(blocked) || element.closest(masked)),
+            (event) => this.batcher.push(event),
+          );
     const stop = record({
       emit: (event: eventWithTime) => {
         this.batcher.push(event);
         this.assets?.observe(event);
-        // Each full snapshot starts a new document on the agent's side: say again what has focus.
+        if (event.type === INCREMENTAL && (event.data as { source: number }).source === MUTATION) values.changed();
+        // Each full snapshot starts a new document on the agent's side: say again what has focus,
+        // and what the canvases show.
         if (event.type === FULL_SNAPSHOT) {
           this.focusedId = undefined;
           queueMicrotask(this.reportFocus);
+          canvas?.reset();
         }
       },
       maskInputOptions: maskInputOptions(maskAll),
       maskInputFn: inputMasker(maskAll, o.maskSelector),
-      maskTextSelector: joinSelectors(ALWAYS_MASKED, o.maskSelector),
-      blockSelector: joinSelectors(
-        ALWAYS_BLOCKED,
-        o.blockSelector,
-        maskAll ? undefined : maskedSelects(o.maskSelector),
-      ),
+      maskTextSelector: masked,
+      blockSelector: blocked,
       slimDOMOptions: { script: true, comment: true, headFavicon: true, headMetaHttpEquiv: true },
-      recordCanvas: o.recordCanvas === true,
-      // Lossless: lossy formats blur thin lines and text drawn on canvases.
-      dataURLOptions: { type: 'image/png' },
       checkoutEveryNms: o.checkoutEveryMs === 0 ? undefined : (o.checkoutEveryMs ?? 10 * 60_000),
       sampling: {
         mousemove: 30,
         mousemoveCallback: 30,
         scroll: 50,
-        ...(o.recordCanvas ? { canvas: o.canvasFps ?? 2 } : {}),
       },
       errorHandler: (error: unknown) => {
         this.emitter.emit('error', error instanceof Error ? error : new Error(String(error)));
@@ -211,7 +240,11 @@ export class RecorderSession {
       document.removeEventListener('focusin', this.reportFocus, true);
       document.removeEventListener('focusout', this.onFocusOut, true);
       document.removeEventListener('mousemove', this.onMouseMove, true);
+      for (const root of this.focusRoots) root.removeEventListener('focusin', this.reportFocus, true);
+      this.focusRoots = [];
       clearTimeout(this.pointerTimer);
+      values.stop();
+      canvas?.stop();
       stop?.();
     };
   }
@@ -261,4 +294,9 @@ export class RecorderSession {
     this.batcher.flush();
     this.channel.close('the customer stopped sharing');
   }
+}
+
+/** Canvas samples per second: the option when it is a sane number, else 2 (a low rate: each changed frame is a PNG). */
+function canvasFps(fps: number | undefined): number {
+  return typeof fps === 'number' && fps > 0 && fps <= 60 ? fps : 2;
 }

@@ -208,13 +208,53 @@ export class LivePlayer {
     }
   }
 
-  /** Marks the element the customer has focused (-1 or unknown: nothing). */
+  /** Elements marked as focused: the customer's focused element and the shadow hosts around it. */
+  private focused: Element[] = [];
+
+  /**
+   * Marks the element the customer has focused (-1 or unknown: nothing). Inside shadow roots the
+   * hosts around it are marked too, as the browser matches them with `:focus`, and each of those
+   * shadow roots gets the focus ring rule (the document's does not reach into them).
+   */
   private focus(id: number | undefined): void {
     const doc = this.replayer.iframe.contentDocument;
+    for (const el of this.focused) el.removeAttribute(FOCUS_ATTRIBUTE);
     for (const el of doc?.querySelectorAll(`[${FOCUS_ATTRIBUTE}]`) ?? []) el.removeAttribute(FOCUS_ATTRIBUTE);
-    const node = typeof id === 'number' ? (this.replayer.getMirror().getNode(id) as Element | null) : null;
-    node?.setAttribute?.(FOCUS_ATTRIBUTE, '');
+    this.focused = [];
+    let node = typeof id === 'number' ? (this.replayer.getMirror().getNode(id) as Element | null) : null;
+    // rrweb focuses replayed fields itself (triggerFocus) but misses focus moving inside a shadow
+    // root: a field it focused there would keep the browser's ring. The customer's focus wins.
+    let active = doc?.activeElement;
+    while (active?.shadowRoot?.activeElement) active = active.shadowRoot.activeElement;
+    if (active && active !== node && active !== doc?.body) (active as HTMLElement).blur?.();
+    while (node?.setAttribute) {
+      node.setAttribute(FOCUS_ATTRIBUTE, '');
+      this.focused.push(node);
+      const root = node.getRootNode();
+      if (!(root instanceof (doc?.defaultView?.ShadowRoot ?? ShadowRoot))) break;
+      this.addFocusRing(root as ShadowRoot);
+      node = (root as ShadowRoot).host;
+    }
   }
+
+  /** The focus ring rule in a shadow root of the replay (once per root). */
+  private addFocusRing(root: ShadowRoot): void {
+    try {
+      const view = root.ownerDocument.defaultView;
+      if (!view) return;
+      this.focusSheets ??= new WeakMap();
+      let sheet = this.focusSheets.get(view.document);
+      if (!sheet) {
+        sheet = new view.CSSStyleSheet();
+        sheet.replaceSync(FOCUS_RULE);
+        this.focusSheets.set(view.document, sheet);
+      }
+      if (!root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+    } catch {
+      // a shadow root of another realm or without adopted sheets: no ring, nothing else lost
+    }
+  }
+  private focusSheets: WeakMap<Document, CSSStyleSheet> | undefined;
 
   /** A sampled canvas frame: show it as the canvas element's background (see {@link CANVAS_RULE}). */
   private paintCanvas(data: { id: number; commands?: CanvasCommand[] }): void {

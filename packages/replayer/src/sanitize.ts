@@ -39,11 +39,13 @@ export const FOCUS_ATTRIBUTE = 'data-cobrowse-focus';
 /**
  * Nothing is ever focused inside the replay, so the page's focus styling is keyed to the attribute
  * the replayer sets instead: `:focus` and `:focus-visible` become `[data-cobrowse-focus]`,
- * `:focus-within` becomes `:has([data-cobrowse-focus])`.
+ * `:focus-within` becomes `:has([data-cobrowse-focus])`, and `:host(:focus-within)` becomes
+ * `:host([data-cobrowse-focus])` (the shadow hosts around the focused element carry the attribute too).
  */
 export function rewriteFocus(css: string): string {
   if (!css.includes(':focus')) return css;
   return css
+    .replace(/:host\(:focus-within\)/g, `:host([${FOCUS_ATTRIBUTE}])`)
     .replace(/:focus-within\b/g, `:has([${FOCUS_ATTRIBUTE}])`)
     .replace(/:focus(-visible)?\b(?!-)/g, `[${FOCUS_ATTRIBUTE}]`);
 }

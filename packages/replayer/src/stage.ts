@@ -9,6 +9,8 @@ const STAGE_CSS = `
   font: 500 15px/1.3 system-ui, sans-serif; color: #fff; background: rgba(20, 24, 30, .55); pointer-events: none; }
 .cobrowse-status[hidden] { display: none; }
 .cobrowse-stage.no-pointer .replayer-mouse { display: none; }
+/* rrweb's pointer sits at the top-left until the customer's first move: hidden until it has a position. */
+.cobrowse-stage .replayer-mouse:not([style*="left"]) { display: none; }
 `;
 
 /** Adds rrweb's replay styles and ours to the agent page, once. */
