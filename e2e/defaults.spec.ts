@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Browser, Page } from '@playwright/test';
-import { FIDELITY, pageFidelity } from '../bench/lib/fidelity.mjs';
+import { FIDELITY, pageFidelity } from '../test-support/fidelity.mjs';
 import { expect, openAgent, openCustomer, pageUrl, replayText, roomId, test } from './support/cobrowse.js';
 import { REPO, type RelayProcess, type StaticSite } from './support/processes.js';
 
