@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { CloseCode, encodeBinary, encodeText, signToken, type Role } from '@cobrowse/protocol';
 import { relayFor } from './helpers.js';
 
-const SECRET = 'asset-secret';
+const SECRET = 'asset-secret-0123456789abcdef0123456789abcdef';
 type Relay = Awaited<ReturnType<typeof relayFor>>;
 
 /** A socket to a room that has said hello; frames received are kept as Buffers. */
@@ -124,6 +124,8 @@ test.describe('assets at the relay', () => {
     expect(late.headers().map((h) => h.type + (h.seq ?? h.url))).toEqual([`asset${URL_A}`, `asset${URL_B}`, 'events4']);
     expect([...late.payloadOf(URL_A)!]).toEqual([...png]);
     // The share moves on to the next page (a new recording): the session's assets stay.
+    rec.ws.close();
+    await expect.poll(() => relay.rooms.get(room)?.recorder).toBeUndefined();
     const next = await connect(relay, room, 'recorder', { epoch: 'ep2' });
     next.ws.send(batch(1, true, 'ep2'));
     const later = await connect(relay, room, 'replayer');
@@ -146,7 +148,8 @@ test.describe('assets at the relay', () => {
     expect(relay.status().cachedBytes).toBeGreaterThanOrEqual(before + 50_000);
     rec.ws.send(encodeText({ type: 'bye', reason: 'done' }));
     await agent.closed;
-    await expect.poll(() => relay.status().cachedBytes).toBe(before);
+    expect(relay.rooms.get('free')).toBeUndefined();
+    await expect.poll(() => relay.status().cachedBytes).toBeLessThanOrEqual(before);
   });
 });
 
