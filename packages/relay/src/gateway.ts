@@ -182,7 +182,16 @@ export class Gateway {
   }
 
   private accept(socket: WebSocket, claims: RelayClaims, ticket: Ticket, tcp: Duplex): void {
-    const conn: Connection = { socket, user: claims.user, claims, ticket, room: undefined, hello: false, alive: true, partialSince: 0 };
+    const conn: Connection = {
+      socket,
+      user: claims.user,
+      claims,
+      ticket,
+      room: undefined,
+      hello: false,
+      alive: true,
+      partialSince: 0,
+    };
     const uplink = claims.role === 'recorder' ? (tcp as Duplex & { bytesRead: number }) : undefined;
     if (uplink) this.uplinks.add(uplink);
     connections.set(socket, conn);

@@ -175,7 +175,8 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
       );
   }
   const trustProxy = options.trustProxy === true ? 1 : typeof options.trustProxy === 'number' ? options.trustProxy : 0;
-  if (!Number.isInteger(trustProxy) || trustProxy < 0) throw new ConfigError('trustProxy must be true, false or a number of proxies');
+  if (!Number.isInteger(trustProxy) || trustProxy < 0)
+    throw new ConfigError('trustProxy must be true, false or a number of proxies');
   return {
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',

@@ -41,7 +41,9 @@ export function sessionDoor(core: Core, router: Router): void {
     for (const session of sessions.values()) {
       const stale = session.deactivationTime
         ? now - session.deactivationTime > STOPPED_TTL_MS
-        : !session.activationTime && !core.rooms.live(scope, session.sessionToken) && now - session.created > UNUSED_TTL_MS;
+        : !session.activationTime &&
+          !core.rooms.live(scope, session.sessionToken) &&
+          now - session.created > UNUSED_TTL_MS;
       if (stale) {
         sessions.delete(session.sessionToken);
         byUser.delete(session.userToken);
