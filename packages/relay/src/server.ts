@@ -105,8 +105,8 @@ export function createRelay(input: RelayOptions = {}): Relay {
   const server = createServer(
     {
       maxHeaderSize: 16 * 1024,
-      headersTimeout: options.headersTimeoutMs,
-      requestTimeout: Math.max(options.requestTimeoutMs, options.headersTimeoutMs),
+      headersTimeout: Math.min(options.headersTimeoutMs, options.requestTimeoutMs),
+      requestTimeout: options.requestTimeoutMs,
       connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs, options.requestTimeoutMs),
     },
     async (req, res) => {
