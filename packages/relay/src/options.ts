@@ -114,7 +114,7 @@ export interface RelayOptions {
   requestTimeoutMs?: number;
   /** Largest WebSocket frame an agent's (replayer's) socket accepts, bytes: agents send only small control messages. Default 64 KiB. */
   maxAgentFrameBytes?: number;
-  /** A WebSocket message left unfinished (fragments, or a frame's bytes trickling in) this long closes the socket, ms. Default 20 s. */
+  /** A WebSocket message left unfinished (fragments, or a frame's bytes trickling in) this long closes the socket, ms. Default 30 s. */
   frameTimeoutMs?: number;
   /** Seed 002 `GET /sessions/{id}` lookups per client address per minute (bursts of as many pass). Default 60. */
   lookupsPerMinute?: number;
@@ -215,7 +215,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     maxAgentFrameBytes: options.maxAgentFrameBytes ?? 64 * 1024,
-    frameTimeoutMs: options.frameTimeoutMs ?? 20_000,
+    frameTimeoutMs: options.frameTimeoutMs ?? 30_000,
     lookupsPerMinute: options.lookupsPerMinute ?? 60,
     sessionsPerMinute: options.sessionsPerMinute ?? 20,
     passphraseFailuresPerMinute: options.passphraseFailuresPerMinute ?? 10,
