@@ -59,6 +59,8 @@ export interface RoomHooks {
   left: (room: Room, member: Member) => void;
   /** The room ended (stop, logout, bye, idle): its sockets are closed and its tokens revoked. */
   ended: (room: Room, reason: string) => void;
+  /** The room left the registry: after it ended, or once empty past its grace period. */
+  closed: (room: Room) => void;
 }
 
 /** An ended room's tokens stay refused this much longer than the longest token lives. */
@@ -75,7 +77,13 @@ export class Rooms {
   /** Ended rooms: key → when it ended. Tokens issued before then are refused. */
   private readonly ended = new Map<string, number>();
   private readonly perAddress = new Counter();
-  private readonly hooks: { [K in keyof RoomHooks]: RoomHooks[K][] } = { opened: [], joined: [], left: [], ended: [] };
+  private readonly hooks: { [K in keyof RoomHooks]: RoomHooks[K][] } = {
+    opened: [],
+    joined: [],
+    left: [],
+    ended: [],
+    closed: [],
+  };
 
   constructor(
     private readonly limits: RoomLimits,
@@ -234,11 +242,16 @@ export class Rooms {
 
   /** The one way a room ends: everyone is told and closed, its caches go, its tokens are revoked. */
   end(room: Room, reason: string, code: number = CloseCode.SessionEnded): void {
+    // Its members are out now: their sockets' closing is not a "left" of a live room.
+    if (room.recorder) (room.recorder as Member).room = undefined;
+    for (const peer of room.replayers) (peer as Member).room = undefined;
     room.end(reason, true, code);
     room.dispose();
-    if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+    const held = this.rooms.get(room.id) === room;
+    if (held) this.rooms.delete(room.id);
     this.revoke(room.id);
     for (const fn of this.hooks.ended) fn(room, reason);
+    if (held) for (const fn of this.hooks.closed) fn(room);
   }
 
   /** Rooms whose recorder has sent nothing for `idleMs` are over; old revocations are forgotten. */
@@ -270,6 +283,7 @@ export class Rooms {
       if (room.empty && this.rooms.get(room.id) === room) {
         room.dispose();
         this.rooms.delete(room.id);
+        for (const fn of this.hooks.closed) fn(room);
       }
     }, this.owner.graceMs);
     room.graceTimer.unref();

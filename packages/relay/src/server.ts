@@ -27,7 +27,7 @@ export interface Relay {
   readonly options: ResolvedOptions;
   /** Live figures, also served at /cobrowse/status. */
   status(): RelayStatus;
-  /** The room owner: attach to room lifecycle events with `rooms.on('opened' | 'joined' | 'left' | 'ended', …)`. */
+  /** The room owner: attach to room lifecycle events with `rooms.on('opened' | 'joined' | 'left' | 'ended' | 'closed', …)`. */
   readonly rooms: Rooms;
 }
 
