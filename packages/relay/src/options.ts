@@ -116,7 +116,10 @@ export interface RelayOptions {
   maxAgentFrameBytes?: number;
   /** A WebSocket message left unfinished (fragments, or a frame's bytes trickling in) this long closes the socket, ms. Default 30 s. */
   frameTimeoutMs?: number;
-  /** Seed 002 `GET /sessions/{id}` lookups per client address per minute (bursts of as many pass). Default 60. */
+  /**
+   * Seed 002 `GET /sessions/{id}` lookups per minute per client address, or per agent credential
+   * when a valid one is sent (bursts of as many pass). Default 60.
+   */
   lookupsPerMinute?: number;
   /** Anonymous sessions (seed 002 `POST /sessions`, seed 004 session requests) one client address may create per minute. Default 20. */
   sessionsPerMinute?: number;

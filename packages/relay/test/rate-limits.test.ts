@@ -32,6 +32,19 @@ test.describe('per-client rate limits: 429 with Retry-After', () => {
       expect((await lookup(base, '123456789', { 'x-forwarded-for': '203.0.113.9' })).status).toBe(429);
     }));
 
+  test("agents behind one address are counted per agent credential, not against the address's budget", () =>
+    withRelay({ lookupsPerMinute: 2, sessionAgentTokens: ['agent-a', 'agent-b'] }, async (base) => {
+      const as = (token: string) => ({ authorization: `Bearer ${token}` });
+      expect((await lookup(base, '1', as('agent-a'))).status).toBe(404);
+      expect((await lookup(base, '1', as('agent-a'))).status).toBe(404);
+      expect((await lookup(base, '1', as('agent-a'))).status).toBe(429);
+      expect((await lookup(base, '1', as('agent-b'))).status).toBe(404);
+      // Anonymous callers from the same address have their own budget, and a wrong credential counts as anonymous.
+      expect((await lookup(base, '1')).status).toBe(404);
+      expect((await lookup(base, '1', as('nope'))).status).toBe(404);
+      expect((await lookup(base, '1')).status).toBe(429);
+    }));
+
   test('behind a trusted proxy, each forwarded client has its own budget (the entry the proxy appended)', () =>
     withRelay({ lookupsPerMinute: 2, trustProxy: true }, async (base) => {
       const as = (client: string) => ({ 'x-forwarded-for': `198.51.100.1, ${client}` });

@@ -13,6 +13,7 @@ import { authenticate, credentialId, credentialListed } from '../auth.js';
 import { numericCode, secretToken } from '../ids.js';
 import { Door, Refusal, Reply } from '../door.js';
 import type { Router } from '../router.js';
+import type { Principal } from '../options.js';
 
 interface LiveSession {
   readonly sessionToken: string;
@@ -112,12 +113,16 @@ export function sessionDoor(core: Core, router: Router): void {
     path: new RegExp(`^${SESSION_PREFIX}/sessions/([^/]+)$`),
     // Subject to CORS control: Origin or Referer must name an allowed origin.
     origin: 'named',
-    limit: core.limits.lookups,
-    handle: async ({ req, params: [id] }) => {
+    handle: async ({ req, params: [id], address }) => {
+      // Lookups are limited per agent credential when a valid one is sent (a contact centre's
+      // agents share one address), else per address: either way the short token is no oracle.
+      const agent = await agentFor(core, req);
+      const wait = core.limits.lookups.take(agent ? `agent:${agent.id}` : address);
+      if (wait) throw new Refusal('rate-limited', 'too many requests: try again later', undefined, wait);
       const session = sessions.get(id!);
       if (!session || session.deactivationTime) throw new Refusal('not-found', 'no such session');
       refresh(session);
-      const connection = await connectionFor(core, req, session, customerConnection);
+      const connection = await connectionFor(core, req, session, customerConnection, agent);
       const body: SessionInfo = {
         sessionToken: session.sessionToken,
         sessionServerName: serverName,
@@ -148,6 +153,13 @@ export function sessionDoor(core: Core, router: Router): void {
   });
 }
 
+/** The agent a request's `Authorization: Bearer …` names, if it is a valid agent credential. */
+async function agentFor(core: Core, req: IncomingMessage): Promise<Principal | undefined> {
+  const bearer = /^Bearer (\S+)$/.exec(header(req, 'authorization') ?? '')?.[1];
+  if (!bearer) return undefined;
+  return authenticate(core.options, req, 'session', bearer, core.options.sessionAgentTokens);
+}
+
 /**
  * Connection info for whoever asks about a session: the controller (its user token in a header) gets
  * a recorder connection, an authenticated agent (`Authorization: Bearer …`) a replayer one, anyone
@@ -158,6 +170,7 @@ async function connectionFor(
   req: IncomingMessage,
   session: LiveSession,
   customerConnection: (req: IncomingMessage, session: LiveSession) => ReturnType<Core['issue']>,
+  agent: Principal | undefined,
 ): Promise<Partial<SessionInfo>> {
   const userToken = header(req, SESSION_USER_TOKEN_HEADER);
   if (userToken) {
@@ -166,12 +179,8 @@ async function connectionFor(
     const { expiresAt: _, ...info } = await customerConnection(req, session);
     return info;
   }
-  const authorization = header(req, 'authorization');
-  if (!authorization) return {};
-  const bearer = /^Bearer (\S+)$/.exec(authorization)?.[1];
-  if (!bearer) throw new Refusal('unauthorized', 'Authorization must be "Bearer <agent token>"');
-  const agent = await authenticate(core.options, req, 'session', bearer, core.options.sessionAgentTokens);
-  if (!agent) throw new Refusal('unauthorized', 'invalid agent token');
+  if (!header(req, 'authorization')) return {};
+  if (!agent) throw new Refusal('unauthorized', 'invalid agent token (Authorization: Bearer <agent token>)');
   const { expiresAt: _, ...info } = await core.issue(req, {
     scope: Scope.session,
     roomId: session.sessionToken,
