@@ -15,7 +15,7 @@ test.describe('who may open what', () => {
       passphraseAgentTokens: ['agent-004'],
       agentGuids: ['guid-003'],
       corsOrigins: [SHOP],
-      roomGraceMs: 200,
+      roomGraceMs: 10_000,
     });
   });
   test.afterAll(() => relay.close());
