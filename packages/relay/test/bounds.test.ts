@@ -86,7 +86,7 @@ test.describe('memory and CPU bounds no anonymous caller can move', () => {
       }
       await expect.poll(() => relay.status().memory.arrayBuffersBytes).toBeGreaterThan(baseline + 20 * chunk.length);
       const times = await Promise.all(closes);
-      for (const ms of times) expect(ms).toBeLessThan(3000);
+      for (const ms of times) expect(ms).toBeLessThan(8000);
       gc();
       await expect
         .poll(() => {
@@ -153,7 +153,7 @@ test.describe('memory and CPU bounds no anonymous caller can move', () => {
         });
         socket.on('error', () => undefined);
       });
-      expect(ended).toBeLessThan(4000);
+      expect(ended).toBeLessThan(8000);
       expect(answer).toMatch(/^HTTP\/1\.1 408/);
     }));
 
