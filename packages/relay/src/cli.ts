@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { createRelay } from './server.js';
-import { type RelayOptions, loadConfigFile } from './options.js';
+import { ConfigError, type RelayOptions, loadConfigFile } from './options.js';
 
 const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret S] [--config file.json] [--public-url wss://…] [--dev]
 
   --port N         port to listen on (0 = any free port; default 8787)
   --host ADDR      address to bind (default 127.0.0.1)
-  --secret S       HMAC secret for connection tokens (default: random per process; env COBROWSE_SECRET)
+  --secret S       HMAC secret for connection tokens, at least 32 bytes (env COBROWSE_SECRET); required without --dev
   --config FILE    JSON file with relay options (tokens, CORS origins, URLs, limits)
-  --public-url U   base ws(s):// URL handed to customers as wssUrlOut
+  --public-url U   base ws(s):// URL handed to customers as wssUrlOut (and to agents unless internalUrl is set);
+                   without it the listen address is used; required when --host is 0.0.0.0 or ::
   --dev            local trials only: any origin, and the credential "dev" is accepted
   --help           this text`;
 
@@ -56,7 +57,14 @@ function main(): void {
   if (args.dev) options.dev = true;
   options.operatorToken = process.env.COBROWSE_OPERATOR_TOKEN ?? options.operatorToken;
 
-  const relay = createRelay(options);
+  let relay: ReturnType<typeof createRelay>;
+  try {
+    relay = createRelay(options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`cobrowse-relay: refusing to start: ${error.message}\n`);
+    process.exit(2);
+  }
   relay.listen().then(
     (url) => {
       if (relay.options.dev) {

@@ -4,17 +4,33 @@ import type { ResolvedOptions } from './options.js';
 import { header } from './http-util.js';
 import { Rooms } from './rooms.js';
 import { CacheBudget } from './room.js';
+import { KeyedLimiter } from './limiter.js';
 
 export interface IssueRequest {
+  /** Scope of the room (see {@link Scope}): rooms belong to the dialect (and tenant) that opened them. */
+  scope: string;
   roomId: string;
   role: Role;
   userId: string;
   userName: string;
-  /** Tenant space: rooms of different tenants never meet, even with the same id. */
+  /** Stable id of the credential the caller presented: a room's customer is recognised by it and its user id. */
+  principalId: string;
+  /** Tenant space, carried in the token for clients that read it. */
   tenant?: string;
   /** Socket path prefix for this role (default `/ws/cobrowse/`); the room id follows. */
   socketPath?: string;
 }
+
+/**
+ * Room scopes: which dialect's rooms a credential reaches. Seed 003 (agent reconnect) is the agent
+ * side of calls opened through seed 000, so it shares that scope (as a replayer only).
+ */
+export const Scope = {
+  cec: (tenant?: string) => (tenant ? `cec:${tenant}` : 'cec'),
+  apiaccess: (tenant: string) => `apiaccess:${tenant}`,
+  session: 'session',
+  passphrase: 'passphrase',
+} as const;
 
 /** Room ids are opaque to the relay but bounded: printable, no path tricks, at most 128 characters. */
 export function validRoomId(value: unknown): value is string {
@@ -24,17 +40,19 @@ export function validRoomId(value: unknown): value is string {
 /** Tenant space ids follow the same rule. */
 export const validTenant = validRoomId;
 
-/** Key of a room in the registry: tenants get their own namespace. */
-export function roomKey(roomId: string, tenant?: string): string {
-  return tenant ? `${tenant}/${roomId}` : roomId;
-}
-
-/** Base ws(s):// URL of this node as the caller reached it (Host and X-Forwarded-Proto). */
+/** Base ws(s):// URL of this node as the caller reached it (Host and X-Forwarded-Proto): `--dev` only. */
 export function urlFromRequest(req: IncomingMessage): string {
   const proto = (header(req, 'x-forwarded-proto') ?? '').split(',')[0]!.trim();
   const secure = proto === 'https' || proto === 'wss' || (req.socket as { encrypted?: boolean }).encrypted === true;
   const host = header(req, 'host') ?? `${req.socket.localAddress}:${req.socket.localPort}`;
   return `${secure ? 'wss' : 'ws'}://${host}`;
+}
+
+/** Base ws:// URL of the socket a request arrived on (the relay's own listen address, never the Host header). */
+export function urlFromListener(req: IncomingMessage): string {
+  const address = req.socket.localAddress ?? '127.0.0.1';
+  const host = address.includes(':') ? `[${address}]` : address;
+  return `ws://${host}:${req.socket.localPort}`;
 }
 
 /**
@@ -44,8 +62,25 @@ export function urlFromRequest(req: IncomingMessage): string {
 export class Core {
   readonly rooms: Rooms;
   readonly cacheBudget: CacheBudget;
+  /** Per-address limits the doors share (429 with `Retry-After`). */
+  readonly limits: {
+    /** Seed 002 session lookups. */
+    readonly lookups: KeyedLimiter;
+    /** Anonymous session creation (seeds 002 and 004). */
+    readonly sessions: KeyedLimiter;
+    /** Seed 004 wrong passphrases, per address. */
+    readonly passphraseFailures: KeyedLimiter;
+    /** Seed 004 wrong passphrases of all addresses together (one key). */
+    readonly passphraseFailuresTotal: KeyedLimiter;
+  };
 
   constructor(readonly options: ResolvedOptions) {
+    this.limits = {
+      lookups: new KeyedLimiter(options.lookupsPerMinute),
+      sessions: new KeyedLimiter(options.sessionsPerMinute),
+      passphraseFailures: new KeyedLimiter(options.passphraseFailuresPerMinute),
+      passphraseFailuresTotal: new KeyedLimiter(options.passphraseFailuresPerMinuteTotal),
+    };
     this.cacheBudget = new CacheBudget(options.cacheBudgetBytes, options.assetBudgetBytes);
     this.rooms = new Rooms(
       {
@@ -56,50 +91,48 @@ export class Core {
         maxMessagesPerSecond: options.maxMessagesPerSecond,
         maxBytesPerSecond: options.maxBytesPerSecond,
       },
-      options.roomGraceMs,
+      {
+        graceMs: options.roomGraceMs,
+        tokenTtlMs: options.tokenTtlMs,
+        maxRooms: options.maxRooms,
+        maxReplayersPerRoom: options.maxReplayersPerRoom,
+        maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+        idleMs: options.idleMs,
+      },
     );
   }
 
-  /** Base URLs handed out: internal (agents) and external (customers). */
+  /**
+   * Base URLs handed out: internal (agents) and external (customers). Configured URLs first; else
+   * the address the request arrived on; the request's Host header only under `--dev`.
+   */
   baseUrls(req: IncomingMessage): { internal: string; external: string } {
-    const fromRequest = urlFromRequest(req);
+    const { options } = this;
+    const fallback = options.dev ? urlFromRequest(req) : urlFromListener(req);
     return {
-      internal: (this.options.internalUrl ?? fromRequest).replace(/\/+$/, ''),
-      external: (this.options.publicUrl ?? fromRequest).replace(/\/+$/, ''),
+      internal: (options.internalUrl ?? fallback).replace(/\/+$/, ''),
+      external: (options.publicUrl ?? fallback).replace(/\/+$/, ''),
     };
   }
 
   /** Signs a connection token for one room and role, and names the socket URLs. */
   async issue(req: IncomingMessage, ask: IssueRequest): Promise<ConnectionInfo & { expiresAt: number }> {
-    const expiresAt = Date.now() + this.options.tokenTtlMs;
-    const signature = await signToken(this.options.secret, {
+    const now = Date.now();
+    const expiresAt = now + this.options.tokenTtlMs;
+    const claims = {
       room: ask.roomId,
       role: ask.role,
       user: ask.userId,
       name: ask.userName,
       exp: expiresAt,
       ...(ask.tenant ? { tenant: ask.tenant } : {}),
-    });
+      ns: ask.scope,
+      pid: ask.principalId,
+      iat: now,
+    };
+    const signature = await signToken(this.options.secret, claims);
     const { internal, external } = this.baseUrls(req);
     const path = `${ask.socketPath ?? SOCKET_PATH}${encodeURIComponent(ask.roomId)}`;
     return { roomId: ask.roomId, wssUrl: internal + path, wssUrlOut: external + path, signature, expiresAt };
-  }
-
-  /** Whether a room is going on (someone connected, or within its grace period). */
-  roomLive(roomId: string, tenant?: string): boolean {
-    return this.rooms.get(roomKey(roomId, tenant)) !== undefined;
-  }
-
-  /** Whether the room's customer is connected now. */
-  recorderConnected(roomId: string, tenant?: string): boolean {
-    return this.rooms.get(roomKey(roomId, tenant))?.recorder !== undefined;
-  }
-
-  /** Ends a room for everyone (a REST stop/logout), if it exists. */
-  endRoom(roomId: string, reason: string, tenant?: string): void {
-    const room = this.rooms.get(roomKey(roomId, tenant));
-    if (!room) return;
-    room.end(reason, true);
-    this.rooms.delete(room);
   }
 }

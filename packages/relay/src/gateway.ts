@@ -5,7 +5,6 @@ import {
   CloseCode,
   ErrorCode,
   type Message,
-  PROTOCOL_VERSION,
   ProtocolError,
   RECORDER_SENDS,
   REPLAYER_SENDS,
@@ -13,17 +12,16 @@ import {
   PASSPHRASE_SOCKET_CUSTOMER,
   type Role,
   SOCKET_PATH,
-  type TokenClaims,
   isRole,
   verifyToken,
 } from '@cobrowse/protocol';
 import type { ResolvedOptions } from './options.js';
 import { refuseUpgrade } from './refuse.js';
 import { decodeHeader } from './header.js';
-import { Room, type Peer } from './room.js';
-import type { Rooms } from './rooms.js';
-import { roomKey, validRoomId } from './core.js';
-import { Counter } from './limiter.js';
+import { Room } from './room.js';
+import type { Member, RelayClaims, Rooms, Ticket } from './rooms.js';
+import { validRoomId } from './core.js';
+import { clientAddress } from './client-address.js';
 
 /** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
 const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
@@ -50,12 +48,19 @@ const CLOSE_FOR_ERROR: Partial<Record<string, number>> = {
 const HELLO_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 30_000;
 
-interface Connection extends Peer {
-  readonly claims: TokenClaims;
-  readonly address: string;
-  room: Room | undefined;
-  epoch?: string;
+interface Connection extends Member {
+  readonly ticket: Ticket;
+  /** Whether its hello arrived (it may since have been refused or replaced: then `room` is unset). */
+  hello: boolean;
   alive: boolean;
+  /** When the socket's receiver was first seen holding an unfinished message (0 = not). */
+  partialSince: number;
+}
+
+/** The parts of ws's receiver that tell whether a message is half-received (read by a periodic sweep only). */
+interface ReceiverState {
+  _fragments?: unknown[];
+  _bufferedBytes?: number;
 }
 
 /** The socket side of the relay: verifies the signature before the upgrade, then runs the room protocol. */
@@ -70,13 +75,17 @@ export class Gateway {
   private readonly recorderWss: WebSocketServer;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly idleSweep: NodeJS.Timeout;
-  private readonly perAddress = new Counter();
+  private readonly frameSweep: NodeJS.Timeout;
 
   constructor(
     private readonly options: ResolvedOptions,
     private readonly rooms: Rooms,
   ) {
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxAgentFrameBytes,
+      perMessageDeflate: false,
+    });
     this.recorderWss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxFrameBytes,
@@ -91,18 +100,30 @@ export class Gateway {
     });
     this.heartbeat = setInterval(() => this.checkAlive(), HEARTBEAT_MS);
     this.heartbeat.unref();
-    this.idleSweep = setInterval(() => this.closeIdleRooms(), Math.min(30_000, Math.max(50, options.idleMs / 2)));
+    this.idleSweep = setInterval(() => this.rooms.sweep(), Math.min(30_000, Math.max(50, options.idleMs / 2)));
     this.idleSweep.unref();
+    this.frameSweep = setInterval(
+      () => this.cutUnfinishedMessages(),
+      Math.min(5_000, Math.max(50, options.frameTimeoutMs / 3)),
+    );
+    this.frameSweep.unref();
   }
 
-  /** Rooms whose recorder has sent nothing for `idleMs` are over. */
-  private closeIdleRooms(): void {
-    const cutoff = Date.now() - this.options.idleMs;
-    for (const room of [...this.rooms]) {
-      if (room.lastActivity < cutoff && !room.empty) {
-        room.end('the session was idle too long', true, CloseCode.Idle);
-        this.rooms.delete(room);
-      }
+  /**
+   * A message left unfinished (fragments never completed, or a frame's bytes trickling in) for
+   * `frameTimeoutMs` closes its socket: memory held for half-received messages is bounded in time
+   * as well as by `maxPayload`. Runs on a timer, never per frame.
+   */
+  private cutUnfinishedMessages(): void {
+    const now = Date.now();
+    for (const ws of [...this.wss.clients, ...this.recorderWss.clients]) {
+      const conn = connections.get(ws);
+      if (!conn) continue;
+      const receiver = (ws as unknown as { _receiver?: ReceiverState })._receiver;
+      const partial = !!receiver && ((receiver._fragments?.length ?? 0) > 0 || (receiver._bufferedBytes ?? 0) > 0);
+      if (!partial) conn.partialSince = 0;
+      else if (!conn.partialSince) conn.partialSince = now;
+      else if (now - conn.partialSince >= this.options.frameTimeoutMs) ws.terminate();
     }
   }
 
@@ -140,25 +161,14 @@ export class Gateway {
       const [status, message] = TOKEN_REFUSALS[result.reason] ?? [401, 'invalid signature'];
       return refuseUpgrade(socket, status, message);
     }
-    const limit = this.overLimit(req, result.claims);
-    if (limit) return refuseUpgrade(socket, limit[0], limit[1]);
-    const server = result.claims.role === 'recorder' ? this.recorderWss : this.wss;
-    server.handleUpgrade(req, socket, head, (ws) =>
-      this.accept(ws, result.claims, req.socket.remoteAddress ?? '?', req.socket),
-    );
-  }
-
-  /** Node-wide limits checked before a socket opens: per address, rooms per node, agents per room. */
-  private overLimit(req: IncomingMessage, claims: TokenClaims): [number, string] | undefined {
-    const { options } = this;
-    if (this.perAddress.get(req.socket.remoteAddress ?? '?') >= options.maxConnectionsPerAddress)
-      return [429, 'too many connections from this address'];
-    const room = this.rooms.get(roomKey(claims.room, claims.tenant));
-    if (!room && this.rooms.size >= options.maxRooms)
-      return [503, 'this relay holds as many rooms as it may: try again later'];
-    if (claims.role === 'replayer' && room && room.replayers.size >= options.maxReplayersPerRoom)
-      return [429, 'this room has as many agents as it may'];
-    return undefined;
+    if (socket.destroyed) return;
+    const claims = result.claims as RelayClaims;
+    // Revocation, the room's holder and every node limit, counted now (before any hello).
+    const ticket = this.rooms.admit(claims, clientAddress(this.options, req));
+    if (Array.isArray(ticket)) return refuseUpgrade(socket, ticket[0], ticket[1]);
+    socket.once('close', () => this.rooms.release(ticket));
+    const server = claims.role === 'recorder' ? this.recorderWss : this.wss;
+    server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, claims, ticket, req.socket));
   }
 
   /** Bytes read from customers' TCP connections (the wire, compressed): closed ones, plus open ones on demand. */
@@ -171,9 +181,17 @@ export class Gateway {
     return total;
   }
 
-  private accept(socket: WebSocket, claims: TokenClaims, address: string, tcp: Duplex): void {
-    const conn: Connection = { socket, user: claims.user, claims, address, room: undefined, alive: true };
-    this.perAddress.add(address);
+  private accept(socket: WebSocket, claims: RelayClaims, ticket: Ticket, tcp: Duplex): void {
+    const conn: Connection = {
+      socket,
+      user: claims.user,
+      claims,
+      ticket,
+      room: undefined,
+      hello: false,
+      alive: true,
+      partialSince: 0,
+    };
     const uplink = claims.role === 'recorder' ? (tcp as Duplex & { bytesRead: number }) : undefined;
     if (uplink) this.uplinks.add(uplink);
     connections.set(socket, conn);
@@ -191,9 +209,9 @@ export class Gateway {
     });
     socket.on('close', () => {
       clearTimeout(helloTimer);
-      this.perAddress.remove(address);
       if (uplink && this.uplinks.delete(uplink)) this.uplinkClosed += uplink.bytesRead;
-      this.leave(conn);
+      this.rooms.leave(conn);
+      this.rooms.release(ticket);
     });
   }
 
@@ -203,11 +221,14 @@ export class Gateway {
     if (!allowed.has(message.type)) {
       throw new ProtocolError(ErrorCode.Forbidden, `a ${conn.claims.role} may not send "${message.type}"`);
     }
-    if (!conn.room && message.type !== 'hello')
+    if (!conn.room && message.type !== 'hello') {
+      if (conn.hello) return; // refused or replaced: its socket is closing
       throw new ProtocolError(ErrorCode.BadField, 'the first message must be "hello"');
+    }
     switch (message.type) {
       case 'hello':
-        if (conn.room) throw new ProtocolError(ErrorCode.BadField, '"hello" was already received');
+        if (conn.hello) throw new ProtocolError(ErrorCode.BadField, '"hello" was already received');
+        conn.hello = true;
         clearTimeout(helloTimer);
         return this.join(conn, message);
       case 'events': {
@@ -225,7 +246,7 @@ export class Gateway {
           throw new ProtocolError(ErrorCode.BadField, '"asset" has no payload');
         if (!conn.room!.admit(data.length))
           throw new ProtocolError(ErrorCode.RateLimited, 'the page sends faster than the relay allows');
-        conn.room!.onAsset(message.url, data);
+        conn.room!.onAsset(conn.epoch!, message.url, data);
         return;
       }
       case 'request-snapshot':
@@ -239,59 +260,19 @@ export class Gateway {
   }
 
   private join(conn: Connection, hello: Extract<Message, { type: 'hello' }>): void {
-    const room = this.rooms.open(roomKey(conn.claims.room, conn.claims.tenant));
-    conn.room = room;
-    if (conn.claims.role === 'recorder') {
-      if (!hello.epoch) throw new ProtocolError(ErrorCode.BadField, 'a recorder\'s "hello" needs an "epoch"');
-      conn.epoch = hello.epoch;
-      const previous = room.recorder as Connection | undefined;
-      room.recorder = conn;
-      if (previous && previous !== conn) {
-        // The same recording reconnecting (its old socket not yet seen dead) is not a takeover.
-        if (previous.epoch === conn.epoch)
-          previous.socket.close(CloseCode.GoingAway, 'replaced by a newer connection of the same recording');
-        else previous.socket.close(CloseCode.Replaced, 'another recorder took over this room');
-      }
-    } else {
-      conn.v = hello.v;
-      room.replayers.add(conn);
-    }
-    Room.send(conn, {
-      type: 'welcome',
-      // The version spoken on this socket: the lower of the peer's and ours.
-      v: Math.min(hello.v, PROTOCOL_VERSION),
-      roomId: conn.claims.room,
-      role: conn.claims.role,
-      recorder: !!room.recorder,
-      replayers: room.replayers.size,
-      now: Date.now(),
-      ...(conn.claims.role === 'recorder' && room.seqFor(conn.epoch) !== undefined
-        ? { seq: room.seqFor(conn.epoch) }
-        : {}),
-    });
+    if (conn.claims.role === 'recorder' && !hello.epoch)
+      throw new ProtocolError(ErrorCode.BadField, 'a recorder\'s "hello" needs an "epoch"');
+    const welcome = this.rooms.join(conn, conn.ticket.room, hello);
+    if (!welcome) return;
+    const room = conn.room!;
+    Room.send(conn, welcome);
     if (conn.claims.role === 'replayer' && !room.catchUp(conn, hello.resume)) room.requestSnapshot('join');
     room.broadcastPresence();
   }
 
   private bye(conn: Connection, reason: string | undefined): void {
-    const room = conn.room!;
-    if (conn.claims.role === 'recorder' && room.recorder === conn) {
-      room.recorder = undefined;
-      room.end(reason ?? 'the customer stopped sharing');
-      this.rooms.delete(room);
-      conn.room = undefined;
-    }
+    if (conn.claims.role === 'recorder') this.rooms.bye(conn, reason);
     conn.socket.close(CloseCode.Normal, 'bye');
-  }
-
-  private leave(conn: Connection): void {
-    const room = conn.room;
-    if (!room) return;
-    conn.room = undefined;
-    if (room.recorder === conn) room.recorder = undefined;
-    room.replayers.delete(conn);
-    room.broadcastPresence();
-    this.rooms.release(room);
   }
 
   private fail(conn: Connection, error: unknown): void {
@@ -321,6 +302,7 @@ export class Gateway {
   close(): void {
     clearInterval(this.heartbeat);
     clearInterval(this.idleSweep);
+    clearInterval(this.frameSweep);
     for (const ws of [...this.wss.clients, ...this.recorderWss.clients])
       ws.close(CloseCode.GoingAway, 'relay shutting down');
     this.wss.close();

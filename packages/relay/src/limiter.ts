@@ -41,3 +41,63 @@ export class Counter {
     else this.counts.set(key, next);
   }
 }
+
+/**
+ * Token buckets per key (a client address): `perMinute` sustained, bursts of as many. Keys are
+ * forgotten once their bucket is full again, and at most `maxKeys` are tracked (past that the
+ * oldest go first), so an attacker with many addresses cannot grow it without bound.
+ */
+export class KeyedLimiter {
+  private readonly buckets = new Map<string, { tokens: number; last: number }>();
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  /** Takes one for `key`; returns 0 when allowed, else the seconds to wait before one is free. */
+  take(key: string, now = Date.now()): number {
+    if (this.perMinute <= 0) return 0;
+    const rate = this.perMinute / 60_000;
+    let bucket = this.buckets.get(key);
+    if (bucket) bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.last) * rate);
+    else {
+      if (this.buckets.size >= this.maxKeys) this.prune(now);
+      bucket = { tokens: this.perMinute, last: now };
+      this.buckets.set(key, bucket);
+    }
+    bucket.last = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / rate / 1000));
+  }
+
+  /** Seconds until `key` may take one again (0 = now), without taking. */
+  wait(key: string, now = Date.now()): number {
+    const bucket = this.buckets.get(key);
+    if (!bucket || this.perMinute <= 0) return 0;
+    const rate = this.perMinute / 60_000;
+    const tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.last) * rate);
+    return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / rate / 1000));
+  }
+
+  /** Whether `key` has used any of its allowance lately. */
+  touched(key: string, now = Date.now()): boolean {
+    const bucket = this.buckets.get(key);
+    if (!bucket) return false;
+    return bucket.tokens + (now - bucket.last) * (this.perMinute / 60_000) < this.perMinute;
+  }
+
+  private prune(now: number): void {
+    const rate = this.perMinute / 60_000;
+    for (const [key, bucket] of this.buckets)
+      if (bucket.tokens + (now - bucket.last) * rate >= this.perMinute) this.buckets.delete(key);
+    // Still full: drop the oldest (Map order is insertion order).
+    for (const key of this.buckets.keys()) {
+      if (this.buckets.size < this.maxKeys) break;
+      this.buckets.delete(key);
+    }
+  }
+}

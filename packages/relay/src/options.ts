@@ -15,14 +15,31 @@ export interface RelayOptions {
   port?: number;
   /** Address to bind. Default 127.0.0.1. */
   host?: string;
-  /** HMAC secret for connection tokens. Default: random per process (fine for one node). */
+  /**
+   * HMAC secret for connection tokens, at least 32 bytes (env `COBROWSE_SECRET`). Required unless
+   * `dev`: without it (or with a shorter one) the relay refuses to start. Under `dev` a missing
+   * secret is a random one per process.
+   */
   secret?: string;
   /** Local trials and tests: any origin may call, and the credential `dev` is accepted. */
   dev?: boolean;
-  /** Base URL (ws:// or wss://) handed out as `wssUrl` for agents. Default: derived from the request's Host. */
+  /**
+   * Base URL (ws:// or wss://) handed out as `wssUrl` for agents. Default: the address the request
+   * arrived on (the relay's own listen address; under `--dev` the request's Host).
+   */
   internalUrl?: string;
-  /** Base URL (ws:// or wss://) handed out as `wssUrlOut` for customers. Default: derived from the request's Host. */
+  /**
+   * Base URL (ws:// or wss://) handed out as `wssUrlOut` for customers. Never taken from a request's
+   * Host header outside `--dev`: default the address the relay listens on, and a relay bound to
+   * all interfaces (0.0.0.0, ::) refuses to start without it.
+   */
   publicUrl?: string;
+  /**
+   * Whether the relay sits behind proxies that append the caller's address to `X-Forwarded-For`:
+   * `true` (one proxy) or the number of proxies. Only then do per-address limits read that header
+   * (the entry that many hops from the right); otherwise they use the socket's address. Default false.
+   */
+  trustProxy?: boolean | number;
   /** Origins allowed to call the REST doors from a browser. */
   corsOrigins?: string[];
   /** Seed 000: accepted `ccmessaging-token` values. */
@@ -93,6 +110,26 @@ export interface RelayOptions {
   idleMs?: number;
   /** Time allowed for a request's headers (slow clients are cut off), ms. Default 10 s. */
   headersTimeoutMs?: number;
+  /** Time allowed for a whole request, headers and body (slow bodies are cut off), ms. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Largest WebSocket frame an agent's (replayer's) socket accepts, bytes: agents send only small control messages. Default 64 KiB. */
+  maxAgentFrameBytes?: number;
+  /** A WebSocket message left unfinished (fragments, or a frame's bytes trickling in) this long closes the socket, ms. Default 30 s. */
+  frameTimeoutMs?: number;
+  /**
+   * Seed 002 `GET /sessions/{id}` lookups per minute per client address, or per agent credential
+   * when a valid one is sent (bursts of as many pass). Default 60.
+   */
+  lookupsPerMinute?: number;
+  /** Anonymous sessions (seed 002 `POST /sessions`, seed 004 session requests) one client address may create per minute. Default 20. */
+  sessionsPerMinute?: number;
+  /** Seed 004: wrong passphrases one client address may send per minute. Default 10. */
+  passphraseFailuresPerMinute?: number;
+  /**
+   * Seed 004: wrong passphrases from all addresses together per minute before the relay guards every
+   * waiting session: then only addresses without a wrong guess in the last minute may try. Default 200.
+   */
+  passphraseFailuresPerMinuteTotal?: number;
   /**
    * Directory holding the browser bundles (recorder.iife.js, recorder-deflate.iife.js, replayer.iife.js
    * and their .map files). Default: the relay package's sdk/ directory, filled by its build.
@@ -118,14 +155,40 @@ export interface AuthRequest {
 }
 
 type Optional = 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate' | 'serverUrl' | 'operatorToken';
-export type ResolvedOptions = Required<Omit<RelayOptions, Optional>> & Pick<RelayOptions, Optional>;
 
+/** Shortest secret accepted outside `--dev`, bytes. */
+export const MIN_SECRET_BYTES = 32;
+
+/** A relay configuration the relay refuses to start with (the CLI exits with code 2). */
+export class ConfigError extends Error {}
+export type ResolvedOptions = Required<Omit<RelayOptions, Optional | 'trustProxy'>> &
+  Pick<RelayOptions, Optional> & {
+    /** Proxies trusted to append to X-Forwarded-For (0 = none). */
+    trustProxy: number;
+  };
+
+/** Resolves defaults; throws {@link ConfigError} for a configuration unsafe outside `--dev`. */
 export function resolveOptions(options: RelayOptions): ResolvedOptions {
+  const dev = options.dev ?? false;
+  if (!dev) {
+    if (!options.secret)
+      throw new ConfigError(
+        `a secret is required: pass --secret, env COBROWSE_SECRET or config "secret" (at least ${MIN_SECRET_BYTES} bytes), or run with --dev for local trials`,
+      );
+    if (Buffer.byteLength(options.secret) < MIN_SECRET_BYTES)
+      throw new ConfigError(
+        `the secret is ${Buffer.byteLength(options.secret)} bytes: use at least ${MIN_SECRET_BYTES} (e.g. openssl rand -base64 32)`,
+      );
+  }
+  const trustProxy = options.trustProxy === true ? 1 : typeof options.trustProxy === 'number' ? options.trustProxy : 0;
+  if (!Number.isInteger(trustProxy) || trustProxy < 0)
+    throw new ConfigError('trustProxy must be true, false or a number of proxies');
   return {
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',
     secret: options.secret ?? randomBytes(32).toString('base64url'),
-    dev: options.dev ?? false,
+    dev,
+    trustProxy,
     internalUrl: options.internalUrl,
     publicUrl: options.publicUrl,
     corsOrigins: options.corsOrigins ?? [],
@@ -156,6 +219,13 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     maxBytesPerSecond: options.maxBytesPerSecond ?? 8 * 1024 * 1024,
     idleMs: options.idleMs ?? 30 * 60_000,
     headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
+    requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
+    maxAgentFrameBytes: options.maxAgentFrameBytes ?? 64 * 1024,
+    frameTimeoutMs: options.frameTimeoutMs ?? 30_000,
+    lookupsPerMinute: options.lookupsPerMinute ?? 60,
+    sessionsPerMinute: options.sessionsPerMinute ?? 20,
+    passphraseFailuresPerMinute: options.passphraseFailuresPerMinute ?? 10,
+    passphraseFailuresPerMinuteTotal: options.passphraseFailuresPerMinuteTotal ?? 200,
     sdkDir: options.sdkDir,
     operatorToken: options.operatorToken,
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),

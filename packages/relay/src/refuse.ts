@@ -11,6 +11,7 @@ export function refuseUpgrade(socket: Duplex, status: number, message: string): 
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Connection: close\r\n' +
+      'X-Content-Type-Options: nosniff\r\n' +
       'Content-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
       body,

@@ -89,9 +89,18 @@ export class Room {
    */
   private assets: Buffer[] = [];
   private assetSize = 0;
-  /** URLs seen (stored or only forwarded): a resent asset is neither stored nor forwarded twice. */
+  /**
+   * Assets seen, keyed by recording (epoch) and URL, stored or only forwarded: a resent asset is
+   * neither stored nor forwarded twice, and no recording can replace what another stored.
+   */
   private readonly assetUrls = new Set<string>();
   graceTimer: NodeJS.Timeout | undefined;
+  /** The customer who holds the room (set by its first recorder): no other may record into it. */
+  holder: { readonly user: string; readonly pid: string } | undefined;
+  /** Sockets admitted into this room and not yet closed (counted at upgrade, before any hello). */
+  tickets = 0;
+  /** Of those, agents' (replayers') sockets: the agents-per-room limit counts these. */
+  agentTickets = 0;
   /** Last time the recorder sent or joined (ms): rooms idle too long are closed. */
   lastActivity = Date.now();
   private readonly messageRate: TokenBucket;
@@ -113,8 +122,9 @@ export class Room {
     return this.messageRate.take(1) && this.byteRate.take(bytes);
   }
 
+  /** Nobody in the room and no admitted socket on its way in. */
   get empty(): boolean {
-    return !this.recorder && this.replayers.size === 0;
+    return !this.recorder && this.replayers.size === 0 && this.tickets <= 0;
   }
 
   /** Catch-up cache and stored assets. */
@@ -184,13 +194,16 @@ export class Room {
   }
 
   /**
-   * A recorder's asset frame: stored once per URL (within the room's and the node's bounds) and
+   * A recorder's asset frame: stored once per recording (epoch) and URL (within the room's and the node's bounds) and
    * forwarded to the replayers that speak assets. Over the bounds it is only forwarded: agents
    * watching now get it, later ones do not.
    */
-  onAsset(url: string, data: Buffer): void {
-    if (this.assetUrls.has(url)) return;
-    if (this.assetUrls.size < MAX_ASSET_URLS) this.assetUrls.add(url);
+  onAsset(epoch: string, url: string, data: Buffer): void {
+    const key = `${epoch} ${url}`;
+    if (this.assetUrls.has(key)) return;
+    // Past the bound of distinct assets nothing more is taken: a later frame could not be told from a replacement.
+    if (this.assetUrls.size >= MAX_ASSET_URLS) return;
+    this.assetUrls.add(key);
     const budget = this.limits.cacheBudget;
     const stored = this.assetSize + data.length <= this.limits.assetBytes && budget.fitsAsset(data.length);
     if (stored) {

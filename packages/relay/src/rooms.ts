@@ -1,54 +1,305 @@
-import { Room, type RoomLimits } from './room.js';
+import { CloseCode, ErrorCode, type Message, PROTOCOL_VERSION, type Role, type TokenClaims } from '@cobrowse/protocol';
+import { Room, type Peer, type RoomLimits } from './room.js';
+import { Counter } from './limiter.js';
 
-/** All rooms on this node. A room is created on first use and forgotten after a grace period once empty. */
+/**
+ * What the relay signs into a connection token beyond the protocol's claims (the protocol keeps
+ * unknown claims): the room's scope, who the issuing credential was, and when it was issued.
+ */
+export interface RelayClaims extends TokenClaims {
+  /** Scope of the room: the dialect (and tenant) that opened it. Absent = tokens signed outside the doors. */
+  readonly ns?: string;
+  /** Stable id of the credential the token was issued to (never the credential itself). */
+  readonly pid?: string;
+  /** Issued at, ms since epoch. */
+  readonly iat?: number;
+}
+
+/** Scope of a token's room: its dialect (and tenant); tokens signed by a library user keep the old tenant rule. */
+export function scopeOf(claims: { ns?: string; tenant?: string }): string {
+  return claims.ns ?? (claims.tenant ? `tenant:${claims.tenant}` : '');
+}
+
+/** Key of a room in the registry: rooms of different scopes never meet, even with the same id. */
+export function roomKey(scope: string, roomId: string): string {
+  return scope ? `${scope}/${roomId}` : roomId;
+}
+
+/** A socket in a room, as the owner sees it. */
+export interface Member extends Peer {
+  readonly claims: RelayClaims;
+  room: Room | undefined;
+  epoch?: string;
+}
+
+/** A socket admitted at upgrade: it holds a place (address, room, agent seat) until its TCP connection closes. */
+export interface Ticket {
+  readonly address: string;
+  readonly room: Room;
+  readonly role: Role;
+  released: boolean;
+}
+
+export interface OwnerLimits {
+  graceMs: number;
+  tokenTtlMs: number;
+  maxRooms: number;
+  maxReplayersPerRoom: number;
+  maxConnectionsPerAddress: number;
+  idleMs: number;
+}
+
+/** Lifecycle events other modules (recordings, remote control) attach to. */
+export interface RoomHooks {
+  /** A room came into being (first admitted socket). */
+  opened: (room: Room) => void;
+  /** A member said hello and is in the room. */
+  joined: (room: Room, member: Member) => void;
+  /** A member's socket left. */
+  left: (room: Room, member: Member) => void;
+  /** The room ended (stop, logout, bye, idle): its sockets are closed and its tokens revoked. */
+  ended: (room: Room, reason: string) => void;
+  /** The room left the registry: after it ended, or once empty past its grace period. */
+  closed: (room: Room) => void;
+}
+
+/** An ended room's tokens stay refused this much longer than the longest token lives. */
+const REVOCATION_MARGIN_MS = 60_000;
+const MAX_REVOCATIONS = 100_000;
+
+/**
+ * The one owner of rooms: admits sockets (limits counted at upgrade, before any hello), starts,
+ * resumes and ends rooms, and remembers ended ones so their tokens stay refused. Nothing else
+ * changes a room's membership; other modules listen through {@link on}.
+ */
 export class Rooms {
   private readonly rooms = new Map<string, Room>();
+  /** Ended rooms: key → when it ended. Tokens issued before then are refused. */
+  private readonly ended = new Map<string, number>();
+  private readonly perAddress = new Counter();
+  private readonly hooks: { [K in keyof RoomHooks]: RoomHooks[K][] } = {
+    opened: [],
+    joined: [],
+    left: [],
+    ended: [],
+    closed: [],
+  };
 
   constructor(
     private readonly limits: RoomLimits,
-    private readonly graceMs: number,
+    private readonly owner: OwnerLimits,
   ) {}
+
+  on<K extends keyof RoomHooks>(event: K, listener: RoomHooks[K]): void {
+    this.hooks[event].push(listener);
+  }
 
   get size(): number {
     return this.rooms.size;
   }
 
-  get(id: string): Room | undefined {
-    return this.rooms.get(id);
+  get(key: string): Room | undefined {
+    return this.rooms.get(key);
   }
 
-  open(id: string): Room {
-    let room = this.rooms.get(id);
-    if (!room) {
-      room = new Room(id, this.limits);
-      this.rooms.set(id, room);
-    }
-    if (room.graceTimer) {
-      clearTimeout(room.graceTimer);
-      room.graceTimer = undefined;
-    }
-    return room;
+  /** Whether a room is going on (someone connected, or within its grace period). */
+  live(scope: string, roomId: string): boolean {
+    return this.rooms.has(roomKey(scope, roomId));
   }
 
-  /** Call after a socket left: an empty room is kept for the grace period (so a reconnect finds its cache), then dropped. */
-  release(room: Room): void {
-    if (!room.empty || room.graceTimer) return;
-    room.graceTimer = setTimeout(() => {
-      if (room.empty && this.rooms.get(room.id) === room) {
-        room.dispose();
-        this.rooms.delete(room.id);
-      }
-    }, this.graceMs);
-    room.graceTimer.unref();
-  }
-
-  /** Forgets a room at once (session ended). */
-  delete(room: Room): void {
-    room.dispose();
-    if (this.rooms.get(room.id) === room) this.rooms.delete(room.id);
+  /** Whether the room's customer is connected now. */
+  recorderConnected(scope: string, roomId: string): boolean {
+    return this.rooms.get(roomKey(scope, roomId))?.recorder !== undefined;
   }
 
   [Symbol.iterator](): IterableIterator<Room> {
     return this.rooms.values();
   }
+
+  /**
+   * Admission at upgrade, before the socket opens: revocation, the room's holder, and the node's
+   * limits, checked and counted in one synchronous step so many sockets opened at once cannot race
+   * past them. Returns a ticket to {@link release} when the connection closes, or [status, reason].
+   */
+  admit(claims: RelayClaims, address: string): Ticket | [number, string] {
+    const key = roomKey(scopeOf(claims), claims.room);
+    const endedAt = this.ended.get(key);
+    if (endedAt !== undefined && issuedAt(claims, this.owner.tokenTtlMs) <= endedAt)
+      return [410, 'this session has ended: ask for a new one'];
+    if (this.perAddress.get(address) >= this.owner.maxConnectionsPerAddress)
+      return [429, 'too many connections from this address'];
+    let room = this.rooms.get(key);
+    if (!room && this.rooms.size >= this.owner.maxRooms)
+      return [503, 'this relay holds as many rooms as it may: try again later'];
+    if (claims.role === 'replayer' && room && room.agentTickets >= this.owner.maxReplayersPerRoom)
+      return [429, 'this room has as many agents as it may'];
+    if (claims.role === 'recorder' && room?.holder && !sameHolder(room.holder, claims))
+      return [409, 'this room is held by another customer'];
+    if (!room) {
+      room = new Room(key, this.limits);
+      this.rooms.set(key, room);
+      for (const fn of this.hooks.opened) fn(room);
+    }
+    if (room.graceTimer) {
+      clearTimeout(room.graceTimer);
+      room.graceTimer = undefined;
+    }
+    room.tickets++;
+    if (claims.role === 'replayer') room.agentTickets++;
+    this.perAddress.add(address);
+    return { address, room, role: claims.role, released: false };
+  }
+
+  /** The admitted connection closed (or never opened): frees its places. */
+  release(ticket: Ticket): void {
+    if (ticket.released) return;
+    ticket.released = true;
+    this.perAddress.remove(ticket.address);
+    ticket.room.tickets--;
+    if (ticket.role === 'replayer') ticket.room.agentTickets--;
+    this.linger(ticket.room);
+  }
+
+  /**
+   * A member's hello: it joins its room. A recorder resumes its room when it is the same
+   * recording (same epoch) or the room's customer is away; while the customer is connected
+   * another recording is refused (close 4003, retried by the SDK), and a different customer
+   * never gets in. Returns the welcome to send, or throws nothing: refusals close the socket.
+   */
+  join(member: Member, room: Room, hello: Extract<Message, { type: 'hello' }>): Message | undefined {
+    if (!this.rooms.has(room.id) || this.rooms.get(room.id) !== room) {
+      member.socket.close(CloseCode.SessionEnded, 'this session has ended');
+      return undefined;
+    }
+    const claims = member.claims;
+    if (claims.role === 'recorder') {
+      if (room.holder && !sameHolder(room.holder, claims)) {
+        refuseMember(member, 'this room is held by another customer');
+        return undefined;
+      }
+      const previous = room.recorder as Member | undefined;
+      if (previous && previous !== member && previous.socket.readyState === previous.socket.OPEN) {
+        if (previous.epoch !== hello.epoch) {
+          refuseMember(member, "this room's customer is connected: another recording may not take it over");
+          return undefined;
+        }
+        // The same recording reconnecting (its old socket not yet seen dead) resumes.
+        previous.room = undefined;
+        previous.socket.close(CloseCode.GoingAway, 'replaced by a newer connection of the same recording');
+      }
+      room.holder ??= { user: claims.user, pid: claims.pid ?? '' };
+      member.epoch = hello.epoch;
+      member.room = room;
+      room.recorder = member;
+    } else {
+      member.v = hello.v;
+      member.room = room;
+      room.replayers.add(member);
+    }
+    for (const fn of this.hooks.joined) fn(room, member);
+    const seq = claims.role === 'recorder' ? room.seqFor(member.epoch) : undefined;
+    return {
+      type: 'welcome',
+      // The version spoken on this socket: the lower of the peer's and ours.
+      v: Math.min(hello.v, PROTOCOL_VERSION),
+      roomId: claims.room,
+      role: claims.role,
+      recorder: !!room.recorder,
+      replayers: room.replayers.size,
+      now: Date.now(),
+      ...(seq !== undefined ? { seq } : {}),
+    };
+  }
+
+  /** A member's socket closed. */
+  leave(member: Member): void {
+    const room = member.room;
+    if (!room) return;
+    member.room = undefined;
+    if (room.recorder === member) room.recorder = undefined;
+    room.replayers.delete(member);
+    for (const fn of this.hooks.left) fn(room, member);
+    room.broadcastPresence();
+    this.linger(room);
+  }
+
+  /** The room's own recorder said bye: the share is over for everyone. */
+  bye(member: Member, reason: string | undefined): void {
+    const room = member.room;
+    if (!room || room.recorder !== member) return;
+    room.recorder = undefined;
+    member.room = undefined;
+    this.end(room, reason ?? 'the customer stopped sharing', CloseCode.SessionEnded);
+  }
+
+  /** Ends a room by scope and id (a REST stop or logout); its tokens are revoked even if nobody connected yet. */
+  endRoom(scope: string, roomId: string, reason: string): void {
+    const key = roomKey(scope, roomId);
+    const room = this.rooms.get(key);
+    if (room) this.end(room, reason, CloseCode.SessionEnded);
+    else this.revoke(key);
+  }
+
+  /** The one way a room ends: everyone is told and closed, its caches go, its tokens are revoked. */
+  end(room: Room, reason: string, code: number = CloseCode.SessionEnded): void {
+    // Its members are out now: their sockets' closing is not a "left" of a live room.
+    if (room.recorder) (room.recorder as Member).room = undefined;
+    for (const peer of room.replayers) (peer as Member).room = undefined;
+    room.end(reason, true, code);
+    room.dispose();
+    const held = this.rooms.get(room.id) === room;
+    if (held) this.rooms.delete(room.id);
+    this.revoke(room.id);
+    for (const fn of this.hooks.ended) fn(room, reason);
+    if (held) for (const fn of this.hooks.closed) fn(room);
+  }
+
+  /** Rooms whose recorder has sent nothing for `idleMs` are over; old revocations are forgotten. */
+  sweep(now = Date.now()): void {
+    const cutoff = now - this.owner.idleMs;
+    for (const room of [...this.rooms.values()])
+      if (room.lastActivity < cutoff && (room.recorder || room.replayers.size > 0))
+        this.end(room, 'the session was idle too long', CloseCode.Idle);
+    const forget = now - this.owner.tokenTtlMs - REVOCATION_MARGIN_MS;
+    for (const [key, at] of this.ended) if (at < forget) this.ended.delete(key);
+  }
+
+  /** Closes every room's sockets (shutdown), without ending the rooms. */
+  dispose(): void {
+    for (const room of this.rooms.values()) room.dispose();
+  }
+
+  private revoke(key: string): void {
+    this.ended.delete(key);
+    this.ended.set(key, Date.now());
+    if (this.ended.size > MAX_REVOCATIONS) this.ended.delete(this.ended.keys().next().value!);
+  }
+
+  /** An empty room is kept for the grace period (so a reconnect finds its cache), then dropped. */
+  private linger(room: Room): void {
+    if (!room.empty || room.graceTimer || this.rooms.get(room.id) !== room) return;
+    room.graceTimer = setTimeout(() => {
+      room.graceTimer = undefined;
+      if (room.empty && this.rooms.get(room.id) === room) {
+        room.dispose();
+        this.rooms.delete(room.id);
+        for (const fn of this.hooks.closed) fn(room);
+      }
+    }, this.owner.graceMs);
+    room.graceTimer.unref();
+  }
+}
+
+function sameHolder(holder: { user: string; pid: string }, claims: RelayClaims): boolean {
+  return holder.user === claims.user && holder.pid === (claims.pid ?? '');
+}
+
+/** When a token was issued: its `iat`, or (tokens signed elsewhere) its expiry less the token lifetime. */
+function issuedAt(claims: RelayClaims, ttlMs: number): number {
+  return typeof claims.iat === 'number' ? claims.iat : claims.exp - ttlMs;
+}
+
+function refuseMember(member: Member, reason: string): void {
+  Room.send(member, { type: 'error', code: ErrorCode.Forbidden, message: reason });
+  member.socket.close(CloseCode.Forbidden, reason.slice(0, 120));
 }

@@ -1,11 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HEALTH_PATH } from '@cobrowse/protocol';
-import { type RelayOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { ConfigError, type RelayOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyCors } from './cors.js';
 import { sendJson } from './http-util.js';
 import { requireOperator } from './operator.js';
 import { Core } from './core.js';
+import type { Rooms } from './rooms.js';
 import { Gateway } from './gateway.js';
 import { StaticSdk } from './static-sdk.js';
 import { Router } from './router.js';
@@ -26,6 +27,8 @@ export interface Relay {
   readonly options: ResolvedOptions;
   /** Live figures, also served at /cobrowse/status. */
   status(): RelayStatus;
+  /** The room owner: attach to room lifecycle events with `rooms.on('opened' | 'joined' | 'left' | 'ended' | 'closed', …)`. */
+  readonly rooms: Rooms;
 }
 
 export interface RelayStatus {
@@ -49,9 +52,22 @@ export function redactPath(path: string): string {
 /** The doors, side by side: each dialect is a thin module onto the same core. */
 const DOORS = [cecDoor, apiaccessDoor, sessionDoor, agentgatewayDoor, passphraseDoor];
 
-/** Creates a relay: the REST doors, the socket gateway and the SDK bundles on one HTTP server. */
+const SDK_PREFIX = '/sdk/';
+
+/** Addresses that mean "every interface": the relay cannot name itself from them. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/**
+ * Creates a relay: the REST doors, the socket gateway and the SDK bundles on one HTTP server.
+ * Throws {@link ConfigError} for a configuration that is unsafe outside `--dev` (no secret, a
+ * secret under 32 bytes, or no `publicUrl` on a relay bound to every interface).
+ */
 export function createRelay(input: RelayOptions = {}): Relay {
   const options = resolveOptions(input);
+  if (!options.dev && !options.publicUrl && WILDCARD_HOSTS.has(options.host))
+    throw new ConfigError(
+      `publicUrl is required when listening on ${options.host || 'every interface'}: the relay never takes the URLs it hands out from a request's Host header`,
+    );
   const core = new Core(options);
   const gateway = new Gateway(options, core.rooms);
   const sdk = new StaticSdk(options.sdkDir);
@@ -84,18 +100,21 @@ export function createRelay(input: RelayOptions = {}): Relay {
       if (requireOperator(options, req, res)) sendJson(res, 200, status());
     })
     .on('GET', /^\/sdk\/([^/]+)$/, (req, res, [name]) => sdk.serve(name!, req, res));
+  // Lifecycle hooks (recordings, remote control) attach here: relay.rooms.on('ended', …).
 
   const server = createServer(
     {
       maxHeaderSize: 16 * 1024,
-      headersTimeout: options.headersTimeoutMs,
-      requestTimeout: Math.max(30_000, options.headersTimeoutMs),
-      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs),
+      headersTimeout: Math.min(options.headersTimeoutMs, options.requestTimeoutMs),
+      requestTimeout: options.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, options.headersTimeoutMs, options.requestTimeoutMs),
     },
     async (req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
+      res.setHeader('x-content-type-options', 'nosniff');
       try {
-        if (applyCors(options, req, res)) return;
+        // The SDK bundles are public scripts (`*`, no credentials); every other path is a door, with the CORS allow-list.
+        if (!path.startsWith(SDK_PREFIX) && applyCors(options, req, res)) return;
         const found = router.find(req.method ?? 'GET', path);
         if (found && 'handler' in found) return await found.handler(req, res, found.params);
         req.resume();
@@ -122,7 +141,10 @@ export function createRelay(input: RelayOptions = {}): Relay {
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? '408 Request Timeout'
           : '400 Bad Request';
-    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (socket.writable)
+      socket.end(
+        `HTTP/1.1 ${status}\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 0\r\n\r\n`,
+      );
     else socket.destroy();
   });
 
@@ -130,6 +152,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
     server,
     options,
     status,
+    rooms: core.rooms,
     get url() {
       return url;
     },

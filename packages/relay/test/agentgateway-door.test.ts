@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { AgentgatewayRetcode, CEC_PATH, agentgatewayPath, encodeText, verifyToken } from '@cobrowse/protocol';
 import { post, relayFor } from './helpers.js';
 
-const SECRET = 'ag-secret';
+const SECRET = 'ag-secret-0123456789abcdef0123456789abcdef';
 const GUID = 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.AgentGateway1';
 
 test.describe('seed 003 agent reconnect', () => {

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { APIACCESS_PATH, verifyToken } from '@cobrowse/protocol';
 import { post, relayFor } from './helpers.js';
 
-const SECRET = 'aa-secret';
+const SECRET = 'aa-secret-0123456789abcdef0123456789abcdef';
 const app = { appKey: 'app-1', token: 'tok-A', tenants: ['tenant-a'] };
 const auth = (over: Record<string, string> = {}) => ({
   'x-app-key': 'app-1',

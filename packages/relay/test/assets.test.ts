@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { CloseCode, encodeBinary, encodeText, signToken, type Role } from '@cobrowse/protocol';
 import { relayFor } from './helpers.js';
 
-const SECRET = 'asset-secret';
+const SECRET = 'asset-secret-0123456789abcdef0123456789abcdef';
 type Relay = Awaited<ReturnType<typeof relayFor>>;
 
 /** A socket to a room that has said hello; frames received are kept as Buffers. */
@@ -124,6 +124,8 @@ test.describe('assets at the relay', () => {
     expect(late.headers().map((h) => h.type + (h.seq ?? h.url))).toEqual([`asset${URL_A}`, `asset${URL_B}`, 'events4']);
     expect([...late.payloadOf(URL_A)!]).toEqual([...png]);
     // The share moves on to the next page (a new recording): the session's assets stay.
+    rec.ws.close();
+    await expect.poll(() => relay.rooms.get(room)?.recorder).toBeUndefined();
     const next = await connect(relay, room, 'recorder', { epoch: 'ep2' });
     next.ws.send(batch(1, true, 'ep2'));
     const later = await connect(relay, room, 'replayer');
@@ -136,6 +138,33 @@ test.describe('assets at the relay', () => {
     for (const p of [rec, agent, old, late, next, later]) p.ws.close();
   });
 
+  test('the store is keyed per recording: a later recording adds its own copy and never replaces an earlier one', async () => {
+    const room = 'epochs';
+    const rec = await connect(relay, room, 'recorder');
+    rec.ws.send(batch(1, true));
+    rec.ws.send(asset(URL_A, new Uint8Array([1, 1, 1])));
+    rec.ws.send(asset(URL_A, new Uint8Array([6, 6, 6]))); // the same recording again: ignored
+    const watcher = await connect(relay, room, 'replayer');
+    await watcher.until(() => watcher.headers().some((h) => h.type === 'asset'));
+    rec.ws.close();
+    await expect.poll(() => relay.rooms.get(room)?.recorder).toBeUndefined();
+    const next = await connect(relay, room, 'recorder', { epoch: 'ep2' });
+    next.ws.send(batch(1, true, 'ep2'));
+    next.ws.send(asset(URL_A, new Uint8Array([2, 2, 2])));
+    next.ws.send(asset(URL_A, new Uint8Array([7, 7, 7]))); // ignored as well
+    await watcher.until(() => watcher.headers().filter((h) => h.type === 'asset').length === 2);
+    const late = await connect(relay, room, 'replayer');
+    await late.until(() => late.headers().filter((h) => h.type === 'asset').length === 2);
+    const payloads = late.frames
+      .filter((f) => f.subarray(0, f.indexOf(0x0a)).toString().includes('"asset"'))
+      .map((f) => [...f.subarray(f.indexOf(0x0a) + 1)]);
+    expect(payloads).toEqual([
+      [1, 1, 1],
+      [2, 2, 2],
+    ]);
+    for (const p of [next, watcher, late]) p.ws.close();
+  });
+
   test('the customer ending the session frees its assets', async () => {
     const before = relay.status().cachedBytes;
     const rec = await connect(relay, 'free', 'recorder');
@@ -143,10 +172,11 @@ test.describe('assets at the relay', () => {
     rec.ws.send(batch(1, true));
     rec.ws.send(asset(URL_A, 50_000));
     await agent.until(() => agent.headers().length === 2);
-    expect(relay.status().cachedBytes).toBeGreaterThanOrEqual(before + 50_000);
+    expect(relay.rooms.get('free')!.cachedBytes).toBeGreaterThanOrEqual(50_000);
     rec.ws.send(encodeText({ type: 'bye', reason: 'done' }));
     await agent.closed;
-    await expect.poll(() => relay.status().cachedBytes).toBe(before);
+    expect(relay.rooms.get('free')).toBeUndefined();
+    await expect.poll(() => relay.status().cachedBytes).toBeLessThanOrEqual(before);
   });
 });
 

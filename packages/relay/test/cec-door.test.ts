@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { CEC_PATH, verifyToken } from '@cobrowse/protocol';
 import { post, relayFor } from './helpers.js';
 
-const SECRET = 'unit-secret';
+const SECRET = 'unit-secret-0123456789abcdef0123456789abcdef';
 const body = { roomId: 'call-42', userId: 'c1', userName: 'Ada', role: 'recorder' };
 
 test.describe('seed 000 getConnectionInfo', () => {

@@ -87,10 +87,10 @@ test.describe('REST and socket fuzz (fast-check)', () => {
 
   test('random frames on a socket: refused with a close code, the relay stays up for others', async () => {
     test.setTimeout(120_000);
-    const relay = await relayFor({ secret: 'fz' });
+    const relay = await relayFor({ secret: 'fz-0123456789abcdef0123456789abcdef' });
     try {
       const url = async (role: 'recorder' | 'replayer') =>
-        `${relay.base.replace('http', 'ws')}/ws/cobrowse/fz?signature=${encodeURIComponent(await signToken('fz', { room: 'fz', role, user: 'u', name: 'n' }))}`;
+        `${relay.base.replace('http', 'ws')}/ws/cobrowse/fz?signature=${encodeURIComponent(await signToken('fz-0123456789abcdef0123456789abcdef', { room: 'fz', role, user: 'u', name: 'n' }))}`;
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom('recorder' as const, 'replayer' as const),

@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { CloseCode, encodeText, signToken, type Role } from '@cobrowse/protocol';
 import { relayFor } from './helpers.js';
 
-const SECRET = 'gw-secret';
+const SECRET = 'gw-secret-0123456789abcdef0123456789abcdef';
 type Relay = Awaited<ReturnType<typeof relayFor>>;
 
 function token(room: string, role: Role, ttl?: number) {
@@ -156,15 +156,28 @@ test.describe('socket gateway', () => {
     for (const c of [rec, a, late, resumed]) c.ws.close();
   });
 
-  test('a new recorder takes over the room; a recorder bye ends it for everyone', async () => {
+  test('the recorder holding a room keeps it: its own reconnect resumes, another recording waits; a bye ends it', async () => {
     const first = await connect(relay, 'takeover', 'recorder');
     const agent = await connect(relay, 'takeover', 'replayer');
     // The same recording reconnecting replaces its old socket without ending anything…
     const again = await connect(relay, 'takeover', 'recorder');
     expect((await first.closed).code).toBe(CloseCode.GoingAway);
-    // …while another recording (a new page) takes the room over for good.
+    // …while another recording cannot take the room from the connected customer (4003, retried by the SDK).
+    const intruder = await open(
+      relay,
+      `/ws/cobrowse/takeover?role=recorder&signature=${encodeURIComponent(await token('takeover', 'recorder'))}`,
+    );
+    if (!(intruder instanceof WebSocket)) throw new Error('refused at upgrade');
+    const refused = new Client(intruder);
+    intruder.send(encodeText({ type: 'hello', v: 1, epoch: 'ep2' }));
+    expect((await refused.closed).code).toBe(CloseCode.Forbidden);
+    expect(again.ws.readyState).toBe(WebSocket.OPEN);
+    again.ws.send(batch(1, true));
+    await agent.next((f) => f.startsWith('{"type":"events"'));
+    // Once the customer's page has gone, its next page (a new recording) carries on in the room.
+    again.ws.close();
+    await expect.poll(() => relay.rooms.get('takeover')?.recorder).toBeUndefined();
     const second = await connect(relay, 'takeover', 'recorder', { epoch: 'ep2' });
-    expect((await again.closed).code).toBe(CloseCode.Replaced);
     second.ws.send(encodeText({ type: 'bye', reason: 'customer clicked stop' }));
     await agent.next((f) => f.includes('"type":"bye"'));
     expect((await agent.closed).code).toBe(CloseCode.SessionEnded);
@@ -197,7 +210,9 @@ test.describe('resume', () => {
       await agent.next((f) => f.includes('"seq":3'));
       // 1 and 2 once each, then 3 (consumed above): the resent 2 was not forwarded again.
       expect(agent.events().map((f) => JSON.parse(f.split('\n')[0]!).seq)).toEqual([1, 2]);
-      // Another recording of the room gets no seq: it starts from a snapshot.
+      // Another recording of the room (the next page, once this one has gone) gets no seq: it starts from a snapshot.
+      back.ws.close();
+      await expect.poll(() => relay.rooms.get('resume')?.recorder).toBeUndefined();
       const other = await connect(relay, 'resume', 'recorder', { epoch: 'ep-other' });
       expect(other.welcome.seq).toBeUndefined();
       other.ws.close();

@@ -5,7 +5,7 @@ import { CloseCode, encodeText, signToken, type Role } from '@cobrowse/protocol'
 import { relayFor } from './helpers.js';
 import type { RelayOptions } from '../src/index.js';
 
-const SECRET = 'limits-secret';
+const SECRET = 'limits-secret-0123456789abcdef0123456789abcdef';
 
 async function socketUrl(base: string, room: string, role: Role): Promise<string> {
   const signature = await signToken(SECRET, { room, role, user: 'u', name: 'n' });

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { PASSPHRASE_ALPHABET, PASSPHRASE_PREFIX, verifyToken } from '@cobrowse/protocol';
 import { post, relayFor } from './helpers.js';
 
-const SECRET = 'pp-secret';
+const SECRET = 'pp-secret-0123456789abcdef0123456789abcdef';
 const AGENT = { authorization: 'Bearer agent-1' };
 
 test.describe('seed 004 passphrase sessions', () => {

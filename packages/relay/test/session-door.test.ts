@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { SESSION_PREFIX, verifyToken } from '@cobrowse/protocol';
 import { relayFor } from './helpers.js';
 
-const SECRET = 's-secret';
+const SECRET = 's-secret-0123456789abcdef0123456789abcdef';
 const ORIGIN = 'https://shop.example';
 
 test.describe('seed 002 session REST', () => {

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
   APIACCESS_PATH,
@@ -7,19 +7,21 @@ import {
   type ApiaccessResponse,
   isRole,
 } from '@cobrowse/protocol';
-import { BodyError, header, readJsonBody, sendJson } from '../http-util.js';
-import { type Core, validRoomId, validTenant } from '../core.js';
+import { header } from '../http-util.js';
+import { type Core, Scope, validRoomId, validTenant } from '../core.js';
 import { credentialId, credentialListed, DEV_CREDENTIAL } from '../auth.js';
-import { originAllowed } from '../cors.js';
+import { Door, Refusal, type RefusalKind } from '../door.js';
 import type { Principal } from '../options.js';
 import type { Router } from '../router.js';
 
-type Reply = (
-  status: number,
-  errorCode: number | null,
-  errorReason: string | null,
-  data?: ApiaccessResponse['data'],
-) => void;
+const CODES: Partial<Record<RefusalKind, number>> = {
+  unauthorized: ApiaccessErrorCode.Unauthorized,
+  forbidden: ApiaccessErrorCode.Unauthorized,
+  'not-found': ApiaccessErrorCode.NotFound,
+  method: ApiaccessErrorCode.NotFound,
+  'too-large': ApiaccessErrorCode.TooLarge,
+  internal: ApiaccessErrorCode.Internal,
+};
 
 /**
  * Seed 001: `POST /apiaccess/api/cobrowse/getConnectionInfo` behind an API gateway. Headers
@@ -28,44 +30,73 @@ type Reply = (
  * Rooms live in their tenant space: a token of one tenant never reaches another tenant's room.
  */
 export function apiaccessDoor(core: Core, router: Router): void {
-  router.on('POST', APIACCESS_PATH, (req, res) => getConnectionInfo(core, req, res, replier(res)));
-  router.otherwise(APIACCESS_PREFIX, (req, res, [why]) => {
-    req.resume();
-    if (why === 'wrong-method') {
-      res.setHeader('allow', 'POST, OPTIONS');
-      return replier(res)(405, ApiaccessErrorCode.NotFound, 'method not allowed: use POST');
-    }
-    replier(res)(404, ApiaccessErrorCode.NotFound, 'no such resource');
+  const door = new Door(core, router, {
+    name: 'apiaccess',
+    prefix: APIACCESS_PREFIX,
+    allow: 'POST, OPTIONS',
+    refusal: (r): ApiaccessResponse => ({
+      success: false,
+      data: null,
+      errorCode: CODES[r.kind] ?? ApiaccessErrorCode.BadRequest,
+      errorReason: r.kind === 'method' ? 'method not allowed: use POST' : r.message,
+    }),
   });
-  router.onError(APIACCESS_PREFIX, (res) => replier(res)(500, ApiaccessErrorCode.Internal, 'internal error'));
-}
-
-function replier(res: ServerResponse): Reply {
-  return (status, errorCode, errorReason, data) =>
-    sendJson(res, status, {
-      success: status === 200,
-      data: data ?? null,
-      errorCode,
-      errorReason,
-    } satisfies ApiaccessResponse);
+  door.route({
+    method: 'POST',
+    path: APIACCESS_PATH,
+    credential: (req) => principalFor(core, req),
+    handle: async ({ req, body, principal }) => {
+      for (const field of ['roomId', 'userId', 'userName', 'workNo'] as const) {
+        const value = body[field];
+        if (value !== undefined && value !== null && (typeof value !== 'string' || value.length > 128))
+          throw new Refusal('bad-request', `${field} must be a string of at most 128 characters`);
+      }
+      if (body.role === undefined || body.role === null || body.role === '')
+        throw new Refusal('bad-request', 'role is mandatory');
+      if (!isRole(body.role)) throw new Refusal('bad-request', 'role must be recorder or replayer');
+      const roomId = (body.roomId as string | undefined) || randomUUID();
+      if (!validRoomId(roomId)) throw new Refusal('bad-request', 'roomId may hold only letters, digits and . _ : @ -');
+      const userId =
+        (body.userId as string | undefined) ||
+        (body.workNo as string | undefined) ||
+        (body.role === 'recorder' ? 'customer' : 'agent');
+      const info = await core.issue(req, {
+        scope: Scope.apiaccess(principal.tenant!),
+        roomId,
+        role: body.role,
+        userId,
+        userName: (body.userName as string | undefined) || userId,
+        tenant: principal.tenant,
+        principalId: principal.id,
+      });
+      const reply: ApiaccessResponse = {
+        success: true,
+        data: { roomId: info.roomId, wssUrl: info.wssUrl, wssUrlOut: info.wssUrlOut, connectParam: info.signature },
+        errorCode: null,
+        errorReason: null,
+      };
+      return reply;
+    },
+  });
 }
 
 /** App key + bearer token + tenant, against the configured apps (or `dev` in dev mode, or the library hook). */
-async function principalFor(core: Core, req: IncomingMessage): Promise<Principal | string> {
+async function principalFor(core: Core, req: IncomingMessage): Promise<Principal & { tenant: string }> {
   const appKey = header(req, 'x-app-key');
   const authorization = header(req, 'authorization');
   const tenant = header(req, 'x-tenantspaceid');
-  if (!appKey) return 'missing x-app-key';
-  if (!authorization) return 'missing Authorization';
+  const refuse = (message: string) => new Refusal('unauthorized', message);
+  if (!appKey) throw refuse('missing x-app-key');
+  if (!authorization) throw refuse('missing Authorization');
   const bearer = /^Bearer (\S+)$/.exec(authorization);
-  if (!bearer) return 'Authorization must be "Bearer <token>" (with one space)';
-  if (!tenant) return 'missing X-TenantSpaceID';
-  if (!validTenant(tenant)) return 'bad X-TenantSpaceID';
+  if (!bearer) throw refuse('Authorization must be "Bearer <token>" (with one space)');
+  if (!tenant) throw refuse('missing X-TenantSpaceID');
+  if (!validTenant(tenant)) throw refuse('bad X-TenantSpaceID');
   const token = bearer[1]!;
   const { options } = core;
   if (options.authenticate) {
     const principal = await options.authenticate({ dialect: 'apiaccess', headers: req.headers, credential: token });
-    if (!principal) return 'authentication failed';
+    if (!principal) throw refuse('authentication failed');
     return { ...principal, tenant };
   }
   for (const app of options.apiaccessApps) {
@@ -79,58 +110,5 @@ async function principalFor(core: Core, req: IncomingMessage): Promise<Principal
     }
   }
   if (options.dev && appKey === DEV_CREDENTIAL && token === DEV_CREDENTIAL) return { id: 'dev', tenant };
-  return 'authentication failed';
-}
-
-async function getConnectionInfo(core: Core, req: IncomingMessage, res: ServerResponse, reply: Reply): Promise<void> {
-  if (req.headers.origin && !originAllowed(core.options, req.headers.origin)) {
-    req.resume();
-    return reply(403, ApiaccessErrorCode.Unauthorized, 'origin not allowed');
-  }
-  const principal = await principalFor(core, req);
-  if (typeof principal === 'string') {
-    req.resume();
-    return reply(401, ApiaccessErrorCode.Unauthorized, principal);
-  }
-  let body: Record<string, unknown>;
-  try {
-    body = await readJsonBody(req, core.options.maxBodyBytes);
-  } catch (error) {
-    if (error instanceof BodyError)
-      return reply(
-        error.status,
-        error.status === 413 ? ApiaccessErrorCode.TooLarge : ApiaccessErrorCode.BadRequest,
-        error.message,
-      );
-    throw error;
-  }
-  for (const field of ['roomId', 'userId', 'userName', 'workNo'] as const) {
-    const value = body[field];
-    if (value !== undefined && value !== null && (typeof value !== 'string' || value.length > 128)) {
-      return reply(400, ApiaccessErrorCode.BadRequest, `${field} must be a string of at most 128 characters`);
-    }
-  }
-  if (body.role === undefined || body.role === null || body.role === '')
-    return reply(400, ApiaccessErrorCode.BadRequest, 'role is mandatory');
-  if (!isRole(body.role)) return reply(400, ApiaccessErrorCode.BadRequest, 'role must be recorder or replayer');
-  const roomId = (body.roomId as string | undefined) || randomUUID();
-  if (!validRoomId(roomId))
-    return reply(400, ApiaccessErrorCode.BadRequest, 'roomId may hold only letters, digits and . _ : @ -');
-  const userId =
-    (body.userId as string | undefined) ||
-    (body.workNo as string | undefined) ||
-    (body.role === 'recorder' ? 'customer' : 'agent');
-  const info = await core.issue(req, {
-    roomId,
-    role: body.role,
-    userId,
-    userName: (body.userName as string | undefined) || userId,
-    tenant: principal.tenant,
-  });
-  reply(200, null, null, {
-    roomId: info.roomId,
-    wssUrl: info.wssUrl,
-    wssUrlOut: info.wssUrlOut,
-    connectParam: info.signature,
-  });
+  throw refuse('authentication failed');
 }

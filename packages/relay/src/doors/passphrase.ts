@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import {
   PASSPHRASE_ALPHABET,
   PASSPHRASE_LENGTH,
@@ -9,10 +9,11 @@ import {
   type PassphraseSessionState,
   type Role,
 } from '@cobrowse/protocol';
-import { BodyError, header, readJsonBody, sendJson } from '../http-util.js';
-import type { Core } from '../core.js';
-import { authenticate, credentialListed } from '../auth.js';
-import { originAllowed } from '../cors.js';
+import { header } from '../http-util.js';
+import { type Core, Scope } from '../core.js';
+import { Door, Refusal, type RefusalKind } from '../door.js';
+import { isOperator } from '../operator.js';
+import { authenticate, credentialId, credentialListed } from '../auth.js';
 import { codeFrom, secretToken } from '../ids.js';
 import type { Principal } from '../options.js';
 import type { Router } from '../router.js';
@@ -28,29 +29,32 @@ interface PassSession {
   ended: boolean;
 }
 
-const FAILED_ATTEMPTS_PER_MINUTE = 10;
-
-class Refusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const CODES: Partial<Record<RefusalKind, string>> = {
+  unauthorized: 'UNAUTHORIZED',
+  forbidden: 'FORBIDDEN',
+  'not-found': 'NOT_FOUND',
+  method: 'METHOD_NOT_ALLOWED',
+  'rate-limited': 'RATE_LIMITED',
+  gone: 'ENDED',
+  internal: 'INTERNAL',
+};
+const INVALID = 'the passphrase is not valid, already used, or expired';
 
 /**
  * Seed 004: passphrase sessions under `/services/CoBrowse/v1`. Passphrases are short, drawn from
  * characters that cannot be confused aloud, single-use per side, and expire. Customer calls after
  * the first carry the customer token (`Authorization: Bearer …`); agent calls carry the agent's credential.
+ * Rooms are in the `passphrase` scope. Guessing is limited per address, and node-wide: once wrong
+ * guesses from everywhere pass their budget, only addresses without a recent wrong guess may try,
+ * so an attacker's guesses never lock out the real holder of a passphrase.
  */
 export function passphraseDoor(core: Core, router: Router): void {
   const sessions = new Map<string, PassSession>();
   const byPassphrase = new Map<string, PassSession>();
   const byCustomer = new Map<string, PassSession>();
-  const failures = new Map<string, { count: number; since: number }>();
   const ttl = core.options.passphraseTtlMs;
+  const scope = Scope.passphrase;
+  const { passphraseFailures, passphraseFailuresTotal } = core.limits;
 
   const sweep = setInterval(() => {
     const now = Date.now();
@@ -59,12 +63,11 @@ export function passphraseDoor(core: Core, router: Router): void {
         byPassphrase.delete(session.passphrase);
         session.passphrase = undefined;
       }
-      if ((session.ended || !session.passphrase) && !core.roomLive(session.id) && now > session.expiresAt) {
+      if ((session.ended || !session.passphrase) && !core.rooms.live(scope, session.id) && now > session.expiresAt) {
         sessions.delete(session.id);
         byCustomer.delete(session.customerToken);
       }
     }
-    for (const [address, entry] of failures) if (now - entry.since > 60_000) failures.delete(address);
   }, 30_000);
   sweep.unref();
 
@@ -87,22 +90,24 @@ export function passphraseDoor(core: Core, router: Router): void {
     return session;
   };
 
-  /** Looks a passphrase up; counts failures per address and refuses after too many. */
-  const redeem = (req: IncomingMessage, value: unknown): PassSession => {
-    const address = req.socket.remoteAddress ?? '?';
-    const entry = failures.get(address);
-    if (entry && entry.count >= FAILED_ATTEMPTS_PER_MINUTE && Date.now() - entry.since < 60_000) {
-      throw new Refusal(429, 'TOO_MANY_ATTEMPTS', 'too many wrong passphrases: wait a minute');
-    }
-    if (typeof value !== 'string' || !value) throw new Refusal(400, 'BAD_REQUEST', 'passphrase is mandatory');
+  /** Looks a passphrase up; wrong ones count against the address and against the node's budget. */
+  const redeem = (address: string, value: unknown): PassSession => {
+    const wait = passphraseFailures.wait(address);
+    if (wait) throw new Refusal('rate-limited', 'too many wrong passphrases: wait a minute', 'TOO_MANY_ATTEMPTS', wait);
+    if (passphraseFailuresTotal.wait('*') && passphraseFailures.touched(address))
+      throw new Refusal(
+        'rate-limited',
+        'too many wrong passphrases are being tried: wait a minute',
+        'TOO_MANY_ATTEMPTS',
+        passphraseFailuresTotal.wait('*'),
+      );
+    if (typeof value !== 'string' || !value) throw new Refusal('bad-request', 'passphrase is mandatory');
     const normalized = value.toUpperCase().replace(/[\s-]/g, '');
     const session = byPassphrase.get(normalized);
     if (!session || session.ended || Date.now() > session.expiresAt) {
-      const now = Date.now();
-      const current = failures.get(address);
-      if (!current || now - current.since > 60_000) failures.set(address, { count: 1, since: now });
-      else current.count++;
-      throw new Refusal(404, 'PASSPHRASE_INVALID', 'the passphrase is not valid, already used, or expired');
+      passphraseFailures.take(address);
+      passphraseFailuresTotal.take('*');
+      throw new Refusal('not-found', INVALID, 'PASSPHRASE_INVALID');
     }
     return session;
   };
@@ -120,12 +125,15 @@ export function passphraseDoor(core: Core, router: Router): void {
     session: PassSession,
     role: Role,
     user: string,
+    principalId: string,
   ): Promise<PassphraseJoined> => {
     const info = await core.issue(req, {
+      scope,
       roomId: session.id,
       role,
       userId: user,
       userName: role === 'recorder' ? 'Customer' : 'Agent',
+      principalId,
       socketPath: role === 'recorder' ? PASSPHRASE_SOCKET_CUSTOMER : PASSPHRASE_SOCKET_AGENT,
     });
     return {
@@ -138,16 +146,18 @@ export function passphraseDoor(core: Core, router: Router): void {
       signature: info.signature,
     };
   };
+  const customerConnection = (req: IncomingMessage, session: PassSession) =>
+    connection(req, session, 'recorder', `customer-${session.id}`, credentialId(session.customerToken));
 
   const state = (session: PassSession): PassphraseSessionState =>
-    session.ended ? 'ended' : core.recorderConnected(session.id) ? 'active' : 'waiting';
+    session.ended ? 'ended' : core.rooms.recorderConnected(scope, session.id) ? 'active' : 'waiting';
 
   const customer = (req: IncomingMessage): PassSession => {
     const token = /^Bearer (\S+)$/.exec(header(req, 'authorization') ?? '')?.[1];
-    if (!token) throw new Refusal(401, 'UNAUTHORIZED', 'missing Authorization: Bearer <customer token>');
+    if (!token) throw new Refusal('unauthorized', 'missing Authorization: Bearer <customer token>');
     const session = byCustomer.get(token);
     if (!session || !credentialListed(token, [session.customerToken]))
-      throw new Refusal(401, 'UNAUTHORIZED', 'unknown customer token');
+      throw new Refusal('unauthorized', 'unknown customer token');
     return session;
   };
 
@@ -155,121 +165,139 @@ export function passphraseDoor(core: Core, router: Router): void {
     const token = /^Bearer (\S+)$/.exec(header(req, 'authorization') ?? '')?.[1];
     const principal = await authenticate(core.options, req, 'passphrase', token, core.options.passphraseAgentTokens);
     if (!principal)
-      throw new Refusal(
-        401,
-        'UNAUTHORIZED',
-        token ? 'invalid agent token' : 'missing Authorization: Bearer <agent token>',
-      );
+      throw new Refusal('unauthorized', token ? 'invalid agent token' : 'missing Authorization: Bearer <agent token>');
     return principal;
   };
 
-  const body = async (req: IncomingMessage): Promise<Record<string, unknown>> => {
-    if (!req.headers['content-length'] && !req.headers['transfer-encoding']) return {};
-    try {
-      return await readJsonBody(req, core.options.maxBodyBytes);
-    } catch (error) {
-      if (error instanceof BodyError) throw new Refusal(error.status, 'BAD_REQUEST', error.message);
-      throw error;
-    }
-  };
-
-  type Action = (req: IncomingMessage, res: ServerResponse) => Promise<unknown>;
-  const route = (method: string, path: string, action: Action) =>
-    router.on(method, PASSPHRASE_PREFIX + path, async (req, res) => {
-      try {
-        if (req.headers.origin && !originAllowed(core.options, req.headers.origin))
-          throw new Refusal(403, 'FORBIDDEN', 'origin not allowed');
-        sendJson(res, 200, await action(req, res));
-      } catch (error) {
-        if (!(error instanceof Refusal)) throw error;
-        req.resume();
-        sendJson(res, error.status, { error: error.code, message: error.message });
-      }
-    });
+  const door = new Door(core, router, {
+    name: 'passphrase',
+    prefix: PASSPHRASE_PREFIX,
+    refusal: (r) => ({
+      error: r.code ?? CODES[r.kind] ?? 'BAD_REQUEST',
+      message: r.kind === 'method' || r.kind === 'not-found' ? (r.code ? r.message : 'no such resource') : r.message,
+    }),
+  });
+  const path = (tail: string) => PASSPHRASE_PREFIX + tail;
 
   // Customer side.
-  route('POST', '/customer/session/request', async (req) => {
-    await body(req);
-    const session = create('customer');
-    session.customerJoined = true;
-    return connection(req, session, 'recorder', `customer-${session.id}`);
+  door.route({
+    method: 'POST',
+    path: path('/customer/session/request'),
+    limit: core.limits.sessions,
+    body: 'optional',
+    handle: ({ req }) => {
+      const session = create('customer');
+      session.customerJoined = true;
+      return customerConnection(req, session);
+    },
   });
-  route('POST', '/customer/session/join', async (req) => {
-    const session = redeem(req, (await body(req)).passphrase);
-    if (session.initiator !== 'agent' || session.customerJoined)
-      throw new Refusal(404, 'PASSPHRASE_INVALID', 'the passphrase is not valid, already used, or expired');
-    session.customerJoined = true;
-    retire(session);
-    return connection(req, session, 'recorder', `customer-${session.id}`);
+  door.route({
+    method: 'POST',
+    path: path('/customer/session/join'),
+    body: 'optional',
+    handle: ({ req, body, address }) => {
+      const session = redeem(address, body.passphrase);
+      if (session.initiator !== 'agent' || session.customerJoined)
+        throw new Refusal('not-found', INVALID, 'PASSPHRASE_INVALID');
+      session.customerJoined = true;
+      retire(session);
+      return customerConnection(req, session);
+    },
   });
-  route('POST', '/customer/session/logout', async (req) => {
-    const session = customer(req);
-    session.ended = true;
-    core.endRoom(session.id, 'the customer logged out');
-    return { sessionId: session.id, state: 'ended' };
+  door.route({
+    method: 'POST',
+    path: path('/customer/session/logout'),
+    body: 'optional',
+    credential: customer,
+    handle: ({ principal: session }) => {
+      session.ended = true;
+      // Ends the room and revokes every token issued for it so far.
+      core.rooms.endRoom(scope, session.id, 'the customer logged out');
+      return { sessionId: session.id, state: 'ended' };
+    },
   });
-  route('GET', '/customer/status', async (req) => {
-    const session = customer(req);
-    if (session.ended) return { sessionId: session.id, state: 'ended' };
-    return { state: state(session), ...(await connection(req, session, 'recorder', `customer-${session.id}`)) };
+  door.route({
+    method: 'GET',
+    path: path('/customer/status'),
+    credential: customer,
+    handle: async ({ req, principal: session }) => {
+      if (session.ended) return { sessionId: session.id, state: 'ended' };
+      return { state: state(session), ...(await customerConnection(req, session)) };
+    },
   });
 
   // Agent side.
-  route('POST', '/agent/session/request', async (req) => {
-    const principal = await agent(req);
-    const { autojoin } = await body(req);
-    if (autojoin !== undefined && typeof autojoin !== 'boolean')
-      throw new Refusal(400, 'BAD_REQUEST', 'autojoin must be true or false');
-    const session = create('agent');
-    if (autojoin !== true)
-      return { sessionId: session.id, passphrase: session.passphrase, expiresAt: session.expiresAt };
-    session.agentJoined = true;
-    return connection(req, session, 'replayer', principal.id);
-  });
-  const agentJoin =
-    (initiator: PassSession['initiator']): Action =>
-    async (req) => {
-      const principal = await agent(req);
-      const session = redeem(req, (await body(req)).passphrase);
-      if (session.initiator !== initiator || session.agentJoined)
-        throw new Refusal(404, 'PASSPHRASE_INVALID', 'the passphrase is not valid, already used, or expired');
+  door.route({
+    method: 'POST',
+    path: path('/agent/session/request'),
+    limit: core.limits.sessions,
+    body: 'optional',
+    credential: agent,
+    handle: ({ req, body: { autojoin }, principal }) => {
+      if (autojoin !== undefined && typeof autojoin !== 'boolean')
+        throw new Refusal('bad-request', 'autojoin must be true or false');
+      const session = create('agent');
+      if (autojoin !== true)
+        return { sessionId: session.id, passphrase: session.passphrase, expiresAt: session.expiresAt };
       session.agentJoined = true;
-      const joined = await connection(req, session, 'replayer', principal.id);
-      retire(session);
-      return joined;
-    };
-  route('POST', '/agent/session/join', agentJoin('agent'));
-  route('POST', '/agent/session/live/join', agentJoin('customer'));
-  route('POST', '/agent/session/logout', async (req) => {
-    await agent(req);
-    const { sessionId } = await body(req);
-    const session = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
-    if (!session) throw new Refusal(404, 'NOT_FOUND', 'no such session');
-    session.ended = true;
-    core.endRoom(session.id, 'the agent ended the session');
-    return { sessionId: session.id, state: 'ended' };
+      return connection(req, session, 'replayer', principal.id, principal.id);
+    },
   });
-  route('GET', '/agent/status', async (req) => {
-    const principal = await agent(req);
-    const sessionId = new URL(req.url ?? '/', 'http://relay').searchParams.get('sessionId');
-    const session = sessionId ? sessions.get(sessionId) : undefined;
-    if (!session) throw new Refusal(404, 'NOT_FOUND', 'no such session (pass ?sessionId=)');
-    if (session.ended) return { sessionId: session.id, state: 'ended' };
-    return {
-      state: state(session),
-      customer: core.recorderConnected(session.id),
-      ...(await connection(req, session, 'replayer', principal.id)),
-    };
-  });
-
-  route('GET', '/server/status', async () => ({ status: 'successful', rooms: core.rooms.size }));
-
-  router.otherwise(PASSPHRASE_PREFIX, (req, res, [why]) => {
-    req.resume();
-    sendJson(res, why === 'wrong-method' ? 405 : 404, {
-      error: why === 'wrong-method' ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND',
-      message: 'no such resource',
+  const agentJoin = (tail: string, initiator: PassSession['initiator']) =>
+    door.route({
+      method: 'POST',
+      path: path(tail),
+      body: 'optional',
+      credential: agent,
+      handle: async ({ req, body, address, principal }) => {
+        const session = redeem(address, body.passphrase);
+        if (session.initiator !== initiator || session.agentJoined)
+          throw new Refusal('not-found', INVALID, 'PASSPHRASE_INVALID');
+        session.agentJoined = true;
+        const joined = await connection(req, session, 'replayer', principal.id, principal.id);
+        retire(session);
+        return joined;
+      },
     });
+  agentJoin('/agent/session/join', 'agent');
+  agentJoin('/agent/session/live/join', 'customer');
+  door.route({
+    method: 'POST',
+    path: path('/agent/session/logout'),
+    body: 'optional',
+    credential: agent,
+    handle: ({ body: { sessionId } }) => {
+      const session = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+      if (!session) throw new Refusal('not-found', 'no such session', 'NOT_FOUND');
+      session.ended = true;
+      core.rooms.endRoom(scope, session.id, 'the agent ended the session');
+      return { sessionId: session.id, state: 'ended' };
+    },
   });
-  router.onError(PASSPHRASE_PREFIX, (res) => sendJson(res, 500, { error: 'INTERNAL', message: 'internal error' }));
+  door.route({
+    method: 'GET',
+    path: path('/agent/status'),
+    credential: agent,
+    handle: async ({ req, principal }) => {
+      const sessionId = new URL(req.url ?? '/', 'http://relay').searchParams.get('sessionId');
+      const session = sessionId ? sessions.get(sessionId) : undefined;
+      if (!session) throw new Refusal('not-found', 'no such session (pass ?sessionId=)', 'NOT_FOUND');
+      if (session.ended) return { sessionId: session.id, state: 'ended' };
+      return {
+        state: state(session),
+        customer: core.rooms.recorderConnected(scope, session.id),
+        ...(await connection(req, session, 'replayer', principal.id, principal.id)),
+      };
+    },
+  });
+
+  // Counts of rooms are for the operator only (config operatorToken).
+  door.route({
+    method: 'GET',
+    path: path('/server/status'),
+    handle: ({ req }) => ({
+      status: 'successful',
+      ...(isOperator(core.options, req) ? { rooms: core.rooms.size } : {}),
+    }),
+  });
 }

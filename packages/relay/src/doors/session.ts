@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import {
   SESSION_COOKIE,
   SESSION_PREFIX,
@@ -7,12 +7,13 @@ import {
   type SessionInfo,
   type SessionStopped,
 } from '@cobrowse/protocol';
-import { header, sendJson } from '../http-util.js';
-import type { Core } from '../core.js';
-import { authenticate, credentialListed } from '../auth.js';
-import { originAllowed } from '../cors.js';
+import { header } from '../http-util.js';
+import { type Core, Scope } from '../core.js';
+import { authenticate, credentialId, credentialListed } from '../auth.js';
 import { numericCode, secretToken } from '../ids.js';
+import { Door, Refusal, Reply } from '../door.js';
 import type { Router } from '../router.js';
+import type { Principal } from '../options.js';
 
 interface LiveSession {
   readonly sessionToken: string;
@@ -28,17 +29,22 @@ const STOPPED_TTL_MS = 10 * 60_000;
 
 /**
  * Seed 002: session REST under `/cobrowse/rest/live`. The customer creates a session and reads its
- * short numeric token to the agent; the agent joins by typing it. The session token is the room id.
+ * short numeric token to the agent; the agent joins by typing it. The session token is the room id,
+ * in the `session` scope. Creating sessions and looking them up are limited per client address
+ * (429 with `Retry-After`), so the short token cannot be found by trying.
  */
 export function sessionDoor(core: Core, router: Router): void {
   const sessions = new Map<string, LiveSession>();
   const byUser = new Map<string, LiveSession>();
+  const scope = Scope.session;
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const session of sessions.values()) {
       const stale = session.deactivationTime
         ? now - session.deactivationTime > STOPPED_TTL_MS
-        : !session.activationTime && !core.roomLive(session.sessionToken) && now - session.created > UNUSED_TTL_MS;
+        : !session.activationTime &&
+          !core.rooms.live(scope, session.sessionToken) &&
+          now - session.created > UNUSED_TTL_MS;
       if (stale) {
         sessions.delete(session.sessionToken);
         byUser.delete(session.userToken);
@@ -47,128 +53,141 @@ export function sessionDoor(core: Core, router: Router): void {
   }, 60_000);
   sweep.unref();
 
-  const error = (res: ServerResponse, status: number, message: string) =>
-    sendJson(res, status, { error: message, status });
   const serverName = core.options.serverName;
+  const door = new Door(core, router, {
+    name: 'session',
+    prefix: SESSION_PREFIX,
+    refusal: (r) => ({ error: r.message, status: r.status }),
+  });
 
   /** Marks a session active once its customer is connected. */
   const refresh = (session: LiveSession) => {
-    if (!session.activationTime && core.roomLive(session.sessionToken)) session.activationTime = Date.now();
+    if (!session.activationTime && core.rooms.live(scope, session.sessionToken)) session.activationTime = Date.now();
   };
 
-  router.on('POST', `${SESSION_PREFIX}/sessions`, async (req, res) => {
-    req.resume();
-    if (req.headers.origin && !originAllowed(core.options, req.headers.origin))
-      return error(res, 403, 'origin not allowed');
-    let sessionToken = numericCode(9);
-    while (sessions.has(sessionToken)) sessionToken = numericCode(9);
-    const session: LiveSession = {
-      sessionToken,
-      userToken: secretToken(),
-      created: Date.now(),
-      activationTime: null,
-      deactivationTime: null,
-    };
-    sessions.set(sessionToken, session);
-    byUser.set(session.userToken, session);
-    const info = await core.issue(req, {
-      roomId: sessionToken,
+  const customerConnection = (req: IncomingMessage, session: LiveSession) =>
+    core.issue(req, {
+      scope,
+      roomId: session.sessionToken,
       role: 'recorder',
-      userId: `customer-${sessionToken}`,
+      userId: `customer-${session.sessionToken}`,
       userName: 'Customer',
+      principalId: credentialId(session.userToken),
     });
-    const body: SessionCreated = {
-      sessionToken,
-      sessionServerName: serverName,
-      userToken: session.userToken,
-      roomId: info.roomId,
-      wssUrl: info.wssUrl,
-      wssUrlOut: info.wssUrlOut,
-      signature: info.signature,
-    };
-    sendJson(res, 200, body, {
-      'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(serverName)}; Path=/; HttpOnly; SameSite=Lax`,
-    });
+
+  door.route({
+    method: 'POST',
+    path: `${SESSION_PREFIX}/sessions`,
+    limit: core.limits.sessions,
+    body: 'none',
+    handle: async ({ req }) => {
+      let sessionToken = numericCode(9);
+      while (sessions.has(sessionToken)) sessionToken = numericCode(9);
+      const session: LiveSession = {
+        sessionToken,
+        userToken: secretToken(),
+        created: Date.now(),
+        activationTime: null,
+        deactivationTime: null,
+      };
+      sessions.set(sessionToken, session);
+      byUser.set(session.userToken, session);
+      const info = await customerConnection(req, session);
+      const body: SessionCreated = {
+        sessionToken,
+        sessionServerName: serverName,
+        userToken: session.userToken,
+        roomId: info.roomId,
+        wssUrl: info.wssUrl,
+        wssUrlOut: info.wssUrlOut,
+        signature: info.signature,
+      };
+      return new Reply(200, body, {
+        'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(serverName)}; Path=/; HttpOnly; SameSite=Lax`,
+      });
+    },
   });
 
-  router.on('GET', new RegExp(`^${SESSION_PREFIX}/sessions/([^/]+)$`), async (req, res, [id]) => {
+  door.route({
+    method: 'GET',
+    path: new RegExp(`^${SESSION_PREFIX}/sessions/([^/]+)$`),
     // Subject to CORS control: Origin or Referer must name an allowed origin.
-    const origin = req.headers.origin ?? refererOrigin(header(req, 'referer'));
-    if (!origin || !originAllowed(core.options, origin))
-      return error(res, 403, 'Origin or Referer must name an allowed origin');
-    const session = sessions.get(decodeURIComponent(id!));
-    if (!session || session.deactivationTime) return error(res, 404, 'no such session');
-    refresh(session);
-    const connection = await connectionFor(core, req, session);
-    if (typeof connection === 'string') return error(res, 401, connection);
-    const body: SessionInfo = {
-      sessionToken: session.sessionToken,
-      sessionServerName: serverName,
-      ...(core.options.serverUrl ? { sessionServerUrl: core.options.serverUrl } : {}),
-      ...connection,
-    };
-    sendJson(res, 200, body);
+    origin: 'named',
+    handle: async ({ req, params: [id], address }) => {
+      // Lookups are limited per agent credential when a valid one is sent (a contact centre's
+      // agents share one address), else per address: either way the short token is no oracle.
+      const agent = await agentFor(core, req);
+      const wait = core.limits.lookups.take(agent ? `agent:${agent.id}` : address);
+      if (wait) throw new Refusal('rate-limited', 'too many requests: try again later', undefined, wait);
+      const session = sessions.get(id!);
+      if (!session || session.deactivationTime) throw new Refusal('not-found', 'no such session');
+      refresh(session);
+      const connection = await connectionFor(core, req, session, customerConnection, agent);
+      const body: SessionInfo = {
+        sessionToken: session.sessionToken,
+        sessionServerName: serverName,
+        ...(core.options.serverUrl ? { sessionServerUrl: core.options.serverUrl } : {}),
+        ...connection,
+      };
+      return body;
+    },
   });
 
-  router.on('GET', new RegExp(`^${SESSION_PREFIX}/users/([^/]+)/session/stop$`), (req, res, [userToken]) => {
-    const session = byUser.get(decodeURIComponent(userToken!));
-    if (!session) return error(res, 404, 'no session for this user token');
-    refresh(session);
-    session.deactivationTime ??= Date.now();
-    core.endRoom(session.sessionToken, 'the customer stopped the session');
-    const body: SessionStopped = { activationTime: session.activationTime, deactivationTime: session.deactivationTime };
-    sendJson(res, 200, body);
+  door.route({
+    method: 'GET',
+    path: new RegExp(`^${SESSION_PREFIX}/users/([^/]+)/session/stop$`),
+    handle: ({ params: [userToken] }) => {
+      const session = byUser.get(userToken!);
+      if (!session || !credentialListed(userToken!, [session.userToken]))
+        throw new Refusal('not-found', 'no session for this user token');
+      refresh(session);
+      session.deactivationTime ??= Date.now();
+      // Ends the room and revokes every token issued for it so far.
+      core.rooms.endRoom(scope, session.sessionToken, 'the customer stopped the session');
+      const body: SessionStopped = {
+        activationTime: session.activationTime,
+        deactivationTime: session.deactivationTime,
+      };
+      return body;
+    },
   });
-
-  router.otherwise(SESSION_PREFIX, (req, res, [why]) => {
-    req.resume();
-    error(res, why === 'wrong-method' ? 405 : 404, why === 'wrong-method' ? 'method not allowed' : 'no such resource');
-  });
-  router.onError(SESSION_PREFIX, (res) => error(res, 500, 'internal error'));
 }
 
-function refererOrigin(referer: string | undefined): string | undefined {
-  if (!referer) return undefined;
-  try {
-    return new URL(referer).origin;
-  } catch {
-    return undefined;
-  }
+/** The agent a request's `Authorization: Bearer …` names, if it is a valid agent credential. */
+async function agentFor(core: Core, req: IncomingMessage): Promise<Principal | undefined> {
+  const bearer = /^Bearer (\S+)$/.exec(header(req, 'authorization') ?? '')?.[1];
+  if (!bearer) return undefined;
+  return authenticate(core.options, req, 'session', bearer, core.options.sessionAgentTokens);
 }
 
 /**
  * Connection info for whoever asks about a session: the controller (its user token in a header) gets
  * a recorder connection, an authenticated agent (`Authorization: Bearer …`) a replayer one, anyone
- * else only the public data. A credential that is present but wrong is an error (a string).
+ * else only the public data. A credential that is present but wrong is refused (401).
  */
 async function connectionFor(
   core: Core,
   req: IncomingMessage,
   session: LiveSession,
-): Promise<Partial<SessionInfo> | string> {
+  customerConnection: (req: IncomingMessage, session: LiveSession) => ReturnType<Core['issue']>,
+  agent: Principal | undefined,
+): Promise<Partial<SessionInfo>> {
   const userToken = header(req, SESSION_USER_TOKEN_HEADER);
   if (userToken) {
     if (!credentialListed(userToken, [session.userToken]))
-      return `${SESSION_USER_TOKEN_HEADER} does not own this session`;
-    const { expiresAt: _, ...info } = await core.issue(req, {
-      roomId: session.sessionToken,
-      role: 'recorder',
-      userId: `customer-${session.sessionToken}`,
-      userName: 'Customer',
-    });
+      throw new Refusal('unauthorized', `${SESSION_USER_TOKEN_HEADER} does not own this session`);
+    const { expiresAt: _, ...info } = await customerConnection(req, session);
     return info;
   }
-  const authorization = header(req, 'authorization');
-  if (!authorization) return {};
-  const bearer = /^Bearer (\S+)$/.exec(authorization)?.[1];
-  if (!bearer) return 'Authorization must be "Bearer <agent token>"';
-  const agent = await authenticate(core.options, req, 'session', bearer, core.options.sessionAgentTokens);
-  if (!agent) return 'invalid agent token';
+  if (!header(req, 'authorization')) return {};
+  if (!agent) throw new Refusal('unauthorized', 'invalid agent token (Authorization: Bearer <agent token>)');
   const { expiresAt: _, ...info } = await core.issue(req, {
+    scope: Scope.session,
     roomId: session.sessionToken,
     role: 'replayer',
     userId: agent.id,
     userName: 'Agent',
+    principalId: agent.id,
   });
   return info;
 }
