@@ -24,6 +24,7 @@ import { Room, type Peer } from './room.js';
 import type { Rooms } from './rooms.js';
 import { roomKey, validRoomId } from './core.js';
 import { Counter } from './limiter.js';
+import * as control from './control.js';
 
 /** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
 const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
@@ -231,6 +232,13 @@ export class Gateway {
       case 'request-snapshot':
         conn.room!.requestSnapshot('agent');
         return;
+      // Agent tools (control.ts): the relay stamps, gates and routes them.
+      case 'agent':
+        return control.agentAction(conn.room!, conn, conn.claims, message);
+      case 'control':
+      case 'refused':
+        if (conn.room!.recorder === conn) control.recorderControl(conn.room!, message);
+        return;
       case 'bye':
         return this.bye(conn, message.reason);
       case 'error':
@@ -252,6 +260,8 @@ export class Gateway {
           previous.socket.close(CloseCode.GoingAway, 'replaced by a newer connection of the same recording');
         else previous.socket.close(CloseCode.Replaced, 'another recorder took over this room');
       }
+      // A (re)connected recorder never inherits remote control.
+      control.recorderJoined(room, conn, hello.v);
     } else {
       conn.v = hello.v;
       room.replayers.add(conn);
@@ -288,6 +298,7 @@ export class Gateway {
     const room = conn.room;
     if (!room) return;
     conn.room = undefined;
+    control.peerLeft(room, conn, conn.claims); // ends its remote control, hides its pointer
     if (room.recorder === conn) room.recorder = undefined;
     room.replayers.delete(conn);
     room.broadcastPresence();
