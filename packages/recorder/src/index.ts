@@ -6,6 +6,7 @@ import { loadCompressor } from './compressor.js';
 
 export type { RecorderOptions } from './options.js';
 export type { RecorderSession, RecorderStatus, RecorderEvents } from './session.js';
+export type { AgentInfo, ControlEvent } from './control.js';
 export { ConnectionInfoError } from '@cobrowse/protocol/client';
 
 let active: RecorderSession | undefined;

@@ -5,6 +5,7 @@ import { resolveContainer } from './stage.js';
 
 export type { ReplayerOptions } from './options.js';
 export type { ReplayerSession, ReplayerStatus, ReplayerEvents } from './session.js';
+export type { ControlEvent, ControlStatus, HighlightTarget, RefusedEvent } from './tools.js';
 export { ConnectionInfoError } from '@cobrowse/protocol/client';
 
 /**
