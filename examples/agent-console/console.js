@@ -1,4 +1,5 @@
 import { join } from '@cobrowse/replayer';
+import { mountTools } from './tools.js';
 
 const RELAY = 'http://127.0.0.1:8787';
 const form = document.getElementById('join-form');
@@ -7,6 +8,7 @@ const joinButton = document.getElementById('join');
 const leaveButton = document.getElementById('leave');
 const statusText = document.getElementById('status');
 let session;
+let unmountTools;
 
 function show(status, text) {
   statusText.dataset.status = status;
@@ -27,6 +29,7 @@ form.addEventListener('submit', async (event) => {
       headers: { 'ccmessaging-token': 'dev' },
     });
     window.agent = session;
+    unmountTools = mountTools(session);
     const labels = { connecting: 'Connecting…', live: 'Live', reconnecting: 'Reconnecting…', ended: 'Session ended' };
     session.on('status', (status) => show(status, labels[status]));
     session.on('presence', ({ recorder }) => {
@@ -41,6 +44,7 @@ form.addEventListener('submit', async (event) => {
 });
 
 leaveButton.addEventListener('click', () => {
+  unmountTools?.();
   session?.leave();
   session = undefined;
   leaveButton.hidden = true;

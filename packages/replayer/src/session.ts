@@ -194,6 +194,15 @@ export class ReplayerSession {
     return this.emitter.on(event, listener);
   }
 
+  /** Whether this agent's pointer is shown on the customer's page (the `sharePointer` option; settable). */
+  get sharePointer(): boolean {
+    return this.tools.sharePointer;
+  }
+
+  set sharePointer(on: boolean) {
+    this.tools.sharePointer = on === true;
+  }
+
   /** Remote control as this agent holds it: `none`, `requested` or `granted`. */
   get control(): ControlStatus {
     return this.tools.control;

@@ -68,7 +68,7 @@ export class AgentTools {
     private readonly player: LivePlayer,
     private readonly stage: Stage,
     private readonly host: ToolsHost,
-    private readonly sharePointer: boolean,
+    private sharing: boolean,
   ) {
     const doc = stage.root.ownerDocument;
     if (!doc.getElementById(STYLE_ID)) {
@@ -121,9 +121,22 @@ export class AgentTools {
     return { x, y };
   }
 
+  get sharePointer(): boolean {
+    return this.sharing;
+  }
+
+  /** Turns pointer sharing on or off (off: the customer's page stops showing it at once). */
+  set sharePointer(on: boolean) {
+    if (!on && this.sharing) {
+      this.point = null;
+      this.flushPointer();
+    }
+    this.sharing = on;
+  }
+
   /** The agent's pointer is at x,y of the customer's viewport (undefined: it left). Sent once a frame at most. */
   private movedTo(x: number | undefined, y: number | undefined): void {
-    if (!this.sharePointer) return;
+    if (!this.sharing) return;
     this.point = x === undefined || y === undefined ? null : { x: Math.round(x), y: Math.round(y) };
     this.frame ||= requestAnimationFrame(this.flushPointer);
   }
