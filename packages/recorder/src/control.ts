@@ -44,6 +44,8 @@ export interface AgentToolsHost {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** An agent may prompt the customer this many times a minute; more requests are denied without asking. */
+const PROMPTS_PER_MINUTE = 3;
 
 const infoOf = (action: { user?: string; name?: string }): AgentInfo => ({
   id: action.user ?? 'agent',
@@ -58,6 +60,8 @@ const infoOf = (action: { user?: string; name?: string }): AgentInfo => ({
 export class AgentTools {
   private holder: Holder | undefined;
   private asking: { from: string; consent?: Consent } | undefined;
+  /** When each agent (connection) last prompted the customer: a denied agent cannot nag. */
+  private readonly prompts = new Map<string, number[]>();
 
   constructor(
     private readonly options: AgentToolsOptions,
@@ -116,7 +120,8 @@ export class AgentTools {
       this.host.emit({ state, agent });
     };
     if (this.holder?.from === from) return answer(ControlState.Granted);
-    if (this.options.control === false || this.holder || this.asking) return answer(ControlState.Denied);
+    if (this.options.control === false || this.holder || this.asking || this.nagging(from))
+      return answer(ControlState.Denied);
     this.asking = { from };
     answer(ControlState.Requested);
     let allowed = false;
@@ -143,6 +148,16 @@ export class AgentTools {
     this.holder = { from, agent };
     this.host.showController(agent.name);
     answer(ControlState.Granted);
+  }
+
+  private nagging(from: string): boolean {
+    const now = Date.now();
+    const recent = (this.prompts.get(from) ?? []).filter((t) => now - t < 60_000);
+    if (recent.length >= PROMPTS_PER_MINUTE) return true;
+    recent.push(now);
+    this.prompts.set(from, recent);
+    if (this.prompts.size > 100) this.prompts.delete(this.prompts.keys().next().value!);
+    return false;
   }
 
   private input(from: string, action: AgentAction): void {
