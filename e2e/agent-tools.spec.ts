@@ -166,7 +166,13 @@ test.describe('agent tools', () => {
       (window as any).cobrowse.on('control', (e: any) => list.push(`${e.state}:${e.agent.name}`));
       return list;
     });
-    expect(await askControl(alice, customer, 'Deny', 'Alice')).toBe(false);
+    // The prompt is keyboard reachable: it takes focus on "Deny", and Tab/Enter answer it.
+    const first = alice.evaluate(() => (window as any).agent.requestControl() as Promise<boolean>);
+    await expect(customer.getByRole('dialog')).toContainText('Alice');
+    await customer.keyboard.press('Tab');
+    await customer.keyboard.press('Tab');
+    await customer.keyboard.press('Enter');
+    expect(await first).toBe(false);
     expect(await alice.evaluate(() => (window as any).agent.control)).toBe('none');
     expect(await askControl(alice, customer, 'Allow', 'Alice')).toBe(true);
     expect(await alice.evaluate(() => (window as any).agent.control)).toBe('granted');
