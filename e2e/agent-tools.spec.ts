@@ -221,7 +221,20 @@ test.describe('agent tools', () => {
     await clickInReplay(alice, '#policy');
     await alice.keyboard.type('x');
     await expect(alice.locator('[data-cobrowse-refused]').first()).toBeVisible();
+    const refusals = await alice.evaluateHandle(() => {
+      const list: string[] = [];
+      (window as any).agent.on('refused', (e: any) => list.push(e.reason));
+      return list;
+    });
     await clickInReplay(alice, '#danger');
+    // Nor a file input, nor a link to another origin.
+    await clickInReplay(alice, '#file');
+    await clickInReplay(alice, '#away');
+    // (Leaving the masked field also sends its final value: refused as "masked" too.)
+    await expect
+      .poll(() => refusals.evaluate((l) => l.filter((reason) => reason !== 'masked')))
+      .toEqual(['no-control', 'file', 'other-origin']);
+    expect(customer.url()).toContain('/e2e/pages/tools.html');
     await clickInReplay(alice, '#save');
     await expect.poll(async () => (await pageEvents(customer)).filter((e) => e === 'saved').length).toBe(2);
     const events = await pageEvents(customer);
