@@ -128,7 +128,21 @@ export function peerLeft(room: Room, peer: Peer, identity: Identity): void {
 export function agentAction(room: Room, peer: Peer, identity: Identity, message: AgentAction): void {
   const state = stateOf(room);
   const recorder = room.recorder;
-  if (!recorder || state.recorderVersion < AGENT_TOOLS_VERSION) return;
+  if (!recorder || state.recorderVersion < AGENT_TOOLS_VERSION) {
+    // Nobody here can say yes: answer at once rather than leave the agent waiting.
+    if (message.op === AgentOp.RequestControl)
+      send(
+        peer,
+        encodeText({
+          type: 'control',
+          state: ControlState.Denied,
+          agent: agentId(peer),
+          user: identity.user,
+          mine: true,
+        }),
+      );
+    return;
+  }
   let rate = rates.get(peer);
   if (!rate) rates.set(peer, (rate = new TokenBucket(AGENT_RATE, 2 * AGENT_RATE)));
   if (!rate.take(1)) return;

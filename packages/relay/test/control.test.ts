@@ -161,6 +161,9 @@ test.describe('relay: remote control', () => {
     const recorder = await connect(relay, 'c5', 'recorder', 'customer', 2);
     const agent = await connect(relay, 'c5', 'replayer', 'alice');
     agent.send({ type: 'agent', op: AgentOp.Highlight, id: 3 });
+    // A request nobody can answer is denied at once.
+    agent.send({ type: 'agent', op: AgentOp.RequestControl });
+    expect((await agent.next((m) => m.type === 'control')).state).toBe('denied');
     await agent.settle();
     expect(recorder.frames.filter((m) => m.type === 'agent')).toEqual([]);
     const recorder3 = await connect(relay, 'c6', 'recorder', 'customer');
