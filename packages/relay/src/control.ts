@@ -186,8 +186,3 @@ export function recorderControl(room: Room, message: Control | Refused): void {
   }
   broadcast(room, { ...message, mine: undefined });
 }
-
-/** Who holds control in a room (for tests and status). */
-export function controlHolder(room: Room): Peer | undefined {
-  return rooms.get(room)?.holder;
-}
