@@ -131,7 +131,7 @@ test.describe('agent tools', () => {
       );
     };
     await expect.poll(around).toBeLessThan(2);
-    await customer.evaluate(() => window.scrollTo(0, 350));
+    await customer.evaluate(() => window.scrollTo(0, 500));
     await expect.poll(around).toBeLessThan(2);
     const html = await agent.evaluate(() => (window as any).agent.iframe.contentDocument.documentElement.outerHTML);
     expect(html).not.toContain('data-cobrowse-highlight');
@@ -143,6 +143,8 @@ test.describe('agent tools', () => {
     await expect(mark).toHaveCount(1);
     await agent.evaluate(() => (window as any).agent.clearHighlights());
     await expect(mark).toHaveCount(0);
+    // (Once the replay has followed the customer's scroll, so the point is on the replayed #target.)
+    await expect.poll(() => agent.evaluate(() => (window as any).agent.iframe.contentWindow.scrollY)).toBe(500);
     const target = await agentPoint(agent, '#target');
     await agent.keyboard.down('Alt');
     await agent.mouse.click(target.x, target.y);
