@@ -4,7 +4,16 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', 'bench/results/**', 'test-results/**', 'packages/relay/sdk/**'] },
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      'bench/results/**',
+      'test-results/**',
+      'packages/relay/sdk/**',
+      'e2e/pages/*.gen.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

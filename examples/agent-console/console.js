@@ -1,4 +1,5 @@
 import { join } from '@cobrowse/replayer';
+import { mountTools } from './tools.js';
 
 const RELAY = 'http://127.0.0.1:8787';
 /** How long a fresh join waits for the customer before saying there is no such session. */
@@ -12,6 +13,7 @@ const panel = document.getElementById('panel');
 const panelTitle = document.getElementById('panel-title');
 const panelText = document.getElementById('panel-text');
 let session;
+let unmountTools;
 
 /** The status line: `state` picks its colour (only `live` is green). */
 function show(state, text) {
@@ -36,6 +38,8 @@ function setWatching(watching) {
 
 /** Stops watching (the replay is taken down). */
 function stopWatching() {
+  unmountTools?.();
+  unmountTools = undefined;
   const current = session;
   session = undefined;
   window.agent = undefined;
@@ -72,6 +76,7 @@ form.addEventListener('submit', async (event) => {
   }
   session = joined;
   window.agent = joined;
+  unmountTools = mountTools(joined);
   setWatching(true);
   let seen = false; // a snapshot of the customer's page has arrived
   let customer = false; // the customer's browser is connected

@@ -2,6 +2,7 @@ export * from './version.js';
 export * from './codes.js';
 export * from './roles.js';
 export * from './messages.js';
+export * from './agent-tools.js';
 export * from './frame.js';
 export * from './token.js';
 export * from './connection-info.js';

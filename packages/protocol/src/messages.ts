@@ -1,5 +1,13 @@
 import { ErrorCode } from './codes.js';
 import { SUPPORTED_VERSIONS } from './version.js';
+import {
+  AGENT_OPS,
+  CONTROL_STATES,
+  type AgentOp,
+  type ControlState,
+  MAX_AGENT_COORDINATE,
+  MAX_AGENT_VALUE_LENGTH,
+} from './agent-tools.js';
 
 /**
  * Every frame on the socket is a JSON header, optionally followed by a newline and a payload.
@@ -148,12 +156,86 @@ export interface Bye {
   readonly reason?: string;
 }
 
-export type Message = Hello | Welcome | Ack | Events | Asset | RequestSnapshot | Presence | ErrorMessage | Bye;
+/**
+ * Replayer → relay → recorder (protocol v3): one agent tool action ({@link AgentOp}). The relay
+ * overwrites `from`, `user` and `name` with the sending socket's identity before forwarding, so
+ * the recorder knows who asks and an agent cannot speak for another.
+ */
+export interface AgentAction {
+  readonly type: 'agent';
+  readonly op: AgentOp;
+  /** Set by the relay: the sending agent's connection id (one per socket). */
+  readonly from?: string;
+  /** Set by the relay: the sending agent's user id and display name (from its signed token). */
+  readonly user?: string;
+  readonly name?: string;
+  /** rrweb node id of the element acted on (0: the window, for Scroll). */
+  readonly id?: number;
+  readonly x?: number;
+  readonly y?: number;
+  readonly w?: number;
+  readonly h?: number;
+  /** SetValue / Select: the new value; Key: unused. */
+  readonly value?: string;
+  /** SetValue: also fire `change` (the agent left the field). */
+  readonly commit?: boolean;
+  /** Key: the key pressed (only "Enter" is acted on). */
+  readonly key?: string;
+}
+
+/**
+ * Recorder → relay → replayers (protocol v3), or relay → both: the state of remote control for
+ * agent `agent`. The relay learns who holds control from these and sets `mine` on the copy sent
+ * to the agent concerned.
+ */
+export interface Control {
+  readonly type: 'control';
+  readonly state: ControlState;
+  /** Connection id of the agent concerned (the `from` of its `agent` frames). */
+  readonly agent: string;
+  readonly user?: string;
+  readonly name?: string;
+  /** Set by the relay on the copy sent to the agent concerned. */
+  readonly mine?: boolean;
+}
+
+/** Recorder → relay → one replayer (protocol v3): an agent action was not allowed (nothing happened). */
+export interface Refused {
+  readonly type: 'refused';
+  /** Connection id of the agent whose action it was. */
+  readonly agent: string;
+  readonly op: AgentOp;
+  readonly id?: number;
+  /** Why, for the agent's cue: e.g. "masked", "no-control", "other-origin". */
+  readonly reason?: string;
+}
+
+export type Message =
+  | Hello
+  | Welcome
+  | Ack
+  | Events
+  | Asset
+  | RequestSnapshot
+  | Presence
+  | ErrorMessage
+  | Bye
+  | AgentAction
+  | Control
+  | Refused;
 export type MessageType = Message['type'];
 
 /** Messages each role may send to the relay. */
-export const RECORDER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'events', 'asset', 'bye', 'error']);
-export const REPLAYER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'request-snapshot', 'bye', 'error']);
+export const RECORDER_SENDS: ReadonlySet<MessageType> = new Set([
+  'hello',
+  'events',
+  'asset',
+  'bye',
+  'error',
+  'control',
+  'refused',
+]);
+export const REPLAYER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'request-snapshot', 'bye', 'error', 'agent']);
 
 export class ProtocolError extends Error {
   constructor(
@@ -180,6 +262,13 @@ const optBool: Check = (v) => v === undefined || typeof v === 'boolean';
 const bool: Check = (v) => typeof v === 'boolean';
 const version: Check = (v) => typeof v === 'number' && Number.isInteger(v);
 const role: Check = (v) => v === 'recorder' || v === 'replayer';
+const coordinate: Check = (v) =>
+  v === undefined || (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_AGENT_COORDINATE);
+const size: Check = (v) =>
+  v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_AGENT_COORDINATE);
+const agentOp: Check = (v) => typeof v === 'number' && AGENT_OPS.has(v);
+const controlState: Check = (v) => typeof v === 'string' && CONTROL_STATES.has(v);
+const optId: Check = (v) => v === undefined || (nat(v) && (v as number) < 2 ** 31);
 const optZ: Check = (v) => v === undefined || v === 0 || v === 1 || v === 2;
 const optResume: Check = (v) =>
   v === undefined ||
@@ -199,6 +288,22 @@ const SCHEMAS: Record<MessageType, Record<string, Check>> = {
   presence: { recorder: bool, replayers: nat },
   error: { code: str(64), message: optStr(1024) },
   bye: { reason: optStr() },
+  agent: {
+    op: agentOp,
+    from: optStr(64),
+    user: optStr(256),
+    name: optStr(256),
+    id: optId,
+    x: coordinate,
+    y: coordinate,
+    w: size,
+    h: size,
+    value: (v) => v === undefined || (typeof v === 'string' && v.length <= MAX_AGENT_VALUE_LENGTH),
+    commit: optBool,
+    key: optStr(32),
+  },
+  control: { state: controlState, agent: str(64), user: optStr(256), name: optStr(256), mine: optBool },
+  refused: { agent: str(64), op: agentOp, id: optId, reason: optStr(64) },
 };
 
 /** Validates a parsed header; throws {@link ProtocolError} with a stable code and a clear message. */

@@ -8,6 +8,7 @@ export const RrwebSource = {
   Mutation: 0,
   MouseMove: 1,
   MouseInteraction: 2,
+  Input: 5,
   TouchMove: 6,
   StyleSheetRule: 8,
   CanvasMutation: 9,

@@ -7,6 +7,7 @@ import { loadCompressor } from './compressor.js';
 export type { RecorderOptions } from './options.js';
 export type { RecorderSession, RecorderStatus, RecorderEvents } from './session.js';
 export { ConnectionInfoError } from '@cobrowse/client';
+export type { AgentInfo, ControlEvent } from './control.js';
 
 let active: RecorderSession | undefined;
 let resuming: Promise<RecorderSession | undefined> = Promise.resolve(undefined);

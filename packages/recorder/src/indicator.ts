@@ -5,6 +5,8 @@
 export interface Indicator {
   setAgents(count: number): void;
   setStatus(text: string | undefined): void;
+  /** Who controls the page remotely (undefined: nobody); shows the "Take back control" button while someone does. */
+  setController(name: string | undefined): void;
   remove(): void;
 }
 
@@ -17,9 +19,11 @@ const STYLE = `
 .status { opacity: .75; font-weight: 400; }
 button { all: unset; cursor: pointer; padding: 6px 14px; border-radius: 999px; background: #fff; color: #1d2b3a; font-weight: 600; }
 button:focus-visible { outline: 3px solid #7cc4ff; outline-offset: 2px; }
+[hidden] { display: none !important; }
+.control { font-weight: 600; }
 `;
 
-export function showIndicator(onStop: () => void): Indicator {
+export function showIndicator(onStop: () => void, onTakeBack: () => void = () => undefined): Indicator {
   const host = document.createElement('div');
   host.setAttribute('data-cobrowse-indicator', '');
   // rrweb keeps a blocked element's class: the agent's (empty, 0×0) placeholder stays recognisable.
@@ -27,10 +31,13 @@ export function showIndicator(onStop: () => void): Indicator {
   // A zero-size fixed host: rrweb blocks it, and the placeholder it leaves is invisible.
   host.style.cssText = 'position:fixed;width:0;height:0;overflow:visible;z-index:2147483647;';
   const root = host.attachShadow({ mode: 'open' });
-  root.innerHTML = `<style>${STYLE}</style><div class="badge" role="status" aria-live="polite"><span class="dot" aria-hidden="true"></span><span class="label">You are sharing this page</span><span class="status"></span><button type="button">Stop sharing</button></div>`;
+  root.innerHTML = `<style>${STYLE}</style><div class="badge" role="status" aria-live="polite"><span class="dot" aria-hidden="true"></span><span class="label">You are sharing this page</span><span class="status"></span><span class="control" hidden></span><button type="button" class="take-back" hidden>Take back control</button><button type="button" class="stop">Stop sharing</button></div>`;
   const label = root.querySelector('.label')!;
   const status = root.querySelector('.status')!;
-  root.querySelector('button')!.addEventListener('click', () => onStop());
+  root.querySelector('.stop')!.addEventListener('click', () => onStop());
+  const control = root.querySelector<HTMLElement>('.control')!;
+  const takeBack = root.querySelector<HTMLButtonElement>('.take-back')!;
+  takeBack.addEventListener('click', () => onTakeBack());
   const mount = () => (document.body ?? document.documentElement).appendChild(host);
   if (document.body) mount();
   else document.addEventListener('DOMContentLoaded', mount, { once: true });
@@ -43,6 +50,10 @@ export function showIndicator(onStop: () => void): Indicator {
     },
     setStatus(text) {
       status.textContent = text ? `(${text})` : '';
+    },
+    setController(name) {
+      control.hidden = takeBack.hidden = !name;
+      control.textContent = name ? `${name} is controlling this page` : '';
     },
     remove() {
       document.removeEventListener('DOMContentLoaded', mount);

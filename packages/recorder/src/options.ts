@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from '@cobrowse/client';
 import type { AssetOptions } from './assets.js';
+import type { AgentInfo } from './control.js';
 
 export type { AssetOptions } from './assets.js';
 
@@ -37,4 +38,16 @@ export interface RecorderOptions extends ConnectionOptions {
    * (2 MiB) and `maxTotalBytes` (8 MiB per page).
    */
   assets?: boolean | AssetOptions;
+  /**
+   * Let an agent control the page remotely once the customer allows it (default true). `false`
+   * answers every request "denied" without asking. Masked fields (with the default `maskAllInputs:
+   * true`, every text field and select), passwords, card fields, file inputs and anything inside
+   * `[data-cobrowse-no-control]` are never driven remotely.
+   */
+  control?: boolean;
+  /**
+   * Replaces the built-in consent prompt: called with the agent asking; resolve `true` to allow.
+   * Unanswered after 60 s means no.
+   */
+  onControlRequest?: (agent: AgentInfo) => boolean | Promise<boolean>;
 }

@@ -1,7 +1,7 @@
 /** Always masked, whatever the options: passwords, payment card fields, and marked regions. */
 export const ALWAYS_MASKED = '[data-cobrowse-mask]';
-/** Never recorded: marked regions and the SDK's own indicator. */
-export const ALWAYS_BLOCKED = '[data-cobrowse-block],[data-cobrowse-indicator]';
+/** Never recorded: marked regions and the SDK's own indicator and overlay (agents' pointers, highlights, prompt). */
+export const ALWAYS_BLOCKED = '[data-cobrowse-block],[data-cobrowse-indicator],[data-cobrowse-overlay]';
 
 const FIXED_MASK = '••••••••';
 

@@ -25,6 +25,8 @@ import {
 import { AssetCapture, resolveAssetOptions } from './assets.js';
 import { ValueWatch } from './value-watch.js';
 import { CanvasSampler } from './canvas-sampler.js';
+import { Overlay } from './overlay.js';
+import { AgentTools, type ControlEvent } from './control.js';
 
 export type RecorderStatus = ChannelStatus;
 
@@ -34,6 +36,8 @@ export interface RecorderEvents extends Record<string, unknown> {
   agents: number;
   error: Error;
   ended: { reason: string };
+  /** Remote control: an agent asked, was allowed or denied, or control ended. */
+  control: ControlEvent;
 }
 
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
@@ -56,6 +60,8 @@ export class RecorderSession {
   private readonly sender: Sender;
   private readonly indicator: Indicator | undefined;
   private readonly assets: AssetCapture | undefined;
+  /** Agents' pointers, highlights and remote control (see control.ts). */
+  private readonly tools: AgentTools;
   /** Protocol version the relay speaks with us (from its welcome). */
   private relayVersion = 1;
   private stopRecording: (() => void) | undefined;
@@ -78,7 +84,26 @@ export class RecorderSession {
     });
     this.sender = new Sender(this.channel, this.epoch, (error) => this.emitter.emit('error', error as Error));
     this.batcher = new Batcher((batch) => this.sender.send(batch));
-    this.indicator = options.indicator === false ? undefined : showIndicator(() => this.stop());
+    this.indicator =
+      options.indicator === false
+        ? undefined
+        : showIndicator(
+            () => this.stop(),
+            () => this.tools.end(),
+          );
+    this.tools = new AgentTools(options, {
+      send: (message) => this.channel.sendMessage(message),
+      overlay: new Overlay(),
+      node: (id) => record.mirror.getNode(id) as Node | null,
+      policy: {
+        maskAll: options.maskAllInputs !== false,
+        maskSelector: options.maskSelector,
+        ownSelector: joinSelectors(ALWAYS_BLOCKED, options.blockSelector),
+      },
+      emit: (event) => this.emitter.emit('control', event),
+      showController: (name) => this.indicator?.setController(name),
+      error: (error) => this.emitter.emit('error', error instanceof Error ? error : new Error(String(error))),
+    });
     this.assets =
       options.assets === false
         ? undefined
@@ -93,6 +118,8 @@ export class RecorderSession {
     this.channel.on('status', (status) => this.onStatus(status));
     this.channel.on('welcome', (welcome) => {
       this.relayVersion = welcome.v;
+      // A new socket never carries remote control over (the relay has ended it too).
+      this.tools.reset();
       this.indicator?.setAgents(welcome.replayers);
       // Pick up where the relay left off; a fresh snapshot when it cannot (new relay, too long away).
       this.batcher.flush();
@@ -104,6 +131,8 @@ export class RecorderSession {
     this.channel.on('frame', ({ message }) => {
       if (message.type === 'ack') this.sender.ack(message.seq);
       else if (message.type === 'request-snapshot') this.snapshot();
+      else if (message.type === 'agent') this.tools.onAgent(message);
+      else if (message.type === 'control') this.tools.onControl(message);
       else if (message.type === 'presence') {
         this.indicator?.setAgents(message.replayers);
         this.emitter.emit('agents', message.replayers);
@@ -285,6 +314,7 @@ export class RecorderSession {
     this.batcher.close();
     this.sender.close();
     this.indicator?.remove();
+    this.tools.remove();
     this.emitter.emit('ended', { reason });
   }
 

@@ -22,6 +22,7 @@ import { Room } from './room.js';
 import type { Member, RelayClaims, Rooms, Ticket } from './rooms.js';
 import { validRoomId } from './core.js';
 import { clientAddress } from './client-address.js';
+import * as control from './control.js';
 
 /** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
 const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
@@ -81,6 +82,8 @@ export class Gateway {
     private readonly options: ResolvedOptions,
     private readonly rooms: Rooms,
   ) {
+    // A member who leaves ends its remote control and hides its pointer (control.ts).
+    rooms.on('left', (room, member) => control.peerLeft(room, member, member.claims));
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxAgentFrameBytes,
@@ -252,6 +255,13 @@ export class Gateway {
       case 'request-snapshot':
         conn.room!.requestSnapshot('agent');
         return;
+      // Agent tools (control.ts): the relay stamps, gates and routes them.
+      case 'agent':
+        return control.agentAction(conn.room!, conn, conn.claims, message);
+      case 'control':
+      case 'refused':
+        if (conn.room!.recorder === conn) control.recorderControl(conn.room!, message);
+        return;
       case 'bye':
         return this.bye(conn, message.reason);
       case 'error':
@@ -266,6 +276,8 @@ export class Gateway {
     if (!welcome) return;
     const room = conn.room!;
     Room.send(conn, welcome);
+    // A (re)connected recorder never inherits remote control (control.ts).
+    if (conn.claims.role === 'recorder') control.recorderJoined(room, conn, hello.v);
     if (conn.claims.role === 'replayer' && !room.catchUp(conn, hello.resume)) room.requestSnapshot('join');
     room.broadcastPresence();
   }

@@ -125,8 +125,15 @@ export class LivePlayer {
     return this.replayer.iframe;
   }
 
+  /**
+   * Holds an event back when it returns true (agent tools: the customer's echo of a field the agent
+   * is typing in would overwrite the keystrokes still on their way; it is applied once typing pauses).
+   */
+  hold: ((event: eventWithTime) => boolean) | undefined;
+
   /** Applies one event now (or, for pointer events, from now). */
   apply(event: eventWithTime): void {
+    if (this.hold?.(event)) return;
     if (event.type === META) {
       const href = (event.data as { href?: unknown }).href;
       if (typeof href === 'string') this.assets.base = href;

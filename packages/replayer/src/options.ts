@@ -10,4 +10,6 @@ export interface ReplayerOptions extends ConnectionOptions {
   statusOverlay?: boolean;
   /** Show the customer's mouse pointer. Default true. */
   showPointer?: boolean;
+  /** Show this agent's pointer, labelled with `userName`, on the customer's page while it is over the replay. Default true. */
+  sharePointer?: boolean;
 }

@@ -5,6 +5,7 @@ import type { ReplayerOptions } from './options.js';
 import { LivePlayer } from './live-player.js';
 import { Stage } from './stage.js';
 import { BatchDecoder } from './decode.js';
+import { AgentTools, type ControlEvent, type ControlStatus, type HighlightTarget, type RefusedEvent } from './tools.js';
 
 export type ReplayerStatus = ChannelStatus;
 
@@ -18,6 +19,10 @@ export interface ReplayerEvents extends Record<string, unknown> {
   presence: { recorder: boolean; replayers: number };
   error: Error;
   ended: { reason: string };
+  /** Remote control changed, for this agent (`mine`) or another one in the room. */
+  control: ControlEvent;
+  /** The customer's page did not allow one of this agent's actions (a "not allowed" cue is shown). */
+  refused: RefusedEvent;
 }
 
 const STATUS_TEXT: Record<ReplayerStatus, string | undefined> = {
@@ -83,6 +88,8 @@ export class ReplayerSession {
   private era = 0;
   private lastSnapshotRequest = 0;
   private viewport = { width: 0, height: 0 };
+  /** Pointer, highlights and remote control (tools.ts). */
+  private readonly tools: AgentTools;
 
   /**
    * Opens the channel first (its socket connects the moment the connection info arrives), then
@@ -113,6 +120,17 @@ export class ReplayerSession {
       this.viewport = { width, height };
     };
     view.onAssets = (urls) => this.emitter.emit('assets', { urls });
+    this.tools = new AgentTools(
+      this.player,
+      this.stage,
+      {
+        send: (message) => this.channel.sendMessage(message),
+        emitControl: (event) => this.emitter.emit('control', event),
+        emitRefused: (event) => this.emitter.emit('refused', event),
+      },
+      options.sharePointer !== false,
+    );
+    this.channel.on('welcome', (welcome) => this.tools.welcome(welcome.v));
     const overlay = options.statusOverlay !== false;
     this.queue = new InOrder(
       (decoded) => this.applyBatch(decoded),
@@ -137,12 +155,17 @@ export class ReplayerSession {
         if (payload instanceof Uint8Array) this.player.addAsset(message.url, message.mime, payload);
       } else if (message.type === 'presence') {
         this.emitter.emit('presence', { recorder: message.recorder, replayers: message.replayers });
+      } else if (message.type === 'control') {
+        this.tools.onControl(message);
+      } else if (message.type === 'refused') {
+        this.tools.onRefused(message);
       } else if (message.type === 'error') {
         this.emitter.emit('error', new Error(`relay: ${message.message}`));
       }
     });
     this.channel.on('error', (error) => this.emitter.emit('error', error));
     this.channel.on('ended', ({ reason }) => {
+      this.tools.destroy();
       this.player.releaseAssets();
       if (overlay) this.stage.showStatus(STATUS_TEXT.ended);
       this.emitter.emit('ended', { reason });
@@ -169,6 +192,43 @@ export class ReplayerSession {
 
   on<K extends keyof ReplayerEvents>(event: K, listener: (value: ReplayerEvents[K]) => void): () => void {
     return this.emitter.on(event, listener);
+  }
+
+  /** Whether this agent's pointer is shown on the customer's page (the `sharePointer` option; settable). */
+  get sharePointer(): boolean {
+    return this.tools.sharePointer;
+  }
+
+  set sharePointer(on: boolean) {
+    this.tools.sharePointer = on === true;
+  }
+
+  /** Remote control as this agent holds it: `none`, `requested` or `granted`. */
+  get control(): ControlStatus {
+    return this.tools.control;
+  }
+
+  /**
+   * Marks `target` on the customer's page: an element of the replayed document (anchored to it there,
+   * so it follows scrolling) or a rectangle `{x, y, width, height}` in page coordinates. Fades after a few seconds.
+   */
+  highlight(target: HighlightTarget): void {
+    this.tools.highlight(target);
+  }
+
+  /** Removes this agent's highlights from the customer's page. */
+  clearHighlights(): void {
+    this.tools.clearHighlights();
+  }
+
+  /** Asks the customer for remote control; true once allowed, false when denied, unanswered (60 s) or held by another agent. */
+  requestControl(): Promise<boolean> {
+    return this.tools.requestControl();
+  }
+
+  /** Gives remote control back to the customer. */
+  releaseControl(): void {
+    this.tools.releaseControl();
   }
 
   /** Asks the customer's page for a fresh full snapshot. */
@@ -254,6 +314,7 @@ export class ReplayerSession {
 
   /** Stops watching: closes the socket and removes the replay from the container. */
   leave(): void {
+    this.tools.destroy();
     this.channel.close('the agent left');
     this.player.destroy();
     this.stage.destroy();
