@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { AgentOp, encodeText, signToken, type Message, type Role } from '@cobrowse/protocol';
 import { relayFor } from './helpers.js';
 
-const SECRET = 'control-secret';
+const SECRET = 'control-secret-0123456789abcdef0123456789';
 type Relay = Awaited<ReturnType<typeof relayFor>>;
 
 /** A raw socket speaking the wire protocol, recording every frame it receives. */
