@@ -148,12 +148,49 @@ export interface Bye {
   readonly reason?: string;
 }
 
-export type Message = Hello | Welcome | Ack | Events | Asset | RequestSnapshot | Presence | ErrorMessage | Bye;
+/**
+ * Whether the session is being recorded for audit (since protocol v2; a peer that does not know it
+ * ignores it). Relay → both: the room's recording state, sent when it changes and after each
+ * welcome while it is on; the customer's indicator then says "This session is recorded".
+ * Replayer → relay: asks to start (`on: true`) or stop recording, honoured when the relay's
+ * recording policy is `requested`; the relay answers with the state it is in.
+ */
+export interface Recording {
+  readonly type: 'recording';
+  readonly on: boolean;
+  /** Relay → both: why the state is what it is ({@link RecordingReason}). */
+  readonly reason?: RecordingReason;
+}
+
+/**
+ * Why a room is (or is not) recorded, in `recording` messages from the relay. Explicit, stable
+ * values: never renumber, only add.
+ */
+export const RecordingReason = {
+  /** The relay records every room (policy `all`). */
+  Policy: 1,
+  /** An agent asked for it (policy `requested`). */
+  Requested: 2,
+  /** An agent stopped it (policy `requested`). */
+  Stopped: 3,
+  /** The relay does not record (policy `off`, or the request was refused). */
+  Unavailable: 4,
+} as const;
+export type RecordingReason = (typeof RecordingReason)[keyof typeof RecordingReason];
+
+export type Message =
+  Hello | Welcome | Ack | Events | Asset | RequestSnapshot | Presence | ErrorMessage | Bye | Recording;
 export type MessageType = Message['type'];
 
 /** Messages each role may send to the relay. */
 export const RECORDER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'events', 'asset', 'bye', 'error']);
-export const REPLAYER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'request-snapshot', 'bye', 'error']);
+export const REPLAYER_SENDS: ReadonlySet<MessageType> = new Set([
+  'hello',
+  'request-snapshot',
+  'bye',
+  'error',
+  'recording',
+]);
 
 export class ProtocolError extends Error {
   constructor(
@@ -180,6 +217,7 @@ const optBool: Check = (v) => v === undefined || typeof v === 'boolean';
 const bool: Check = (v) => typeof v === 'boolean';
 const version: Check = (v) => typeof v === 'number' && Number.isInteger(v);
 const role: Check = (v) => v === 'recorder' || v === 'replayer';
+const optReason: Check = (v) => v === undefined || v === 1 || v === 2 || v === 3 || v === 4;
 const optZ: Check = (v) => v === undefined || v === 0 || v === 1 || v === 2;
 const optResume: Check = (v) =>
   v === undefined ||
@@ -199,6 +237,7 @@ const SCHEMAS: Record<MessageType, Record<string, Check>> = {
   presence: { recorder: bool, replayers: nat },
   error: { code: str(64), message: optStr(1024) },
   bye: { reason: optStr() },
+  recording: { on: bool, reason: optReason },
 };
 
 /** Validates a parsed header; throws {@link ProtocolError} with a stable code and a clear message. */

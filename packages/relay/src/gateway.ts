@@ -24,6 +24,7 @@ import { Room, type Peer } from './room.js';
 import type { Rooms } from './rooms.js';
 import { roomKey, validRoomId } from './core.js';
 import { Counter } from './limiter.js';
+import type { Recordings } from './recordings/manager.js';
 
 /** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
 const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
@@ -56,6 +57,8 @@ interface Connection extends Peer {
   room: Room | undefined;
   epoch?: string;
   alive: boolean;
+  /** Connection-info dialect, when the socket endpoint tells it (seed 004's own endpoints). */
+  dialect?: string;
 }
 
 /** The socket side of the relay: verifies the signature before the upgrade, then runs the room protocol. */
@@ -75,6 +78,8 @@ export class Gateway {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly rooms: Rooms,
+    /** Session recordings (recordings/): told who joins and leaves, and what agents send. */
+    private readonly recordings?: Recordings,
   ) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxFrameBytes, perMessageDeflate: false });
     this.recorderWss = new WebSocketServer({
@@ -144,7 +149,13 @@ export class Gateway {
     if (limit) return refuseUpgrade(socket, limit[0], limit[1]);
     const server = result.claims.role === 'recorder' ? this.recorderWss : this.wss;
     server.handleUpgrade(req, socket, head, (ws) =>
-      this.accept(ws, result.claims, req.socket.remoteAddress ?? '?', req.socket),
+      this.accept(
+        ws,
+        result.claims,
+        req.socket.remoteAddress ?? '?',
+        req.socket,
+        endpoint[1] ? 'passphrase' : undefined,
+      ),
     );
   }
 
@@ -171,8 +182,8 @@ export class Gateway {
     return total;
   }
 
-  private accept(socket: WebSocket, claims: TokenClaims, address: string, tcp: Duplex): void {
-    const conn: Connection = { socket, user: claims.user, claims, address, room: undefined, alive: true };
+  private accept(socket: WebSocket, claims: TokenClaims, address: string, tcp: Duplex, dialect?: string): void {
+    const conn: Connection = { socket, user: claims.user, claims, address, room: undefined, alive: true, dialect };
     this.perAddress.add(address);
     const uplink = claims.role === 'recorder' ? (tcp as Duplex & { bytesRead: number }) : undefined;
     if (uplink) this.uplinks.add(uplink);
@@ -205,6 +216,9 @@ export class Gateway {
     }
     if (!conn.room && message.type !== 'hello')
       throw new ProtocolError(ErrorCode.BadField, 'the first message must be "hello"');
+    // Recording: whatever an agent sends (pointer, highlight, control …) is part of the record.
+    if (conn.claims.role === 'replayer' && message.type !== 'hello')
+      conn.room!.tap?.agentFrame(conn.user, conn.claims.name, data, binary);
     switch (message.type) {
       case 'hello':
         if (conn.room) throw new ProtocolError(ErrorCode.BadField, '"hello" was already received');
@@ -230,6 +244,9 @@ export class Gateway {
       }
       case 'request-snapshot':
         conn.room!.requestSnapshot('agent');
+        return;
+      case 'recording':
+        this.recordings?.request(conn.room!, conn, this.who(conn), message.on);
         return;
       case 'bye':
         return this.bye(conn, message.reason);
@@ -271,6 +288,11 @@ export class Gateway {
     });
     if (conn.claims.role === 'replayer' && !room.catchUp(conn, hello.resume)) room.requestSnapshot('join');
     room.broadcastPresence();
+    this.recordings?.joined(room, conn, this.who(conn), conn.dialect ?? null);
+  }
+
+  private who(conn: Connection): { user: string; name: string; role: Role } {
+    return { user: conn.user, name: conn.claims.name, role: conn.claims.role };
   }
 
   private bye(conn: Connection, reason: string | undefined): void {
@@ -288,6 +310,7 @@ export class Gateway {
     const room = conn.room;
     if (!room) return;
     conn.room = undefined;
+    this.recordings?.left(room, this.who(conn));
     if (room.recorder === conn) room.recorder = undefined;
     room.replayers.delete(conn);
     room.broadcastPresence();

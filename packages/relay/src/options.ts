@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type RecordingsConfig, type ResolvedRecordings, resolveRecordings } from './recordings/config.js';
 
 /** Who a door's authentication let in. */
 export interface Principal {
@@ -100,6 +101,12 @@ export interface RelayOptions {
    * endpoints. Env `COBROWSE_OPERATOR_TOKEN`. Without it those endpoints answer only `--dev`'s `dev`.
    */
   operatorToken?: string;
+  /**
+   * Session recordings for audit (see docs/recordings.md): `{dir, policy, retentionDays}`. Off
+   * without a `dir`; `policy` `all` by default once there is one. CLI `--recordings DIR`, env
+   * `COBROWSE_RECORDINGS_DIR`.
+   */
+  recordings?: RecordingsConfig;
   /** Called for each log line; default writes to stderr. Set to `() => {}` to silence. */
   log?: (line: string) => void;
   /** Library mode: replace the built-in credential check of every door. Return undefined to refuse. */
@@ -115,7 +122,8 @@ export interface AuthRequest {
 }
 
 type Optional = 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate' | 'serverUrl' | 'operatorToken';
-export type ResolvedOptions = Required<Omit<RelayOptions, Optional>> & Pick<RelayOptions, Optional>;
+export type ResolvedOptions = Required<Omit<RelayOptions, Optional | 'recordings'>> &
+  Pick<RelayOptions, Optional> & { recordings: ResolvedRecordings };
 
 export function resolveOptions(options: RelayOptions): ResolvedOptions {
   return {
@@ -155,6 +163,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     headersTimeoutMs: options.headersTimeoutMs ?? 10_000,
     sdkDir: options.sdkDir,
     operatorToken: options.operatorToken,
+    recordings: resolveRecordings(options.recordings),
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
     authenticate: options.authenticate,
   };

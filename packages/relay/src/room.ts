@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { TokenBucket } from './limiter.js';
 import { ASSETS_VERSION, CloseCode, encodeText, type Message } from '@cobrowse/protocol';
 import { FrameCache, SlabPool } from './frame-cache.js';
+import type { RecordingWriter } from './recordings/writer.js';
 
 const ACK_INTERVAL_MS = 250;
 /** Distinct asset URLs remembered per room for deduplication. */
@@ -92,6 +93,8 @@ export class Room {
   /** URLs seen (stored or only forwarded): a resent asset is neither stored nor forwarded twice. */
   private readonly assetUrls = new Set<string>();
   graceTimer: NodeJS.Timeout | undefined;
+  /** Set while the room is recorded (recordings/manager.ts): gets the frames the room accepts. */
+  tap: RecordingWriter | undefined;
   /** Last time the recorder sent or joined (ms): rooms idle too long are closed. */
   lastActivity = Date.now();
   private readonly messageRate: TokenBucket;
@@ -153,6 +156,7 @@ export class Room {
       return;
     }
     this.scheduleAck();
+    this.tap?.recorderFrame(data, binary); // recording: every accepted batch, once, as received
     if (snap) {
       this.dropCache();
       this.cacheValid = true;
@@ -190,6 +194,7 @@ export class Room {
    */
   onAsset(url: string, data: Buffer): void {
     if (this.assetUrls.has(url)) return;
+    this.tap?.asset(data); // recording: each asset once
     if (this.assetUrls.size < MAX_ASSET_URLS) this.assetUrls.add(url);
     const budget = this.limits.cacheBudget;
     const stored = this.assetSize + data.length <= this.limits.assetBytes && budget.fitsAsset(data.length);
@@ -288,6 +293,9 @@ export class Room {
   }
 
   dispose(): void {
+    // Recording: the room is gone (its grace period ran out, or it ended), and so is its recording.
+    void this.tap?.end('the room closed');
+    this.tap = undefined;
     this.dropCache();
     this.dropAssets();
     if (!this.disposed) this.limits.cacheBudget.rooms--;
@@ -298,6 +306,8 @@ export class Room {
 
   /** Ends the room for everyone (the customer stopped sharing); `includeRecorder` when it was ended from outside. */
   end(reason: string, includeRecorder = false, code: number = CloseCode.SessionEnded): void {
+    void this.tap?.end(reason); // recording: the session is over
+    this.tap = undefined;
     if (includeRecorder && this.recorder) {
       Room.send(this.recorder, { type: 'bye', reason });
       this.recorder.socket.close(code, reason.slice(0, 100));

@@ -14,6 +14,8 @@ import { apiaccessDoor } from './doors/apiaccess.js';
 import { sessionDoor } from './doors/session.js';
 import { agentgatewayDoor } from './doors/agentgateway.js';
 import { passphraseDoor } from './doors/passphrase.js';
+import { Recordings } from './recordings/manager.js';
+import { recordingRoutes } from './recordings/routes.js';
 
 export interface Relay {
   /** Starts listening; resolves with the base http:// URL. */
@@ -53,7 +55,9 @@ const DOORS = [cecDoor, apiaccessDoor, sessionDoor, agentgatewayDoor, passphrase
 export function createRelay(input: RelayOptions = {}): Relay {
   const options = resolveOptions(input);
   const core = new Core(options);
-  const gateway = new Gateway(options, core.rooms);
+  // Session recordings (recordings/): the gateway taps rooms into them; the routes serve them.
+  const recordings = new Recordings(options.recordings, options.log);
+  const gateway = new Gateway(options, core.rooms, recordings);
   const sdk = new StaticSdk(options.sdkDir);
   const started = Date.now();
   let url: string | undefined;
@@ -84,6 +88,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
       if (requireOperator(options, req, res)) sendJson(res, 200, status());
     })
     .on('GET', /^\/sdk\/([^/]+)$/, (req, res, [name]) => sdk.serve(name!, req, res));
+  recordingRoutes(router, options, recordings);
 
   const server = createServer(
     {
@@ -147,10 +152,12 @@ export function createRelay(input: RelayOptions = {}): Relay {
     },
     close() {
       gateway.close();
-      return new Promise((resolve) => {
+      const closing = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // Rooms' recordings end with the relay: last records written, summaries completed.
+      return Promise.all([closing, recordings.close()]).then(() => undefined);
     },
   };
 }
