@@ -47,6 +47,23 @@ const lazyCompressor: Plugin = {
   },
 };
 
+/**
+ * The replayer's `style.css` export (`@cobrowse/replayer/style.css`): rrweb's replay styles and
+ * rrweb-player's UI, for pages that would rather link the styles than have the SDK inject them
+ * (join() and play() inject the same text at run time).
+ */
+const replayerStyles: Plugin = {
+  name: 'replayer-style-css',
+  generateBundle() {
+    const files = ['node_modules/rrweb/dist/style.css', 'node_modules/rrweb-player/dist/style.css'];
+    this.emitFile({
+      type: 'asset',
+      fileName: 'style.css',
+      source: files.map((f) => readFileSync(f, 'utf8')).join('\n'),
+    });
+  },
+};
+
 function dependencies(dir: string): string[] {
   const pkg = JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8'));
   return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
@@ -109,7 +126,10 @@ export default [
     'browser',
   ),
   esm('recorder', { index: 'index.ts' }, 'browser'),
-  esm('replayer', { index: 'index.ts' }, 'browser'),
+  {
+    ...esm('replayer', { index: 'index.ts' }, 'browser'),
+    plugins: [...esm('replayer', {}, 'browser').plugins!, replayerStyles],
+  },
   esm('relay', { index: 'index.ts', cli: 'cli.ts' }, 'node'),
   iife('recorder', 'recorder.iife.js', 'CobrowseRecorder', [withoutPostcss, lazyCompressor]),
   iife('recorder', 'recorder-deflate.iife.js', 'CobrowseDeflate', [], 'compressor-script.ts'),

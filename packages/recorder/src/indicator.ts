@@ -5,6 +5,8 @@
 export interface Indicator {
   setAgents(count: number): void;
   setStatus(text: string | undefined): void;
+  /** Whether the relay records the session: the badge then says "This session is recorded". */
+  setRecorded(on: boolean): void;
   remove(): void;
 }
 
@@ -15,6 +17,8 @@ const STYLE = `
   font: 500 14px/1.2 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 .dot { width: 10px; height: 10px; border-radius: 50%; background: #e5484d; box-shadow: 0 0 0 3px rgba(229,72,77,.35); }
 .status { opacity: .75; font-weight: 400; }
+.recorded { font-weight: 400; font-size: 12px; }
+.recorded[hidden] { display: none; }
 button { all: unset; cursor: pointer; padding: 6px 14px; border-radius: 999px; background: #fff; color: #1d2b3a; font-weight: 600; }
 button:focus-visible { outline: 3px solid #7cc4ff; outline-offset: 2px; }
 `;
@@ -27,9 +31,10 @@ export function showIndicator(onStop: () => void): Indicator {
   // A zero-size fixed host: rrweb blocks it, and the placeholder it leaves is invisible.
   host.style.cssText = 'position:fixed;width:0;height:0;overflow:visible;z-index:2147483647;';
   const root = host.attachShadow({ mode: 'open' });
-  root.innerHTML = `<style>${STYLE}</style><div class="badge" role="status" aria-live="polite"><span class="dot" aria-hidden="true"></span><span class="label">You are sharing this page</span><span class="status"></span><button type="button">Stop sharing</button></div>`;
+  root.innerHTML = `<style>${STYLE}</style><div class="badge" role="status" aria-live="polite"><span class="dot" aria-hidden="true"></span><span class="label">You are sharing this page</span><span class="status"></span><span class="recorded" hidden>This session is recorded</span><button type="button">Stop sharing</button></div>`;
   const label = root.querySelector('.label')!;
   const status = root.querySelector('.status')!;
+  const recorded = root.querySelector<HTMLElement>('.recorded')!;
   root.querySelector('button')!.addEventListener('click', () => onStop());
   const mount = () => (document.body ?? document.documentElement).appendChild(host);
   if (document.body) mount();
@@ -43,6 +48,9 @@ export function showIndicator(onStop: () => void): Indicator {
     },
     setStatus(text) {
       status.textContent = text ? `(${text})` : '';
+    },
+    setRecorded(on) {
+      recorded.hidden = !on;
     },
     remove() {
       document.removeEventListener('DOMContentLoaded', mount);

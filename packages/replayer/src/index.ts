@@ -6,6 +6,7 @@ import { resolveContainer } from './stage.js';
 export type { ReplayerOptions } from './options.js';
 export type { ReplayerSession, ReplayerStatus, ReplayerEvents } from './session.js';
 export { ConnectionInfoError } from '@cobrowse/protocol/client';
+export { play, RecordingError, type PlayOptions, type PlaybackSession } from './play.js';
 
 /**
  * Joins a room as an agent: asks the connection-info service for a replayer connection, opens the

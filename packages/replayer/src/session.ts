@@ -16,6 +16,8 @@ export interface ReplayerEvents extends Record<string, unknown> {
   assets: { urls: string[] };
   /** Whether the customer is connected, and how many agents watch. */
   presence: { recorder: boolean; replayers: number };
+  /** Whether the relay records the session (for audit), and since when it says so. */
+  recording: boolean;
   error: Error;
   ended: { reason: string };
 }
@@ -137,6 +139,9 @@ export class ReplayerSession {
         if (payload instanceof Uint8Array) this.player.addAsset(message.url, message.mime, payload);
       } else if (message.type === 'presence') {
         this.emitter.emit('presence', { recorder: message.recorder, replayers: message.replayers });
+      } else if (message.type === 'recording') {
+        this.recording = message.on;
+        this.emitter.emit('recording', message.on);
       } else if (message.type === 'error') {
         this.emitter.emit('error', new Error(`relay: ${message.message}`));
       }
@@ -169,6 +174,26 @@ export class ReplayerSession {
 
   on<K extends keyof ReplayerEvents>(event: K, listener: (value: ReplayerEvents[K]) => void): () => void {
     return this.emitter.on(event, listener);
+  }
+
+  /** Whether the relay records this session (told by the relay; false until it says otherwise). */
+  recording = false;
+
+  /**
+   * Asks the relay to start (or stop) recording the session for audit — honoured when its policy
+   * is `requested`; the customer's indicator then says "This session is recorded". Resolves with
+   * the state the relay answers (false when it does not record), or the current one on timeout.
+   */
+  record(on = true): Promise<boolean> {
+    if (!this.channel.sendMessage({ type: 'recording', on })) return Promise.resolve(this.recording);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => (off(), resolve(this.recording)), 5000);
+      const off = this.emitter.on('recording', (state) => {
+        clearTimeout(timer);
+        off();
+        resolve(state);
+      });
+    });
   }
 
   /** Asks the customer's page for a fresh full snapshot. */
