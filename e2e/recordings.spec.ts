@@ -16,6 +16,8 @@ import {
 } from './support/cobrowse.js';
 import { type RelayProcess, type StaticSite, startRelay } from './support/processes.js';
 import { FaultyProxy, recorderLinks } from './support/proxy.js';
+// @ts-expect-error plain ESM example script
+import { startDemo } from '../examples/demo.mjs';
 
 const OPERATOR = { authorization: 'Bearer dev' };
 
@@ -197,4 +199,58 @@ test('a relay killed with SIGKILL mid-session leaves a recording that plays up t
   const lastTick = Number(title.slice(5));
   expect(killedAt - lastTick).toBeLessThanOrEqual(1000);
   expect(killedAt - lastTick).toBeGreaterThanOrEqual(0);
+});
+
+test("the agent console's Recordings tab lists the demo's sessions and plays one, within its CSP", async ({
+  context,
+}) => {
+  test.setTimeout(90_000);
+  const dir = mkdtempSync(join(tmpdir(), 'cobrowse-demo-recordings-'));
+  process.env.COBROWSE_RECORDINGS_DIR = dir;
+  const demo = await startDemo({ relayPort: 0, sitePort: 0 });
+  delete process.env.COBROWSE_RECORDINGS_DIR;
+  try {
+    const customer = await context.newPage();
+    await customer.goto(demo.customerUrl);
+    await customer.getByRole('button', { name: 'Share my screen with an agent' }).click();
+    await expect(customer.locator('#code')).toHaveText(/Your code: \d{6}/);
+    const code = (await customer.locator('#code').textContent())!.replace(/\D/g, '');
+    await expect(customer.getByText('This session is recorded')).toBeVisible();
+
+    const agent = await context.newPage();
+    const violations: string[] = [];
+    agent.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) violations.push(message.text());
+    });
+    await agent.goto(demo.agentUrl);
+    await agent.getByLabel('Customer code').fill(code);
+    await agent.getByRole('button', { name: 'Join' }).click();
+    await expect(agent.locator('#status')).toHaveText('Live');
+    await customer.getByLabel('Full name').fill('Ada Lovelace');
+    await customer.getByLabel('Item').fill('Scooter');
+    await customer.getByRole('button', { name: 'Add to claim' }).click();
+    const replayed = () =>
+      agent.evaluate(() => (window as any).agent.iframe.contentDocument.querySelector('#claims')?.textContent ?? '');
+    await expect.poll(replayed).toContain('Scooter');
+    await customer.getByRole('button', { name: /Stop/ }).click();
+    await expect(agent.locator('#status')).toHaveText('Session ended');
+
+    await agent.getByRole('tab', { name: 'Recordings' }).click();
+    const row = agent.locator('tr[data-recording]').first();
+    await expect(row).toContainText(code);
+    await row.getByRole('button', { name: 'Play' }).click();
+    await expect(agent.locator('#recordings-player .rr-controller')).toBeVisible();
+    await agent.evaluate(() => (window as any).playback.goto((window as any).playback.durationMs));
+    await expect
+      .poll(() =>
+        agent.evaluate(
+          () => (window as any).playback.iframe.contentDocument?.querySelector('#claims')?.textContent ?? '',
+        ),
+      )
+      .toContain('Scooter');
+    expect(violations).toEqual([]);
+  } finally {
+    await demo.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

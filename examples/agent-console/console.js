@@ -1,4 +1,5 @@
 import { join } from '@cobrowse/replayer';
+import { mountRecordings } from './recordings.js';
 
 const RELAY = 'http://127.0.0.1:8787';
 const form = document.getElementById('join-form');
@@ -7,6 +8,9 @@ const joinButton = document.getElementById('join');
 const leaveButton = document.getElementById('leave');
 const statusText = document.getElementById('status');
 let session;
+
+// The "Recordings" tab (recordings.js): stored sessions, played with rrweb-player.
+mountRecordings({ relay: RELAY, live: document.getElementById('screen') });
 
 function show(status, text) {
   statusText.dataset.status = status;
