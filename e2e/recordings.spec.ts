@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
@@ -251,6 +251,37 @@ test("the agent console's Recordings tab lists the demo's sessions and plays one
     expect(violations).toEqual([]);
   } finally {
     await demo.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('policy "requested": the agent starts recording with record(true) and the customer is told in words', async ({
+  context,
+  site,
+}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cobrowse-recordings-'));
+  const config = join(dir, 'relay.json');
+  writeFileSync(config, JSON.stringify({ recordings: { dir: join(dir, 'recs'), policy: 'requested' } }));
+  const relay = await startRelay(['--dev', '--config', config]);
+  try {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await openAgent(context, site, relay, room);
+    await expect(customer.getByText('You are sharing this page with an agent')).toBeVisible();
+    await expect(customer.getByText('This session is recorded')).toBeHidden();
+    expect(await listRecordings(relay.url)).toEqual([]);
+
+    expect(await agent.evaluate(() => (window as any).agent.record(true))).toBe(true);
+    await expect(customer.getByText('This session is recorded')).toBeVisible();
+    await change(customer, 'while recorded');
+    await expect.poll(async () => (await listRecordings(relay.url)).length).toBe(1);
+
+    expect(await agent.evaluate(() => (window as any).agent.record(false))).toBe(false);
+    await expect(customer.getByText('This session is recorded')).toBeHidden();
+    const [meta] = await listRecordings(relay.url);
+    expect(meta.endedAt).toBeGreaterThan(0);
+  } finally {
+    await relay.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 });

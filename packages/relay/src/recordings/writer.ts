@@ -29,6 +29,7 @@ export class RecordingWriter {
   private appender: RecordingAppender | undefined;
   private failed = false;
   private ended = false;
+  private endedAt: number | undefined;
   private bytes = MAGIC.length;
   private readonly startedAt = Date.now();
   private readonly participants = new Map<string, Participant>();
@@ -90,6 +91,7 @@ export class RecordingWriter {
     this.ended = true;
     this.flush();
     const endedAt = Date.now();
+    this.endedAt = endedAt;
     this.chain = this.chain
       .then(() => this.writeMeta(endedAt))
       .then(() => this.appender?.close())
@@ -103,7 +105,7 @@ export class RecordingWriter {
   }
 
   /** Summary as it stands (endedAt once ended). */
-  meta(endedAt?: number): RecordingMeta {
+  meta(endedAt = this.endedAt): RecordingMeta {
     return {
       id: this.start.id,
       roomId: this.start.roomId,
