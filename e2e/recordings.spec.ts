@@ -16,6 +16,7 @@ import {
 } from './support/cobrowse.js';
 import { type RelayProcess, type StaticSite, startRelay } from './support/processes.js';
 import { FaultyProxy, recorderLinks } from './support/proxy.js';
+import { MAGIC, RecordKind, encodeRecord, jsonRecord } from '../packages/relay/src/recordings/format.js';
 // @ts-expect-error plain ESM example script
 import { startDemo } from '../examples/demo.mjs';
 
@@ -284,4 +285,121 @@ test('policy "requested": the agent starts recording with record(true) and the c
     await relay.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a hostile recording plays inert: handlers, javascript: URLs and srcdoc are stripped, nothing runs', async ({
+  context,
+  site,
+  recorded,
+}) => {
+  const { relay, dir } = recorded;
+  // A file as a relay would have written it, holding what a hostile customer page could send.
+  const id = 'hostile-recording-0001';
+  const t = Date.now();
+  const snapshot = [
+    { type: 4, timestamp: t, data: { href: 'https://shop.test/', width: 800, height: 600 } },
+    {
+      type: 2,
+      timestamp: t,
+      data: {
+        initialOffset: { top: 0, left: 0 },
+        node: {
+          type: 0,
+          id: 1,
+          childNodes: [
+            {
+              type: 2,
+              id: 2,
+              tagName: 'html',
+              attributes: {},
+              childNodes: [
+                {
+                  type: 2,
+                  id: 3,
+                  tagName: 'body',
+                  attributes: { onload: 'parent.pwned = 1' },
+                  childNodes: [
+                    {
+                      type: 2,
+                      id: 4,
+                      tagName: 'a',
+                      attributes: { id: 'link', href: 'javascript:parent.pwned=2' },
+                      childNodes: [{ type: 3, id: 5, textContent: 'click' }],
+                    },
+                    {
+                      type: 2,
+                      id: 6,
+                      tagName: 'img',
+                      attributes: { id: 'img', src: 'x', onerror: 'parent.pwned=3' },
+                      childNodes: [],
+                    },
+                    {
+                      type: 2,
+                      id: 7,
+                      tagName: 'iframe',
+                      attributes: { id: 'frame', srcdoc: '<script>parent.parent.pwned=4</script>' },
+                      childNodes: [],
+                    },
+                    {
+                      type: 2,
+                      id: 8,
+                      tagName: 'p',
+                      attributes: { id: 'text' },
+                      childNodes: [{ type: 3, id: 9, textContent: 'Hostile page' }],
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  ];
+  const later = [
+    {
+      type: 3,
+      timestamp: t + 100,
+      data: {
+        source: 0,
+        texts: [],
+        removes: [],
+        adds: [],
+        attributes: [{ id: 8, attributes: { onclick: 'parent.pwned=5' } }],
+      },
+    },
+  ];
+  const frame = (seq: number, snap: boolean, events: object[]) =>
+    Buffer.from(
+      `${JSON.stringify({ type: 'events', epoch: 'e1', seq, ...(snap ? { snap: true } : {}) })}\n${JSON.stringify(events)}`,
+    );
+  const file = Buffer.concat([
+    MAGIC,
+    jsonRecord(RecordKind.Start, t, { v: 1, id, roomId: 'hostile', dialect: null, policy: 'all', startedAt: t }),
+    encodeRecord(RecordKind.Recorder, t + 5, [Buffer.from([0]), frame(1, true, snapshot)]),
+    encodeRecord(RecordKind.Recorder, t + 105, [Buffer.from([0]), frame(2, false, later)]),
+    jsonRecord(RecordKind.End, t + 200, { reason: 'done' }),
+  ]);
+  writeFileSync(join(dir, `${id}.cbrec`), file);
+
+  const player = await playToEnd(context, site, relay.url, id);
+  await expect
+    .poll(() =>
+      player.evaluate(() => (window as any).playback.iframe.contentDocument?.getElementById('text')?.textContent),
+    )
+    .toBe('Hostile page');
+  const attrs = await player.evaluate(() => {
+    const doc = (window as any).playback.iframe.contentDocument as Document;
+    return {
+      body: doc.body.getAttribute('onload'),
+      href: doc.getElementById('link')?.getAttribute('href') ?? null,
+      onerror: doc.getElementById('img')?.getAttribute('onerror') ?? null,
+      srcdoc: doc.getElementById('frame')?.getAttribute('srcdoc') ?? null,
+      onclick: doc.getElementById('text')?.getAttribute('onclick') ?? null,
+    };
+  });
+  expect(attrs).toEqual({ body: null, href: null, onerror: null, srcdoc: null, onclick: null });
+  await player.evaluate(() => (window as any).playback.iframe.contentDocument.getElementById('link')?.click());
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(await player.evaluate(() => (window as any).pwned ?? null)).toBeNull();
 });
