@@ -245,6 +245,8 @@ const page = await busyPageBytes();
 
 const result = {
   when: new Date().toISOString(),
+  // The machine is shared: a load average well over its cores makes every figure here unreliable.
+  loadAverage: loadavg().map((x) => Math.round(x * 10) / 10),
   load: { rooms: ROOMS, ratePerRoom: RATE, payloadBytes: PAYLOAD_BYTES, durationS: DURATION_MS / 1000, rounds: ROUNDS },
   off,
   on,

@@ -37,10 +37,10 @@ export class Recordings {
     private readonly log: (line: string) => void,
   ) {
     this.store = config.store ?? (config.dir ? new LocalDirStore(config.dir) : undefined);
-    this.stopRetention =
-      this.store && config.policy !== 'off'
-        ? startRetention(this.store, config.retentionDays, (id) => this.active.has(id), log)
-        : () => undefined;
+    // Retention runs whenever there is a store, even with policy `off`: old recordings still age out.
+    this.stopRetention = this.store
+      ? startRetention(this.store, config.retentionDays, (id) => this.active.has(id), log)
+      : () => undefined;
   }
 
   get enabled(): boolean {

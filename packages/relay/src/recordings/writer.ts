@@ -14,7 +14,8 @@ export interface RecordingStart {
   readonly policy: string;
 }
 
-const ONE = (flag: boolean) => Buffer.from([flag ? 1 : 0]);
+const FLAGS = [Buffer.from([0]), Buffer.from([1])] as const;
+const ONE = (flag: boolean) => FLAGS[flag ? 1 : 0];
 
 /**
  * One room's recording on its way to the store: records are kept in memory for at most
