@@ -7,7 +7,7 @@ import WebSocket from 'ws';
 import { encodeBinary, encodeText, signToken, type Role } from '@cobrowse/protocol';
 import { HistoryCompressor, utf8 } from '@cobrowse/protocol/compress';
 import { relayFor } from './helpers.js';
-import { LocalDirStore } from '../src/recordings/store.js';
+import { LocalDirStore, type RecordingMeta, type RecordingStore } from '../src/recordings/store.js';
 import { sweepOnce } from '../src/recordings/retention.js';
 
 const SECRET = 'rec-secret';
@@ -468,5 +468,81 @@ test.describe('recordings', () => {
     await expect(relayFor({ recordings: { dir: '/tmp/x', policy: 'sometimes' as never } })).rejects.toThrow(/policy/);
     await expect(relayFor({ recordings: { policy: 'all' } })).rejects.toThrow(/dir/);
     await expect(relayFor({ recordings: { dir: '/tmp/x', retentionDays: -1 } })).rejects.toThrow(/retentionDays/);
+  });
+
+  test('a store of its own (object storage) works through the interface; a recording in progress reads unflagged; a failing store never stops the session', async () => {
+    const objects = new Map<string, Buffer>();
+    const metas = new Map<string, RecordingMeta>();
+    let failing = false;
+    const store: RecordingStore = {
+      async create(id) {
+        objects.set(id, Buffer.alloc(0));
+        return {
+          async append(bytes) {
+            if (failing) throw new Error('bucket unavailable');
+            objects.set(id, Buffer.concat([objects.get(id)!, bytes]));
+          },
+          async close() {},
+        };
+      },
+      async read(id) {
+        const bytes = objects.get(id);
+        // Served in small parts, as an object store's ranged reads would be.
+        return bytes
+          ? (async function* () {
+              for (let i = 0; i < bytes.length; i += 100) yield bytes.subarray(i, i + 100);
+            })()
+          : undefined;
+      },
+      async writeMeta(id, meta) {
+        metas.set(id, meta);
+      },
+      async readMeta(id) {
+        return metas.get(id);
+      },
+      async list() {
+        return [...objects].map(([id, b]) => ({ id, bytes: b.length, modifiedAt: Date.now() }));
+      },
+      async delete(id) {
+        metas.delete(id);
+        return objects.delete(id);
+      },
+    };
+    const logs: string[] = [];
+    const relay = await relayFor({
+      secret: SECRET,
+      operatorToken: OP,
+      recordings: { store },
+      log: (l) => logs.push(l),
+    });
+    try {
+      const customer = await connect(relay, 'room-s', 'recorder');
+      const page = new Page(customer);
+      page.snapshot('live one');
+      const agent = await connect(relay, 'room-s', 'replayer');
+      page.change('still going');
+      await agent.next((m) => m.includes('"seq":2'));
+      const [item] = await until(async () => {
+        const { json } = await getJson(`${relay.base}/cobrowse/recordings`);
+        return json.length && json[0].bytes > 200 && [...objects.values()][0]!.length > 200 ? json : undefined;
+      });
+      expect(item.endedAt).toBeUndefined();
+      const events = await until(async () => {
+        const { json } = await getJson(`${relay.base}/cobrowse/recordings/${item.id}/events`);
+        return json.some((e: any) => e.type === 3) ? json : undefined;
+      });
+      expect(events[1].type).toBe(2);
+      expect(events.some((e: any) => e.data?.tag === 'cobrowse.truncated')).toBe(false);
+
+      // The bucket fails: the recording stops (logged), the session does not.
+      failing = true;
+      page.change('after the failure');
+      await agent.next((m) => m.includes('"seq":3'));
+      await until(async () => logs.some((l) => /recording .* stopped: bucket unavailable/.test(l)));
+      page.change('and on');
+      await agent.next((m) => m.includes('"seq":4'));
+    } finally {
+      await relay.close();
+    }
   });
 });

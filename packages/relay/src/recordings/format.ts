@@ -72,6 +72,8 @@ export interface Damage {
   readonly reason: string;
   /** Offset in the file of the first byte not read. */
   readonly offset: number;
+  /** The file simply ends inside a record (cut short, or still being written), rather than holding bad bytes. */
+  readonly incomplete?: boolean;
 }
 
 /**
@@ -111,5 +113,5 @@ export async function* readRecords(
     }
   }
   if (!magicChecked) return onDamage({ reason: 'file is shorter than its header', offset: 0 });
-  if (buffer.length > 0) onDamage({ reason: 'the last record is incomplete (cut short)', offset });
+  if (buffer.length > 0) onDamage({ reason: 'the last record is incomplete (cut short)', offset, incomplete: true });
 }

@@ -103,6 +103,8 @@ export interface DecodeResult {
 export async function* decodeRecording(
   chunks: AsyncIterable<Uint8Array>,
   result: DecodeResult = {},
+  /** The recording is being written now: a last record still on its way is not damage. */
+  live = false,
 ): AsyncGenerator<RrwebEvent> {
   let epoch: EpochState | undefined;
   let started = false;
@@ -144,6 +146,7 @@ export async function* decodeRecording(
     );
   }
   // The flag is an event, last in the array, so the JSON stays valid however the file ends.
+  if (result.damage && live && result.damage.incomplete) result.damage = undefined;
   if (result.damage)
     yield* emit([custom(CustomTag.Truncated, last, { reason: result.damage.reason, offset: result.damage.offset })]);
 

@@ -78,7 +78,7 @@ async function serveEvents(
   const chunks = recordings.store ? await recordings.store.read(id) : undefined;
   if (!chunks) return sendJson(res, 404, { error: 'no such recording' });
   const result: DecodeResult = {};
-  const events = decodeRecording(chunks, result);
+  const events = decodeRecording(chunks, result, recordings.isActive(id));
 
   if (page.limit !== undefined) {
     // A page is decoded whole first: its Link header depends on whether more follow.

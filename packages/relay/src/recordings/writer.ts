@@ -5,6 +5,8 @@ import type { Participant, RecordingAppender, RecordingMeta, RecordingStore } fr
 export const FLUSH_MS = 500;
 /** …or as soon as this many bytes wait. */
 const FLUSH_BYTES = 256 * 1024;
+/** Bytes waiting for a slow storage past which the recording stops (and says so in the log). */
+const MAX_UNWRITTEN_BYTES = 64 * 1024 * 1024;
 
 export interface RecordingStart {
   readonly id: string;
@@ -30,6 +32,8 @@ export class RecordingWriter {
   private appender: RecordingAppender | undefined;
   private failed = false;
   private ended = false;
+  /** Bytes handed to the storage and not yet written. */
+  private unwritten = 0;
   private endedAt: number | undefined;
   private bytes = MAGIC.length;
   private readonly startedAt = Date.now();
@@ -127,6 +131,8 @@ export class RecordingWriter {
 
   private push(record: Buffer): void {
     if (this.failed || this.ended) return;
+    // Storage far behind (a stalled disk or bucket): stop recording rather than fill the memory.
+    if (this.unwritten > MAX_UNWRITTEN_BYTES) return this.fail(new Error('the storage is too slow to keep up'));
     this.pending.push(record);
     this.pendingBytes += record.length;
     this.bytes += record.length;
@@ -141,9 +147,11 @@ export class RecordingWriter {
     const bytes = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
+    this.unwritten += bytes.length;
     this.chain = this.chain
       .then(() => (this.failed ? undefined : this.appender?.append(bytes)))
-      .catch((error) => this.fail(error));
+      .catch((error) => this.fail(error))
+      .finally(() => (this.unwritten -= bytes.length));
   }
 
   private fail(error: unknown): void {
