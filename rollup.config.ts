@@ -48,6 +48,11 @@ const lazyCompressor: Plugin = {
   },
 };
 
+/**
+ * The replayer's `style.css` export (`@cobrowse/replayer/style.css`): rrweb's replay styles and
+ * rrweb-player's UI, for pages that would rather link the styles than have the SDK inject them
+ * (join() and play() inject the same text at run time).
+ */
 function dependencies(dir: string): string[] {
   const pkg = JSON.parse(readFileSync(`packages/${dir}/package.json`, 'utf8'));
   return [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];

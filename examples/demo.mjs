@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,7 +28,10 @@ const VENDOR = [
 
 /** Starts the relay CLI as a child process and resolves with its URL. */
 function startRelay(port) {
-  const child = spawn(process.execPath, [join(REPO, 'packages/relay/dist/cli.js'), '--port', String(port), '--dev'], {
+  // The demo records every session (the console's Recordings tab), into a directory of the system's temp dir.
+  const recordings = process.env.COBROWSE_RECORDINGS_DIR ?? join(tmpdir(), 'cobrowse-demo-recordings');
+  const args = [join(REPO, 'packages/relay/dist/cli.js'), '--port', String(port), '--dev', '--recordings', recordings];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolveUrl, reject) => {

@@ -1,5 +1,6 @@
 import { join } from '@cobrowse/replayer';
 import { mountTools } from './tools.js';
+import { mountRecordings } from './recordings.js';
 
 const RELAY = 'http://127.0.0.1:8787';
 /** How long a fresh join waits for the customer before saying there is no such session. */
@@ -14,6 +15,9 @@ const panelTitle = document.getElementById('panel-title');
 const panelText = document.getElementById('panel-text');
 let session;
 let unmountTools;
+
+// The "Recordings" tab (recordings.js): stored sessions, played with rrweb-player.
+mountRecordings({ relay: RELAY, live: document.getElementById('screen') });
 
 /** The status line: `state` picks its colour (only `live` is green). */
 function show(state, text) {

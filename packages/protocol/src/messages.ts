@@ -157,6 +157,36 @@ export interface Bye {
 }
 
 /**
+ * Whether the session is being recorded for audit (since protocol v2; a peer that does not know it
+ * ignores it). Relay → both: the room's recording state, sent when it changes and after each
+ * welcome while it is on; the customer's indicator then says "This session is recorded".
+ * Replayer → relay: asks to start (`on: true`) or stop recording, honoured when the relay's
+ * recording policy is `requested`; the relay answers with the state it is in.
+ */
+export interface Recording {
+  readonly type: 'recording';
+  readonly on: boolean;
+  /** Relay → both: why the state is what it is ({@link RecordingReason}). */
+  readonly reason?: RecordingReason;
+}
+
+/**
+ * Why a room is (or is not) recorded, in `recording` messages from the relay. Explicit, stable
+ * values: never renumber, only add.
+ */
+export const RecordingReason = {
+  /** The relay records every room (policy `all`). */
+  Policy: 1,
+  /** An agent asked for it (policy `requested`). */
+  Requested: 2,
+  /** An agent stopped it (policy `requested`). */
+  Stopped: 3,
+  /** The relay does not record (policy `off`, or the request was refused). */
+  Unavailable: 4,
+} as const;
+export type RecordingReason = (typeof RecordingReason)[keyof typeof RecordingReason];
+
+/**
  * Replayer → relay → recorder (protocol v3): one agent tool action ({@link AgentOp}). The relay
  * overwrites `from`, `user` and `name` with the sending socket's identity before forwarding, so
  * the recorder knows who asks and an agent cannot speak for another.
@@ -222,7 +252,8 @@ export type Message =
   | Bye
   | AgentAction
   | Control
-  | Refused;
+  | Refused
+  | Recording;
 export type MessageType = Message['type'];
 
 /** Messages each role may send to the relay. */
@@ -235,7 +266,14 @@ export const RECORDER_SENDS: ReadonlySet<MessageType> = new Set([
   'control',
   'refused',
 ]);
-export const REPLAYER_SENDS: ReadonlySet<MessageType> = new Set(['hello', 'request-snapshot', 'bye', 'error', 'agent']);
+export const REPLAYER_SENDS: ReadonlySet<MessageType> = new Set([
+  'hello',
+  'request-snapshot',
+  'bye',
+  'error',
+  'agent',
+  'recording',
+]);
 
 export class ProtocolError extends Error {
   constructor(
@@ -269,6 +307,7 @@ const size: Check = (v) =>
 const agentOp: Check = (v) => typeof v === 'number' && AGENT_OPS.has(v);
 const controlState: Check = (v) => typeof v === 'string' && CONTROL_STATES.has(v);
 const optId: Check = (v) => v === undefined || (nat(v) && (v as number) < 2 ** 31);
+const optReason: Check = (v) => v === undefined || v === 1 || v === 2 || v === 3 || v === 4;
 const optZ: Check = (v) => v === undefined || v === 0 || v === 1 || v === 2;
 const optResume: Check = (v) =>
   v === undefined ||
@@ -304,6 +343,7 @@ const SCHEMAS: Record<MessageType, Record<string, Check>> = {
   },
   control: { state: controlState, agent: str(64), user: optStr(256), name: optStr(256), mine: optBool },
   refused: { agent: str(64), op: agentOp, id: optId, reason: optStr(64) },
+  recording: { on: bool, reason: optReason },
 };
 
 /** Validates a parsed header; throws {@link ProtocolError} with a stable code and a clear message. */

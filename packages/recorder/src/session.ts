@@ -34,6 +34,8 @@ export interface RecorderEvents extends Record<string, unknown> {
   status: RecorderStatus;
   /** Number of agents watching changed. */
   agents: number;
+  /** Whether the relay records the session (for audit); the indicator says so too. */
+  recording: boolean;
   error: Error;
   ended: { reason: string };
   /** Remote control: an agent asked, was allowed or denied, or control ended. */
@@ -136,6 +138,9 @@ export class RecorderSession {
       else if (message.type === 'presence') {
         this.indicator?.setAgents(message.replayers);
         this.emitter.emit('agents', message.replayers);
+      } else if (message.type === 'recording') {
+        this.indicator?.setRecorded(message.on);
+        this.emitter.emit('recording', message.on);
       } else if (message.type === 'error') this.emitter.emit('error', new Error(`relay: ${message.message}`));
     });
     this.channel.on('error', (error) => this.emitter.emit('error', error));

@@ -25,7 +25,7 @@ export function applyCors(options: ResolvedOptions, req: IncomingMessage, res: S
   if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
     if (allowed) {
       res.writeHead(204, {
-        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
         'access-control-allow-headers': ALLOWED_HEADERS,
         'access-control-max-age': '600',
       });

@@ -23,6 +23,7 @@ import type { Member, RelayClaims, Rooms, Ticket } from './rooms.js';
 import { validRoomId } from './core.js';
 import { clientAddress } from './client-address.js';
 import * as control from './control.js';
+import type { Recordings } from './recordings/manager.js';
 
 /** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
 const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
@@ -81,9 +82,15 @@ export class Gateway {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly rooms: Rooms,
+    /** Session recordings (recordings/): told who joins and leaves, and what agents send. */
+    private readonly recordings?: Recordings,
   ) {
-    // A member who leaves ends its remote control and hides its pointer (control.ts).
-    rooms.on('left', (room, member) => control.peerLeft(room, member, member.claims));
+    // A member who leaves ends its remote control and hides its pointer (control.ts), and the
+    // recording notes it.
+    rooms.on('left', (room, member) => {
+      control.peerLeft(room, member, member.claims);
+      this.recordings?.left(room, this.who(member as Connection));
+    });
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.maxAgentFrameBytes,
@@ -228,6 +235,9 @@ export class Gateway {
       if (conn.hello) return; // refused or replaced: its socket is closing
       throw new ProtocolError(ErrorCode.BadField, 'the first message must be "hello"');
     }
+    // Recording: whatever an agent sends (pointer, highlight, control …) is part of the record.
+    if (conn.claims.role === 'replayer' && message.type !== 'hello')
+      conn.room!.tap?.agentFrame(conn.user, conn.claims.name, data, binary);
     switch (message.type) {
       case 'hello':
         if (conn.hello) throw new ProtocolError(ErrorCode.BadField, '"hello" was already received');
@@ -262,6 +272,9 @@ export class Gateway {
       case 'refused':
         if (conn.room!.recorder === conn) control.recorderControl(conn.room!, message);
         return;
+      case 'recording':
+        this.recordings?.request(conn.room!, conn, this.who(conn), message.on);
+        return;
       case 'bye':
         return this.bye(conn, message.reason);
       case 'error':
@@ -280,6 +293,11 @@ export class Gateway {
     if (conn.claims.role === 'recorder') control.recorderJoined(room, conn, hello.v);
     if (conn.claims.role === 'replayer' && !room.catchUp(conn, hello.resume)) room.requestSnapshot('join');
     room.broadcastPresence();
+    this.recordings?.joined(room, conn, this.who(conn), dialectOf(conn.claims));
+  }
+
+  private who(conn: Member): { user: string; name: string; role: Role } {
+    return { user: conn.user, name: conn.claims.name, role: conn.claims.role };
   }
 
   private bye(conn: Connection, reason: string | undefined): void {
@@ -328,4 +346,9 @@ function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data);
+}
+
+/** The connection-info dialect that opened a token's room (its scope's first part), for recordings. */
+function dialectOf(claims: RelayClaims): string | null {
+  return claims.ns ? claims.ns.split(':')[0]! : null;
 }

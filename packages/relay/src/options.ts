@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type RecordingsConfig, type ResolvedRecordings, resolveRecordings } from './recordings/config.js';
 
 /** Who a door's authentication let in. */
 export interface Principal {
@@ -140,6 +141,12 @@ export interface RelayOptions {
    * endpoints. Env `COBROWSE_OPERATOR_TOKEN`. Without it those endpoints answer only `--dev`'s `dev`.
    */
   operatorToken?: string;
+  /**
+   * Session recordings for audit (see docs/recordings.md): `{dir, policy, retentionDays}`. Off
+   * without a `dir`; `policy` `all` by default once there is one. CLI `--recordings DIR`, env
+   * `COBROWSE_RECORDINGS_DIR`.
+   */
+  recordings?: RecordingsConfig;
   /** Called for each log line; default writes to stderr. Set to `() => {}` to silence. */
   log?: (line: string) => void;
   /** Library mode: replace the built-in credential check of every door. Return undefined to refuse. */
@@ -155,14 +162,15 @@ export interface AuthRequest {
 }
 
 type Optional = 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate' | 'serverUrl' | 'operatorToken';
-
 /** Shortest secret accepted outside `--dev`, bytes. */
 export const MIN_SECRET_BYTES = 32;
 
-/** A relay configuration the relay refuses to start with (the CLI exits with code 2). */
-export class ConfigError extends Error {}
-export type ResolvedOptions = Required<Omit<RelayOptions, Optional | 'trustProxy'>> &
+import { ConfigError } from './config-error.js';
+export { ConfigError };
+
+export type ResolvedOptions = Required<Omit<RelayOptions, Optional | 'trustProxy' | 'recordings'>> &
   Pick<RelayOptions, Optional> & {
+    recordings: ResolvedRecordings;
     /** Proxies trusted to append to X-Forwarded-For (0 = none). */
     trustProxy: number;
   };
@@ -228,6 +236,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     passphraseFailuresPerMinuteTotal: options.passphraseFailuresPerMinuteTotal ?? 200,
     sdkDir: options.sdkDir,
     operatorToken: options.operatorToken,
+    recordings: resolveRecordings(options.recordings),
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
     authenticate: options.authenticate,
   };

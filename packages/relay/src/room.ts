@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { TokenBucket } from './limiter.js';
 import { ASSETS_VERSION, CloseCode, encodeText, type Message } from '@cobrowse/protocol';
 import { FrameCache, SlabPool } from './frame-cache.js';
+import type { RecordingWriter } from './recordings/writer.js';
 
 const ACK_INTERVAL_MS = 250;
 /** Distinct asset URLs remembered per room for deduplication. */
@@ -101,6 +102,8 @@ export class Room {
   tickets = 0;
   /** Of those, agents' (replayers') sockets: the agents-per-room limit counts these. */
   agentTickets = 0;
+  /** Set while the room is recorded (recordings/manager.ts): gets the frames the room accepts. */
+  tap: RecordingWriter | undefined;
   /** Last time the recorder sent or joined (ms): rooms idle too long are closed. */
   lastActivity = Date.now();
   private readonly messageRate: TokenBucket;
@@ -163,6 +166,7 @@ export class Room {
       return;
     }
     this.scheduleAck();
+    this.tap?.recorderFrame(data, binary); // recording: every accepted batch, once, as received
     if (snap) {
       this.dropCache();
       this.cacheValid = true;
@@ -204,6 +208,7 @@ export class Room {
     // Past the bound of distinct assets nothing more is taken: a later frame could not be told from a replacement.
     if (this.assetUrls.size >= MAX_ASSET_URLS) return;
     this.assetUrls.add(key);
+    this.tap?.asset(data); // recording: each asset once
     const budget = this.limits.cacheBudget;
     const stored = this.assetSize + data.length <= this.limits.assetBytes && budget.fitsAsset(data.length);
     if (stored) {
@@ -301,6 +306,9 @@ export class Room {
   }
 
   dispose(): void {
+    // Recording: the room is gone (its grace period ran out, or it ended), and so is its recording.
+    void this.tap?.end('the room closed');
+    this.tap = undefined;
     this.dropCache();
     this.dropAssets();
     if (!this.disposed) this.limits.cacheBudget.rooms--;
@@ -311,6 +319,8 @@ export class Room {
 
   /** Ends the room for everyone (the customer stopped sharing); `includeRecorder` when it was ended from outside. */
   end(reason: string, includeRecorder = false, code: number = CloseCode.SessionEnded): void {
+    void this.tap?.end(reason); // recording: the session is over
+    this.tap = undefined;
     if (includeRecorder && this.recorder) {
       Room.send(this.recorder, { type: 'bye', reason });
       this.recorder.socket.close(code, reason.slice(0, 100));

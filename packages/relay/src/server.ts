@@ -15,6 +15,8 @@ import { apiaccessDoor } from './doors/apiaccess.js';
 import { sessionDoor } from './doors/session.js';
 import { agentgatewayDoor } from './doors/agentgateway.js';
 import { passphraseDoor } from './doors/passphrase.js';
+import { Recordings } from './recordings/manager.js';
+import { recordingRoutes } from './recordings/routes.js';
 
 export interface Relay {
   /** Starts listening; resolves with the base http:// URL. */
@@ -69,7 +71,9 @@ export function createRelay(input: RelayOptions = {}): Relay {
       `publicUrl is required when listening on ${options.host || 'every interface'}: the relay never takes the URLs it hands out from a request's Host header`,
     );
   const core = new Core(options);
-  const gateway = new Gateway(options, core.rooms);
+  // Session recordings (recordings/): the gateway taps rooms into them; the routes serve them.
+  const recordings = new Recordings(options.recordings, options.log);
+  const gateway = new Gateway(options, core.rooms, recordings);
   const sdk = new StaticSdk(options.sdkDir);
   const started = Date.now();
   let url: string | undefined;
@@ -101,6 +105,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
     })
     .on('GET', /^\/sdk\/([^/]+)$/, (req, res, [name]) => sdk.serve(name!, req, res));
   // Lifecycle hooks (recordings, remote control) attach here: relay.rooms.on('ended', …).
+  recordingRoutes(router, options, recordings);
 
   const server = createServer(
     {
@@ -170,10 +175,12 @@ export function createRelay(input: RelayOptions = {}): Relay {
     },
     close() {
       gateway.close();
-      return new Promise((resolve) => {
+      const closing = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // Rooms' recordings end with the relay: last records written, summaries completed.
+      return Promise.all([closing, recordings.close()]).then(() => undefined);
     },
   };
 }

@@ -7,6 +7,7 @@ export type { ReplayerOptions } from './options.js';
 export type { ReplayerSession, ReplayerStatus, ReplayerEvents } from './session.js';
 export { ConnectionInfoError } from '@cobrowse/client';
 export type { ControlEvent, ControlStatus, HighlightTarget, RefusedEvent } from './tools.js';
+export { play, RecordingError, type PlayOptions, type PlaybackSession } from './play.js';
 
 /**
  * Joins a room as an agent: asks the connection-info service for a replayer connection, opens the

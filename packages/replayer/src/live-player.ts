@@ -56,7 +56,7 @@ const EVENTS_TRIM_AT = 2000;
 type MoveData = { positions: { timeOffset: number }[] };
 
 /** Cancels clicks on links and form submissions inside the replayed document. */
-function guardNavigation(doc: Document | null): void {
+export function guardNavigation(doc: Document | null): void {
   if (!doc) return;
   const cancel = (event: Event) => {
     const target = event.target as Element | null;

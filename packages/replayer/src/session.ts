@@ -17,6 +17,8 @@ export interface ReplayerEvents extends Record<string, unknown> {
   assets: { urls: string[] };
   /** Whether the customer is connected, and how many agents watch. */
   presence: { recorder: boolean; replayers: number };
+  /** Whether the relay records the session (for audit), and since when it says so. */
+  recording: boolean;
   error: Error;
   ended: { reason: string };
   /** Remote control changed, for this agent (`mine`) or another one in the room. */
@@ -159,6 +161,9 @@ export class ReplayerSession {
         this.tools.onControl(message);
       } else if (message.type === 'refused') {
         this.tools.onRefused(message);
+      } else if (message.type === 'recording') {
+        this.recording = message.on;
+        this.emitter.emit('recording', message.on);
       } else if (message.type === 'error') {
         this.emitter.emit('error', new Error(`relay: ${message.message}`));
       }
@@ -229,6 +234,26 @@ export class ReplayerSession {
   /** Gives remote control back to the customer. */
   releaseControl(): void {
     this.tools.releaseControl();
+  }
+
+  /** Whether the relay records this session (told by the relay; false until it says otherwise). */
+  recording = false;
+
+  /**
+   * Asks the relay to start (or stop) recording the session for audit — honoured when its policy
+   * is `requested`; the customer's indicator then says "This session is recorded". Resolves with
+   * the state the relay answers (false when it does not record), or the current one on timeout.
+   */
+  record(on = true): Promise<boolean> {
+    if (!this.channel.sendMessage({ type: 'recording', on })) return Promise.resolve(this.recording);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => (off(), resolve(this.recording)), 5000);
+      const off = this.emitter.on('recording', (state) => {
+        clearTimeout(timer);
+        off();
+        resolve(state);
+      });
+    });
   }
 
   /** Asks the customer's page for a fresh full snapshot. */
