@@ -1,14 +1,18 @@
 import type { eventWithTime } from '@rrweb/types';
 import type { Events } from '@cobrowse/protocol';
 import { HistoryDecompressor } from '@cobrowse/protocol/decompress';
+import { DEFAULT_LIMITS, TooLargeError } from './limits.js';
 
 const decoder = new TextDecoder();
 
-/** Largest batch a `z: 1` payload may inflate to: the customer's page is untrusted (a deflate bomb). */
-export const MAX_INFLATED_BYTES = 128 * 1024 * 1024;
+/** Largest batch a `z: 1` payload may inflate to by default: the customer's page is untrusted (a deflate bomb). */
+export const MAX_INFLATED_BYTES = DEFAULT_LIMITS.maxBatchBytes;
 
-/** Inflates a `z: 1` payload to text, giving up (and rejecting) past `maxBytes`. */
-export async function inflate(bytes: Uint8Array, maxBytes = MAX_INFLATED_BYTES): Promise<string> {
+/**
+ * Inflates a `z: 1` payload to text as a stream, keeping a running total: past `maxBytes` it stops
+ * at once (a deflate bomb never fills the memory) and rejects with a {@link TooLargeError}.
+ */
+export async function inflate(bytes: Uint8Array, maxBytes: number = MAX_INFLATED_BYTES): Promise<string> {
   const reader = new Blob([bytes as Uint8Array<ArrayBuffer>])
     .stream()
     .pipeThrough(new DecompressionStream('deflate-raw'))
@@ -21,8 +25,8 @@ export async function inflate(bytes: Uint8Array, maxBytes = MAX_INFLATED_BYTES):
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      void reader.cancel();
-      throw new Error(`a compressed batch inflates past ${Math.round(maxBytes / 1048576)} MiB`);
+      void reader.cancel().catch(() => undefined);
+      throw new TooLargeError('batch-bytes', maxBytes);
     }
     parts.push(text.decode(value, { stream: true }));
   }
@@ -59,15 +63,28 @@ export function parseEvents(text: string): eventWithTime[] {
 export class BatchDecoder {
   private readonly history = new HistoryDecompressor();
 
+  constructor(
+    /** Largest frame payload taken, as received. */
+    private readonly maxFrameBytes: number = DEFAULT_LIMITS.maxFrameBytes,
+    /** Largest batch once inflated. */
+    private readonly maxBatchBytes: number = DEFAULT_LIMITS.maxBatchBytes,
+  ) {}
+
   /** Synchronous for text and `z: 2` payloads, a promise for `z: 1` ones. Throws (or rejects) on anything malformed. */
   decode(header: Events, payload: string | Uint8Array | undefined): eventWithTime[] | Promise<eventWithTime[]> {
     if (header.snap) this.history.reset();
     if (payload === undefined) throw new Error('events frame has no payload');
+    // Before anything is inflated or parsed (a string's length counts UTF-16 units: at most its bytes).
+    if (payload.length > this.maxFrameBytes) throw new TooLargeError('frame-bytes', this.maxFrameBytes);
     const z = header.z ?? 0;
-    if (z === 0) return parseEvents(typeof payload === 'string' ? payload : decoder.decode(payload));
+    if (z === 0) {
+      if (payload.length > this.maxBatchBytes) throw new TooLargeError('batch-bytes', this.maxBatchBytes);
+      return parseEvents(typeof payload === 'string' ? payload : decoder.decode(payload));
+    }
     if (typeof payload === 'string') throw new Error('compressed payload in a text frame');
+    // z: 2 batches inflate past MAX_HISTORY_BATCH_BYTES (256 KiB) never: the decompressor stops there.
     if (z === 2) return parseEvents(this.history.decompress(payload));
-    return inflate(payload).then(parseEvents);
+    return inflate(payload, this.maxBatchBytes).then(parseEvents);
   }
 
   /** After a batch could not be decoded: the history is unknown until the next snapshot batch. */
