@@ -4,7 +4,7 @@ import { FOCUS_EVENT, POINTER_EVENT, RrwebEventType, RrwebSource } from '@cobrow
 import { FOCUS_ATTRIBUTE, canvasBackground, sanitizeEvent } from './sanitize.js';
 import { type AssetLookup, AssetStore, patchDocument } from './assets.js';
 import { type Limits, NodeGuard, resolveLimits } from './limits.js';
-import { type AssetMode, injectPolicy, replayPolicy } from './policy.js';
+import { type AssetMode, type ReplayPolicy, applyPolicy, injectPolicy, replayPolicy } from './policy.js';
 
 /** How a {@link LivePlayer} guards the agent (see ReplayerOptions). */
 export interface PlayerOptions extends Partial<Limits> {
@@ -97,8 +97,10 @@ export class LivePlayer {
   private readonly guard: NodeGuard;
   private readonly mode: AssetMode;
   private readonly origins: string[];
-  /** The customer page's URL, from rrweb's Meta event. */
-  private pageHref = '';
+  /** The policy for the customer page's URL (from rrweb's Meta event). */
+  private policy: ReplayPolicy | undefined;
+  /** The CSP set on the replay's document already (policies add up: each is set once). */
+  private readonly cspSet = new Set<string>();
 
   constructor(
     root: HTMLElement,
@@ -166,14 +168,23 @@ export class LivePlayer {
   apply(event: eventWithTime): void {
     if (event.type === META) {
       const href = (event.data as { href?: unknown }).href;
-      if (typeof href === 'string') this.assets.base = this.pageHref = href;
+      if (typeof href === 'string') {
+        this.assets.base = href;
+        this.policy = replayPolicy(href, this.mode, this.origins);
+        this.setPolicy(this.policy);
+      }
     }
     this.guard.check(event);
     sanitizeEvent(event, this.tagOf, {
       assets: this.assets.size ? this.lookup : undefined,
       styleText: this.isStyleText,
     });
-    if (event.type === FULL_SNAPSHOT) injectPolicy(event, replayPolicy(this.pageHref, this.mode, this.origins));
+    if (event.type === FULL_SNAPSHOT) {
+      // No Meta before it (a broken or hostile stream): the strictest policy, no customer origin at all.
+      const policy = this.policy ?? replayPolicy('', this.mode, this.origins);
+      this.setPolicy(policy);
+      injectPolicy(event, policy);
+    }
     const source = event.type === INCREMENTAL ? (event.data as { source: number }).source : -1;
     if (source === CANVAS_MUTATION)
       return this.paintCanvas(event.data as unknown as { id: number; commands?: CanvasCommand[] });
@@ -208,6 +219,13 @@ export class LivePlayer {
   }
 
   private applied = 0;
+
+  /** Sets a policy on the replay's document, once (policies add up, and stay through document.open()). */
+  private setPolicy(policy: ReplayPolicy): void {
+    if (this.cspSet.has(policy.csp)) return;
+    this.cspSet.add(policy.csp);
+    applyPolicy(this.replayer.iframe.contentDocument, policy);
+  }
 
   /**
    * A captured asset arrived: kept, and what the replay already shows of it is pointed at the copy

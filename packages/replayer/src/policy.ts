@@ -61,19 +61,13 @@ export function replayPolicy(pageHref: string, mode: AssetMode, origins: readonl
 }
 
 /** Ids of the nodes the replayer adds (negative: rrweb's ids are positive). */
-const POLICY_IDS = [-101, -102, -103];
-
-const meta = (id: number, attributes: Record<string, string>): SerializedNode => ({
-  type: RrwebNodeType.Element,
-  id,
-  tagName: 'meta',
-  attributes,
-  childNodes: [],
-});
+const REFERRER_ID = -101;
+const BASE_ID = -102;
 
 /**
- * Puts the policy first in a (sanitized) full snapshot's `<head>`: before anything in the page is
- * built, so it governs every load of the snapshot.
+ * Puts the policy's `<base>` and a no-referrer `<meta>` first in a (sanitized) full snapshot's
+ * `<head>`: before anything in the page is built, so they govern every load of the snapshot.
+ * (rrweb renames the content of a CSP `<meta>` it builds: the CSP goes in with {@link applyPolicy}.)
  */
 export function injectPolicy(event: eventWithTime, policy: ReplayPolicy): void {
   if (event.type !== RrwebEventType.FullSnapshot) return;
@@ -87,16 +81,39 @@ export function injectPolicy(event: eventWithTime, policy: ReplayPolicy): void {
     html.childNodes.unshift(head);
   }
   const nodes: SerializedNode[] = [
-    meta(POLICY_IDS[0]!, { name: 'referrer', content: 'no-referrer' }),
-    meta(POLICY_IDS[1]!, { 'http-equiv': 'Content-Security-Policy', content: policy.csp }),
+    {
+      type: RrwebNodeType.Element,
+      id: REFERRER_ID,
+      tagName: 'meta',
+      attributes: { name: 'referrer', content: 'no-referrer' },
+      childNodes: [],
+    },
   ];
   if (policy.base)
     nodes.push({
       type: RrwebNodeType.Element,
-      id: POLICY_IDS[2]!,
+      id: BASE_ID,
       tagName: 'base',
       attributes: { href: policy.base },
       childNodes: [],
     });
   head.childNodes = [...nodes, ...(head.childNodes ?? [])];
+}
+
+/**
+ * Sets the policy on the replay's document as it is now (before the snapshot that follows a Meta
+ * event is built). A policy set by `<meta>` stays with the document through `document.open()`.
+ */
+export function applyPolicy(doc: Document | null | undefined, policy: ReplayPolicy): void {
+  if (!doc) return;
+  const head =
+    doc.head ??
+    (doc.documentElement ?? doc.appendChild(doc.createElement('html'))).appendChild(doc.createElement('head'));
+  const referrer = doc.createElement('meta');
+  referrer.name = 'referrer';
+  referrer.content = 'no-referrer';
+  const csp = doc.createElement('meta');
+  csp.httpEquiv = 'Content-Security-Policy';
+  csp.content = policy.csp;
+  head.prepend(referrer, csp);
 }

@@ -117,7 +117,7 @@ export class ReplayerSession {
       }),
     });
     const limits = resolveLimits(options);
-    this.decoder = new BatchDecoder(limits.maxFrameBytes, limits.maxBatchBytes);
+    this.decoder = new BatchDecoder(limits.maxFrameBytes, limits.maxBatchBytes, limits.maxNodes);
     const view = new View(container, options);
     this.stage = view.stage;
     this.player = view.player;

@@ -24,7 +24,7 @@ export function cleanSvg(text: string): string | undefined {
   for (const node of [...doc.childNodes]) if (node !== root) doc.removeChild(node);
   const walker = doc.createTreeWalker(root, 0x1 | 0x40 | 0x80 /* elements, PIs, comments */);
   const drop: Node[] = [];
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  for (let node: Node | null = root; node; node = walker.nextNode()) {
     if (node.nodeType !== 1) {
       drop.push(node);
       continue;
