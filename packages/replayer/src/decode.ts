@@ -8,8 +8,8 @@ const decoder = new TextDecoder();
 /** Largest batch a `z: 1` payload may inflate to by default: the customer's page is untrusted (a deflate bomb). */
 export const MAX_INFLATED_BYTES = DEFAULT_LIMITS.maxBatchBytes;
 
-/** Compressed bytes handed to the inflater at a time: one step can then expand to about 1 MiB at most (DEFLATE's ratio is ≤ 1032:1). */
-const INFLATE_SLICE = 1024;
+/** Compressed bytes handed to the inflater at a time: one step can then expand to about 4 MiB at most (DEFLATE's ratio is ≤ 1032:1). */
+const INFLATE_SLICE = 4096;
 /** The inflater yields to the event loop after this long, so a large batch never holds the main thread. */
 const INFLATE_YIELD_MS = 25;
 
