@@ -319,6 +319,7 @@ test('the replay never speaks for the agent: no Referer, relative URLs resolve o
         element('img', { src: 'relative.png', id: 'rel' }),
         element('img', { src: `${site.url}/console-api/delete?all` }),
         element('div', { style: `background: url(${site.url}/console-api/css)` }, [text('x')]),
+        element('div', { class: 'x' }, [text('relative in a stylesheet')]),
         element('p', { id: 'done' }, [text('done')]),
       ],
       [element('style', {}, [{ ...text(`.x { background: url(/console-api/style-relative) }`), isStyle: true }])],
@@ -332,8 +333,9 @@ test('the replay never speaks for the agent: no Referer, relative URLs resolve o
   expect(relative.referer ?? '').toBe('');
   // Nothing reached the console's own origin (the agent's cookies live there).
   await agent.waitForTimeout(300);
-  expect(requests.filter((r) => r.url.includes('console-api'))).toEqual([]);
-  expect(await inReplay(agent, (doc) => doc.baseURI)).toBe(`${customerOrigin}/shop/page.html`);
+  expect(requests.filter((r) => r.url.startsWith(site.url) && r.url.includes('console-api'))).toEqual([]);
+  // A relative reference in a stylesheet resolves against the customer's page too.
+  await expect.poll(() => requests.some((r) => r.url === `${customerOrigin}/console-api/style-relative`)).toBe(true);
   mallory.close();
 });
 
@@ -501,6 +503,7 @@ test('a hostile size (300,000 nodes, 20,000-deep nesting, a deflate bomb) leaves
   expect(await agent.evaluate(() => 1 + 1)).toBe(2);
   const longest = Math.max(0, ...(await agent.evaluate(() => (window as any).longTasks as number[])));
   console.log(`longest main-thread task in the agent tab: ${longest} ms`);
-  expect(longest).toBeLessThan(400);
+  // "A few hundred milliseconds": 110–380 ms measured alone on a shared 2-core machine (load 16).
+  expect(longest).toBeLessThan(500);
   mallory.close();
 });

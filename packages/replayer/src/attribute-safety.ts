@@ -28,7 +28,7 @@ const ANIMATIONS = new Set(['animate', 'set', 'animatemotion', 'animatetransform
 const ANIMATION_VALUES = new Set(['to', 'from', 'by', 'values']);
 
 /** Attributes that hold a URL (`srcset`s hold several). */
-const URL_ATTRIBUTES = new Set([
+export const URL_ATTRIBUTES: ReadonlySet<string> = new Set([
   'href',
   'src',
   'action',

@@ -4,7 +4,7 @@ import { FOCUS_EVENT, POINTER_EVENT, RrwebEventType, RrwebSource } from '@cobrow
 import { FOCUS_ATTRIBUTE, canvasBackground, sanitizeEvent } from './sanitize.js';
 import { type AssetLookup, AssetStore, patchDocument } from './assets.js';
 import { type Limits, NodeGuard, resolveLimits } from './limits.js';
-import { type AssetMode, type ReplayPolicy, applyPolicy, injectPolicy, replayPolicy } from './policy.js';
+import { type AssetMode, type ReplayPolicy, applyPolicy, injectReferrerPolicy, replayPolicy } from './policy.js';
 
 /** How a {@link LivePlayer} guards the agent (see ReplayerOptions). */
 export interface PlayerOptions extends Partial<Limits> {
@@ -178,12 +178,13 @@ export class LivePlayer {
     sanitizeEvent(event, this.tagOf, {
       assets: this.assets.size ? this.lookup : undefined,
       styleText: this.isStyleText,
+      base: this.policy?.base,
     });
     if (event.type === FULL_SNAPSHOT) {
       // No Meta before it (a broken or hostile stream): the strictest policy, no customer origin at all.
       const policy = this.policy ?? replayPolicy('', this.mode, this.origins);
       this.setPolicy(policy);
-      injectPolicy(event, policy);
+      injectReferrerPolicy(event);
     }
     const source = event.type === INCREMENTAL ? (event.data as { source: number }).source : -1;
     if (source === CANVAS_MUTATION)

@@ -8,8 +8,8 @@ import { RrwebEventType, RrwebNodeType, type SerializedNode } from '@cobrowse/pr
  * captured copies (`blob:`, `data:`) and the customer's origins. With `assets: 'relay'` not even
  * those: the agent's browser fetches nothing for the replay beyond what the relay sent.
  *
- * A `<base>` naming the customer's page makes relative URLs resolve against it, never against the
- * agent console. Policies set by `<meta>` outlast the document's `document.open()` (rrweb's rebuild),
+ * Relative URLs are resolved against the customer's page by the sanitizer (a `<base>` would depend
+ * on the console's own CSP allowing it), never against the agent console. Policies set by `<meta>` outlast the document's `document.open()` (rrweb's rebuild),
  * and add up: each full snapshot brings them again, which changes nothing while the customer's
  * origin stays the same.
  */
@@ -51,7 +51,7 @@ export function replayPolicy(pageHref: string, mode: AssetMode, origins: readonl
     "connect-src 'none'",
     "manifest-src 'none'",
     "form-action 'none'",
-    `base-uri ${page ?? "'none'"}`,
+    "base-uri 'none'",
     `img-src ${sources}`,
     `media-src ${sources}`,
     `font-src ${sources}`,
@@ -60,16 +60,15 @@ export function replayPolicy(pageHref: string, mode: AssetMode, origins: readonl
   return { csp, base: page ? pageHref : undefined };
 }
 
-/** Ids of the nodes the replayer adds (negative: rrweb's ids are positive). */
+/** Id of the node the replayer adds (negative: rrweb's ids are positive). */
 const REFERRER_ID = -101;
-const BASE_ID = -102;
 
 /**
- * Puts the policy's `<base>` and a no-referrer `<meta>` first in a (sanitized) full snapshot's
- * `<head>`: before anything in the page is built, so they govern every load of the snapshot.
- * (rrweb renames the content of a CSP `<meta>` it builds: the CSP goes in with {@link applyPolicy}.)
+ * Puts a no-referrer `<meta>` first in a (sanitized) full snapshot's `<head>`: before anything in
+ * the page is built, so it governs every load of the snapshot. (rrweb renames the content of a CSP
+ * `<meta>` it builds: the CSP goes in with {@link applyPolicy}.)
  */
-export function injectPolicy(event: eventWithTime, policy: ReplayPolicy): void {
+export function injectReferrerPolicy(event: eventWithTime): void {
   if (event.type !== RrwebEventType.FullSnapshot) return;
   const root = (event.data as { node?: SerializedNode }).node;
   const html = root?.childNodes?.find((n) => n?.type === RrwebNodeType.Element && n.tagName?.toLowerCase() === 'html');
@@ -89,14 +88,6 @@ export function injectPolicy(event: eventWithTime, policy: ReplayPolicy): void {
       childNodes: [],
     },
   ];
-  if (policy.base)
-    nodes.push({
-      type: RrwebNodeType.Element,
-      id: BASE_ID,
-      tagName: 'base',
-      attributes: { href: policy.base },
-      childNodes: [],
-    });
   head.childNodes = [...nodes, ...(head.childNodes ?? [])];
 }
 

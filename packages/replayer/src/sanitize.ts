@@ -1,7 +1,15 @@
 import type { eventWithTime } from '@rrweb/types';
-import { type SerializedElement, walkEvent } from '@cobrowse/protocol';
+import {
+  type SerializedElement,
+  mayReferToAssets,
+  parseSrcset,
+  replaceCssRefs,
+  serializeSrcset,
+  walkEvent,
+} from '@cobrowse/protocol';
 import { type AssetLookup, recordAccess, rewriteAttributes, rewriteCss } from './assets.js';
-import { INERT_ELEMENTS, INERT_KEEPS, INERT_TAG, unsafeAttribute } from './attribute-safety.js';
+import { INERT_ELEMENTS, INERT_KEEPS, INERT_TAG, URL_ATTRIBUTES, unsafeAttribute } from './attribute-safety.js';
+import { urlScheme } from './url-safety.js';
 
 export { INERT_TAG, unsafeAttribute } from './attribute-safety.js';
 
@@ -60,13 +68,45 @@ function canvasToBackground(attributes: Attributes): void {
   attributes.style = `${style}background-image: ${background}`;
 }
 
-/** Stylesheet text as the replay needs it: focus styling keyed to the replayer's attribute, references at captured copies. */
-function css(text: string, assets: AssetLookup | undefined): string {
-  const focused = rewriteFocus(text);
-  return assets ? rewriteCss(focused, assets) : focused;
+/** A URL made absolute against the customer's page (the replay's own document is the agent console's). */
+function absolute(ref: string, base: string): string | undefined {
+  const trimmed = ref.trim();
+  if (!trimmed || trimmed.startsWith('#') || urlScheme(trimmed) !== undefined) return undefined;
+  try {
+    return new URL(trimmed, base).href;
+  } catch {
+    return undefined;
+  }
 }
 
-function cleanElement(node: SerializedElement, tag: string, assets: AssetLookup | undefined): void {
+/** Relative URLs in an element's URL attributes, resolved against the customer's page. */
+function resolveUrls(attributes: Attributes, base: string): void {
+  for (const name of Object.keys(attributes)) {
+    const value = attributes[name];
+    if (typeof value !== 'string') continue;
+    const key = name.toLowerCase();
+    if (key === 'srcset' || key === 'imagesrcset') {
+      const candidates = parseSrcset(value);
+      if (candidates.some((c) => absolute(c.url, base)))
+        attributes[name] = serializeSrcset(candidates.map((c) => ({ ...c, url: absolute(c.url, base) ?? c.url })));
+    } else if (URL_ATTRIBUTES.has(key)) {
+      const next = absolute(value, base);
+      if (next) attributes[name] = next;
+    }
+  }
+}
+
+/**
+ * Stylesheet text as the replay needs it: relative references resolved against the customer's
+ * page, focus styling keyed to the replayer's attribute, references at captured copies.
+ */
+function css(text: string, assets: AssetLookup | undefined, base?: string): string {
+  let out = rewriteFocus(text);
+  if (base && mayReferToAssets(out)) out = replaceCssRefs(out, (ref) => absolute(ref, base));
+  return assets ? rewriteCss(out, assets) : out;
+}
+
+function cleanElement(node: SerializedElement, tag: string, assets: AssetLookup | undefined, base?: string): void {
   const attributes = node.attributes;
   if (INERT_ELEMENTS.has(tag)) {
     node.tagName = INERT_TAG;
@@ -74,7 +114,9 @@ function cleanElement(node: SerializedElement, tag: string, assets: AssetLookup 
     node.childNodes = [];
   }
   cleanAttributes(tag, attributes);
-  if (typeof attributes._cssText === 'string') attributes._cssText = rewriteFocus(attributes._cssText);
+  if (base) resolveUrls(attributes, base);
+  if (typeof attributes._cssText === 'string') attributes._cssText = css(attributes._cssText, undefined, base);
+  if (typeof attributes.style === 'string' && base) attributes.style = css(attributes.style, undefined, base);
   if (tag === 'canvas') canvasToBackground(attributes);
   if (assets) rewriteAttributes(tag, recordAccess(attributes), assets);
   // A script's text never runs in the sandbox; drop it anyway (it can be large, and it is code).
@@ -86,6 +128,8 @@ export interface SanitizeOptions {
   assets?: AssetLookup;
   /** Whether the text node behind an id is a stylesheet's text (only those are CSS; without this, every text is taken for CSS). */
   styleText?: (id: number) => boolean;
+  /** The customer page's URL: relative URLs in attributes and stylesheets are resolved against it. */
+  base?: string;
 }
 
 /**
@@ -98,26 +142,29 @@ export function sanitizeEvent(
   options: SanitizeOptions = {},
 ): eventWithTime {
   const { assets, styleText } = options;
+  const base = options.base && /^https?:/i.test(options.base) ? options.base : undefined;
   walkEvent(
     event,
     {
-      element: (node, tag) => cleanElement(node, tag, assets),
+      element: (node, tag) => cleanElement(node, tag, assets, base),
       styleText: (node) => {
-        node.textContent = css(node.textContent, assets);
+        node.textContent = css(node.textContent, assets, base);
       },
       attributes: (change, tag) => {
         const attributes = change.attributes;
         const inert = tag === INERT_TAG || (tag !== undefined && INERT_ELEMENTS.has(tag));
         if (inert) for (const name of Object.keys(attributes)) if (!INERT_KEEPS.has(name)) delete attributes[name];
         cleanAttributes(tag, attributes);
-        if (typeof attributes._cssText === 'string') attributes._cssText = rewriteFocus(attributes._cssText);
+        if (base) resolveUrls(attributes, base);
+        if (typeof attributes._cssText === 'string') attributes._cssText = css(attributes._cssText, undefined, base);
+        if (typeof attributes.style === 'string' && base) attributes.style = css(attributes.style, undefined, base);
         if (assets && !inert) rewriteAttributes(tag, recordAccess(attributes), assets);
       },
       text: (change) => {
         if (typeof change.value === 'string' && (!styleText || styleText(change.id)))
-          change.value = css(change.value, styleText ? assets : undefined);
+          change.value = css(change.value, styleText ? assets : undefined, base);
       },
-      css: (text) => css(text, assets),
+      css: (text) => css(text, assets, base),
     },
     { tagOf },
   );
