@@ -84,3 +84,42 @@ export function parseSrcset(value: string): SrcsetCandidate[] {
 export function serializeSrcset(candidates: readonly SrcsetCandidate[]): string {
   return candidates.map((c) => (c.descriptor ? `${c.url} ${c.descriptor}` : c.url)).join(', ');
 }
+
+/** Where an asset is used, which decides the types it may have. */
+export type AssetKind = 'image' | 'css' | 'font' | 'any';
+
+/**
+ * The one table of attributes that load an image or a sprite, per element (lower-case tag). `srcset`
+ * holds a candidate list (see {@link parseSrcset}); `<link>` is decided by its `rel` (see
+ * {@link linkAssetKind}). Links, frames, objects and forms are not here: they navigate or embed, and
+ * are never pointed at a captured copy.
+ */
+export const ASSET_ATTRIBUTES: Readonly<Record<string, readonly string[]>> = {
+  img: ['src', 'srcset'],
+  source: ['src', 'srcset'],
+  input: ['src'],
+  video: ['poster'],
+  image: ['href', 'xlink:href'],
+  feimage: ['href', 'xlink:href'],
+  use: ['href', 'xlink:href'],
+  body: ['background'],
+  table: ['background'],
+  td: ['background'],
+  th: ['background'],
+};
+
+/** Elements that may carry an asset reference in an attribute (besides `style`). */
+export const ASSET_ELEMENTS: ReadonlySet<string> = /* @__PURE__ */ new Set([...Object.keys(ASSET_ATTRIBUTES), 'link']);
+
+/** What a `<link>` with this `rel` loads: a stylesheet (`css`), an icon (`image`), or nothing we capture. */
+export function linkAssetKind(rel: unknown): AssetKind | undefined {
+  const value = typeof rel === 'string' ? rel : '';
+  if (/(^|\s)stylesheet(\s|$)/i.test(value)) return 'css';
+  if (/(^|\s)icon(\s|$)/i.test(value)) return 'image';
+  return undefined;
+}
+
+/** The kind of asset a reference in CSS text probably is, by its name. */
+export function cssRefKind(ref: string): AssetKind {
+  return /\.(woff2?|ttf|otf|eot)(\?|$)/i.test(ref) ? 'font' : /\.css(\?|$)/i.test(ref) ? 'css' : 'any';
+}

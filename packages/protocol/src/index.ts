@@ -14,3 +14,5 @@ export * from './dialects/passphrase.js';
 export { toBase64Url, fromBase64Url } from './base64url.js';
 export * from './rrweb-codes.js';
 export * from './asset-refs.js';
+export * from './asset-sniff.js';
+export * from './rrweb-walk.js';

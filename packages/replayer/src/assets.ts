@@ -1,4 +1,8 @@
 import {
+  ASSET_ATTRIBUTES,
+  ASSET_ELEMENTS,
+  assetBytesMatch,
+  linkAssetKind,
   isAssetMime,
   isAssetUrl,
   parseSrcset,
@@ -7,6 +11,7 @@ import {
   cssRefs,
   mayReferToAssets,
 } from '@cobrowse/protocol';
+import { cleanSvg } from './svg-asset.js';
 
 /**
  * The customer's images, fonts and stylesheets as the recorder captured them (its browser could
@@ -15,9 +20,11 @@ import {
  * before rrweb applies them (see sanitize.ts), and in the replayed document when an asset arrives
  * after the events that use it.
  *
- * Only image, font and stylesheet types are accepted, and the copies are only ever referenced from
- * image, font and stylesheet positions (`<img src>`, CSS `url()`, `<link rel=stylesheet>` …),
- * never from anything that could navigate to or run them.
+ * Only image, font and stylesheet types are accepted, and only when the bytes are what the type
+ * says (a mislabelled asset is refused); an SVG is kept only as cleaned by svg-asset.ts, so even
+ * opened on its own its copy runs nothing. The copies are only ever referenced from image, font
+ * and stylesheet positions (`<img src>`, CSS `url()`, `<link rel=stylesheet>` …), never from
+ * anything that could navigate to or run them.
  */
 
 /** Asset bytes kept per session at most (the relay bounds what it stores; this bounds what it forwards too). */
@@ -57,7 +64,12 @@ export class AssetStore {
   add(url: string, mime: string, bytes: Uint8Array): string[] {
     if (this.closed || !isAssetUrl(url) || !isAssetMime(mime) || this.blobs.has(url) || bytes.byteLength === 0)
       return [];
-    if (this.bytes + bytes.byteLength > MAX_STORE_BYTES) return [];
+    if (this.bytes + bytes.byteLength > MAX_STORE_BYTES || !assetBytesMatch(mime, bytes)) return [];
+    if (mime === 'image/svg+xml') {
+      const clean = cleanSvg(new TextDecoder().decode(bytes));
+      if (clean === undefined) return [];
+      bytes = new TextEncoder().encode(clean);
+    }
     this.bytes += bytes.byteLength;
     if (mime === 'text/css') {
       this.sheets.set(url, new TextDecoder().decode(bytes));
@@ -176,22 +188,6 @@ export function elementAccess(element: Element): AttributeAccess {
   };
 }
 
-/** Elements with attributes that load an image, a stylesheet or a sprite, and which. */
-const URL_ATTRIBUTES: Record<string, readonly string[]> = {
-  img: ['src'],
-  input: ['src'],
-  video: ['poster'],
-  image: ['href', 'xlink:href'],
-  feimage: ['href', 'xlink:href'],
-  use: ['href', 'xlink:href'],
-  body: ['background'],
-  table: ['background'],
-  td: ['background'],
-  th: ['background'],
-};
-
-export const ASSET_ELEMENTS: ReadonlySet<string> = new Set([...Object.keys(URL_ATTRIBUTES), 'source', 'link']);
-
 /**
  * Points one element's references at the captured copies: image sources, posters, SVG image and
  * sprite references, stylesheet links, legacy backgrounds, its style attribute and rrweb's inlined
@@ -237,11 +233,10 @@ export function rewriteAttributes(tag: string | undefined, access: AttributeAcce
     return;
   }
   if (tag === 'link') {
-    const rel = String(access.get('rel') ?? '');
-    if (/(^|\s)(stylesheet|icon)(\s|$)/i.test(rel)) one('href');
+    if (linkAssetKind(access.get('rel'))) one('href');
     return;
   }
-  for (const name of URL_ATTRIBUTES[tag] ?? []) one(name);
+  for (const name of ASSET_ATTRIBUTES[tag] ?? []) one(name);
 }
 
 /**

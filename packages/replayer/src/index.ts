@@ -28,3 +28,4 @@ export async function join(options: ReplayerOptions): Promise<ReplayerSession> {
   }
   return session;
 }
+export type { TooLargeReason } from './limits.js';

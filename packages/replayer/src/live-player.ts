@@ -3,10 +3,19 @@ import type { eventWithTime } from '@rrweb/types';
 import { FOCUS_EVENT, POINTER_EVENT, RrwebEventType, RrwebSource } from '@cobrowse/protocol';
 import { FOCUS_ATTRIBUTE, canvasBackground, sanitizeEvent } from './sanitize.js';
 import { type AssetLookup, AssetStore, patchDocument } from './assets.js';
+import { type Limits, NodeGuard, resolveLimits } from './limits.js';
+import { type AssetMode, type ReplayPolicy, applyPolicy, injectReferrerPolicy, replayPolicy } from './policy.js';
+
+/** How a {@link LivePlayer} guards the agent (see ReplayerOptions). */
+export interface PlayerOptions extends Partial<Limits> {
+  assets?: AssetMode;
+  origins?: string[];
+}
 
 const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
 const CUSTOM = RrwebEventType.Custom;
 const META = RrwebEventType.Meta;
+const FULL_SNAPSHOT = RrwebEventType.FullSnapshot;
 const {
   MouseMove: MOUSE_MOVE,
   MouseInteraction: MOUSE_INTERACTION,
@@ -85,11 +94,23 @@ export class LivePlayer {
   private patchTimer: ReturnType<typeof setTimeout> | undefined;
   private patchWaiting: string[] = [];
 
+  private readonly guard: NodeGuard;
+  private readonly mode: AssetMode;
+  private readonly origins: string[];
+  /** The policy for the customer page's URL (from rrweb's Meta event). */
+  private policy: ReplayPolicy | undefined;
+  /** The CSP set on the replay's document already (policies add up: each is set once). */
+  private readonly cspSet = new Set<string>();
+
   constructor(
     root: HTMLElement,
     onResize: (width: number, height: number) => void,
     private readonly onAssetsApplied: (urls: string[]) => void = () => undefined,
+    options: PlayerOptions = {},
   ) {
+    this.mode = options.assets === 'relay' ? 'relay' : 'direct';
+    this.origins = Array.isArray(options.origins) ? options.origins.filter((o) => typeof o === 'string') : [];
+    const limits = resolveLimits(options);
     this.replayer = new Replayer([], {
       root,
       liveMode: true,
@@ -114,10 +135,25 @@ export class LivePlayer {
     this.replayer.iframe.setAttribute('referrerpolicy', 'no-referrer');
     // Links and forms in the replay never navigate it (each full snapshot brings a new document).
     this.replayer.on('fullsnapshot-rebuilded', () => guardNavigation(this.replayer.iframe.contentDocument));
+    const mirror = this.replayer.getMirror();
+    this.guard = new NodeGuard(
+      limits,
+      () => (mirror as unknown as { idNodeMap?: Map<number, Node> }).idNodeMap?.size ?? 0,
+      (id) => {
+        let node: Node | null = mirror.getNode(id);
+        if (!node) return undefined;
+        let depth = 0;
+        while (node && depth <= limits.maxDepth) {
+          node = node.parentNode ?? (node as ShadowRoot).host ?? null;
+          depth++;
+        }
+        return depth - 1;
+      },
+      (id) => mirror.getNode(id)?.nodeName.toLowerCase(),
+    );
   }
 
-  private readonly tagOf = (id: number): string | undefined =>
-    this.replayer.getMirror().getNode(id)?.nodeName.toLowerCase();
+  private readonly tagOf = (id: number): string | undefined => this.guard.tagOf(id);
   private readonly isStyleText = (id: number): boolean =>
     this.replayer.getMirror().getNode(id)?.parentNode?.nodeName === 'STYLE';
 
@@ -131,17 +167,32 @@ export class LivePlayer {
    */
   hold: ((event: eventWithTime) => boolean) | undefined;
 
-  /** Applies one event now (or, for pointer events, from now). */
+  /**
+   * Applies one event now (or, for pointer events, from now). Throws a TooLargeError (and applies
+   * nothing of the event) when it would take the replay past a limit.
+   */
   apply(event: eventWithTime): void {
     if (this.hold?.(event)) return;
     if (event.type === META) {
       const href = (event.data as { href?: unknown }).href;
-      if (typeof href === 'string') this.assets.base = href;
+      if (typeof href === 'string') {
+        this.assets.base = href;
+        this.policy = replayPolicy(href, this.mode, this.origins);
+        this.setPolicy(this.policy);
+      }
     }
+    this.guard.check(event);
     sanitizeEvent(event, this.tagOf, {
       assets: this.assets.size ? this.lookup : undefined,
       styleText: this.isStyleText,
+      base: this.policy?.base,
     });
+    if (event.type === FULL_SNAPSHOT) {
+      // No Meta before it (a broken or hostile stream): the strictest policy, no customer origin at all.
+      const policy = this.policy ?? replayPolicy('', this.mode, this.origins);
+      this.setPolicy(policy);
+      injectReferrerPolicy(event);
+    }
     const source = event.type === INCREMENTAL ? (event.data as { source: number }).source : -1;
     if (source === CANVAS_MUTATION)
       return this.paintCanvas(event.data as unknown as { id: number; commands?: CanvasCommand[] });
@@ -176,6 +227,13 @@ export class LivePlayer {
   }
 
   private applied = 0;
+
+  /** Sets a policy on the replay's document, once (policies add up, and stay through document.open()). */
+  private setPolicy(policy: ReplayPolicy): void {
+    if (this.cspSet.has(policy.csp)) return;
+    this.cspSet.add(policy.csp);
+    applyPolicy(this.replayer.iframe.contentDocument, policy);
+  }
 
   /**
    * A captured asset arrived: kept, and what the replay already shows of it is pointed at the copy

@@ -12,4 +12,21 @@ export interface ReplayerOptions extends ConnectionOptions {
   showPointer?: boolean;
   /** Show this agent's pointer, labelled with `userName`, on the customer's page while it is over the replay. Default true. */
   sharePointer?: boolean;
+  /**
+   * Where the replay may load the customer's images, fonts and stylesheets from. `'direct'` (default):
+   * the captured copies the relay sends, and the customer page's origin plus {@link origins}.
+   * `'relay'`: only the copies the relay sends — the agent's browser fetches nothing else for the
+   * replay (what the customer's recorder did not capture is not shown).
+   */
+  assets?: 'direct' | 'relay';
+  /** Origins besides the customer page's the replay may load from in `'direct'` mode (e.g. the customer's CDN). Default none. */
+  origins?: string[];
+  /** Largest events frame taken from the socket, bytes (compressed or not). Default 16 MiB. */
+  maxFrameBytes?: number;
+  /** Largest batch once inflated, bytes; checked while inflating. Default 32 MiB. */
+  maxBatchBytes?: number;
+  /** Most nodes a replayed page may have; past it "page too large to show". Default 100,000. */
+  maxNodes?: number;
+  /** Deepest nesting a replayed page may have; past it "page too large to show". Default 1,000. */
+  maxDepth?: number;
 }

@@ -1,37 +1,31 @@
 import type { eventWithTime } from '@rrweb/types';
-import { RrwebEventType, RrwebNodeType, RrwebSource } from '@cobrowse/protocol';
+import {
+  type SerializedElement,
+  mayReferToAssets,
+  parseSrcset,
+  replaceCssRefs,
+  serializeSrcset,
+  walkEvent,
+} from '@cobrowse/protocol';
 import { type AssetLookup, recordAccess, rewriteAttributes, rewriteCss } from './assets.js';
+import { INERT_ELEMENTS, INERT_KEEPS, INERT_TAG, URL_ATTRIBUTES, unsafeAttribute } from './attribute-safety.js';
+import { urlScheme } from './url-safety.js';
+
+export { INERT_TAG, unsafeAttribute } from './attribute-safety.js';
 
 /**
  * The customer's page is untrusted, and so is anything that claims to be it on the socket. Before
- * an event reaches rrweb, this strips what could run code, navigate, or submit from the agent's
- * side: event-handler attributes, `javascript:` URLs, `srcdoc`, `<meta http-equiv>`, `<base href>`,
- * form targets and script sources. The replay iframe's sandbox (no `allow-scripts`) and the agent
- * page's CSP stay the main walls; this is the one in front of them.
+ * an event reaches rrweb, this strips what could run code, navigate, submit or change the replay's
+ * policy: event-handler attributes, script-bearing or unknown URL schemes (however written),
+ * `srcdoc`, `<meta>`, `<base>`, `<object>`, `<embed>`, form targets, frame sources and SVG
+ * animations of links. Each attribute is judged on the element it will end up on — an element added
+ * earlier in the same event counts, whatever order rrweb applies them in — so the state the replay
+ * reaches is safe, not only each step. The replay iframe's sandbox (no `allow-scripts`) and the
+ * policy the replayer puts in it (see policy.ts) stay the walls behind this.
  *
  * The same pass points references to the customer's images, fonts and stylesheets at the copies the
  * recorder captured (see assets.ts), when an {@link AssetLookup} is given.
  */
-
-const ELEMENT = RrwebNodeType.Element;
-const TEXT = RrwebNodeType.Text;
-const FULL_SNAPSHOT = RrwebEventType.FullSnapshot;
-const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
-const MUTATION = RrwebSource.Mutation;
-const STYLE_SHEET_RULE = RrwebSource.StyleSheetRule;
-const ADOPTED_STYLE_SHEET = RrwebSource.AdoptedStyleSheet;
-/** rrweb's CSSOM `style.setProperty` on a stylesheet rule. */
-const STYLE_DECLARATION = 13;
-
-type Attributes = Record<string, string | number | boolean | null>;
-interface SerializedNode {
-  type: number;
-  tagName?: string;
-  attributes?: Attributes;
-  childNodes?: SerializedNode[];
-  textContent?: string;
-  isStyle?: boolean;
-}
 
 /** Attribute the replayer puts on the element the customer has focused. */
 export const FOCUS_ATTRIBUTE = 'data-cobrowse-focus';
@@ -50,45 +44,11 @@ export function rewriteFocus(css: string): string {
     .replace(/:focus(-visible)?\b(?!-)/g, `[${FOCUS_ATTRIBUTE}]`);
 }
 
-const URL_ATTRIBUTES = new Set([
-  'href',
-  'src',
-  'action',
-  'formaction',
-  'xlink:href',
-  'data',
-  'poster',
-  'background',
-  'codebase',
-  'cite',
-  'ping',
-]);
-const DANGEROUS_URL = /^[\s\u0000-\u001f]*(javascript|vbscript|data\s*:\s*text\/html|data\s*:\s*image\/svg)/i;
-/** Attributes removed wherever they appear. */
-const ALWAYS_REMOVED = new Set(['srcdoc', 'http-equiv', 'formaction', 'formtarget', 'target', 'ping']);
-/** Attributes removed on specific elements. */
-const REMOVED_ON: Record<string, Set<string>> = {
-  base: new Set(['href', 'target']),
-  form: new Set(['action', 'target']),
-  script: new Set(['src']),
-  object: new Set(['data', 'codebase']),
-  embed: new Set(['src']),
-};
+type Attributes = Record<string, unknown>;
 
-/** Whether an attribute must not reach the replay. */
-export function unsafeAttribute(tag: string | undefined, name: string, value: unknown): boolean {
-  const key = name.toLowerCase();
-  if (key.startsWith('on')) return true;
-  if (ALWAYS_REMOVED.has(key)) return true;
-  if (tag && REMOVED_ON[tag]?.has(key)) return true;
-  if (URL_ATTRIBUTES.has(key) && typeof value === 'string' && DANGEROUS_URL.test(value)) return true;
-  return false;
-}
-
-function cleanAttributes(tag: string | undefined, attributes: Attributes | undefined): void {
-  if (!attributes) return;
+function cleanAttributes(tag: string | undefined, attributes: Attributes): void {
   for (const name of Object.keys(attributes)) {
-    if (unsafeAttribute(tag, name, attributes[name])) delete attributes[name];
+    if (unsafeAttribute(tag, name, attributes[name], attributes.rel)) delete attributes[name];
   }
 }
 
@@ -100,8 +60,8 @@ export function canvasBackground(dataUrl: string): string | undefined {
   return /^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$/.test(dataUrl) ? `url("${dataUrl}")` : undefined;
 }
 
-function canvasToBackground(attributes: Attributes | undefined): void {
-  if (!attributes || typeof attributes.rr_dataURL !== 'string') return;
+function canvasToBackground(attributes: Attributes): void {
+  if (typeof attributes.rr_dataURL !== 'string') return;
   const background = canvasBackground(attributes.rr_dataURL);
   delete attributes.rr_dataURL;
   if (!background) return;
@@ -110,27 +70,59 @@ function canvasToBackground(attributes: Attributes | undefined): void {
   attributes.style = `${style}background-image: ${background}`;
 }
 
-/** Stylesheet text as the replay needs it: focus styling keyed to the replayer's attribute, references at captured copies. */
-function css(text: string, assets: AssetLookup | undefined): string {
-  const focused = rewriteFocus(text);
-  return assets ? rewriteCss(focused, assets) : focused;
+/** A URL made absolute against the customer's page (the replay's own document is the agent console's). */
+function absolute(ref: string, base: string): string | undefined {
+  const trimmed = ref.trim();
+  if (!trimmed || trimmed.startsWith('#') || urlScheme(trimmed) !== undefined) return undefined;
+  try {
+    return new URL(trimmed, base).href;
+  } catch {
+    return undefined;
+  }
 }
 
-function cleanNode(node: SerializedNode | undefined, assets: AssetLookup | undefined): void {
-  if (!node) return;
-  if (node.type === TEXT && node.isStyle && typeof node.textContent === 'string')
-    node.textContent = css(node.textContent, assets);
-  if (node.type === ELEMENT) {
-    const tag = node.tagName?.toLowerCase();
-    cleanAttributes(tag, node.attributes);
-    if (node.attributes && typeof node.attributes._cssText === 'string')
-      node.attributes._cssText = rewriteFocus(node.attributes._cssText);
-    if (tag === 'canvas') canvasToBackground(node.attributes);
-    if (assets && node.attributes) rewriteAttributes(tag, recordAccess(node.attributes), assets);
-    // A script's text never runs in the sandbox; drop it anyway (it can be large, and it is code).
-    if (tag === 'script') node.childNodes = [];
+/** Relative URLs in an element's URL attributes, resolved against the customer's page. */
+function resolveUrls(attributes: Attributes, base: string): void {
+  for (const name of Object.keys(attributes)) {
+    const value = attributes[name];
+    if (typeof value !== 'string') continue;
+    const key = name.toLowerCase();
+    if (key === 'srcset' || key === 'imagesrcset') {
+      const candidates = parseSrcset(value);
+      if (candidates.some((c) => absolute(c.url, base)))
+        attributes[name] = serializeSrcset(candidates.map((c) => ({ ...c, url: absolute(c.url, base) ?? c.url })));
+    } else if (URL_ATTRIBUTES.has(key)) {
+      const next = absolute(value, base);
+      if (next) attributes[name] = next;
+    }
   }
-  if (node.childNodes) for (const child of node.childNodes) cleanNode(child, assets);
+}
+
+/**
+ * Stylesheet text as the replay needs it: relative references resolved against the customer's
+ * page, focus styling keyed to the replayer's attribute, references at captured copies.
+ */
+function css(text: string, assets: AssetLookup | undefined, base?: string): string {
+  let out = rewriteFocus(text);
+  if (base && mayReferToAssets(out)) out = replaceCssRefs(out, (ref) => absolute(ref, base));
+  return assets ? rewriteCss(out, assets) : out;
+}
+
+function cleanElement(node: SerializedElement, tag: string, assets: AssetLookup | undefined, base?: string): void {
+  const attributes = node.attributes;
+  if (INERT_ELEMENTS.has(tag)) {
+    node.tagName = INERT_TAG;
+    for (const name of Object.keys(attributes)) if (!INERT_KEEPS.has(name.toLowerCase())) delete attributes[name];
+    node.childNodes = [];
+  }
+  cleanAttributes(tag, attributes);
+  if (base) resolveUrls(attributes, base);
+  if (typeof attributes._cssText === 'string') attributes._cssText = css(attributes._cssText, undefined, base);
+  if (typeof attributes.style === 'string' && base) attributes.style = css(attributes.style, undefined, base);
+  if (tag === 'canvas') canvasToBackground(attributes);
+  if (assets) rewriteAttributes(tag, recordAccess(attributes), assets);
+  // A script's text never runs in the sandbox; drop it anyway (it can be large, and it is code).
+  if (tag === 'script') node.childNodes = [];
 }
 
 export interface SanitizeOptions {
@@ -138,11 +130,13 @@ export interface SanitizeOptions {
   assets?: AssetLookup;
   /** Whether the text node behind an id is a stylesheet's text (only those are CSS; without this, every text is taken for CSS). */
   styleText?: (id: number) => boolean;
+  /** The customer page's URL: relative URLs in attributes and stylesheets are resolved against it. */
+  base?: string;
 }
 
 /**
  * Cleans one event in place. `tagOf` names the element behind a node id (for attribute changes to
- * existing nodes).
+ * nodes not added by the same event); undefined means unknown, and is treated as the worst case.
  */
 export function sanitizeEvent(
   event: eventWithTime,
@@ -150,42 +144,31 @@ export function sanitizeEvent(
   options: SanitizeOptions = {},
 ): eventWithTime {
   const { assets, styleText } = options;
-  if (event.type === FULL_SNAPSHOT) {
-    cleanNode((event.data as { node: SerializedNode }).node, assets);
-    return event;
-  }
-  if (event.type !== INCREMENTAL) return event;
-  const source = (event.data as { source: number }).source;
-  if (source === MUTATION) {
-    const data = event.data as unknown as {
-      adds?: { node: SerializedNode }[];
-      attributes?: { id: number; attributes: Attributes }[];
-      texts?: { id: number; value: string | null }[];
-    };
-    for (const add of data.adds ?? []) cleanNode(add.node, assets);
-    for (const change of data.attributes ?? []) {
-      const tag = tagOf(change.id);
-      cleanAttributes(tag, change.attributes);
-      if (typeof change.attributes._cssText === 'string')
-        change.attributes._cssText = rewriteFocus(change.attributes._cssText);
-      if (assets) rewriteAttributes(tag, recordAccess(change.attributes), assets);
-    }
-    for (const text of data.texts ?? []) {
-      if (typeof text.value === 'string' && (!styleText || styleText(text.id)))
-        text.value = css(text.value, styleText ? assets : undefined);
-    }
-  } else if (source === STYLE_SHEET_RULE) {
-    const data = event.data as unknown as { adds?: { rule: string }[]; replace?: string; replaceSync?: string };
-    for (const add of data.adds ?? []) if (typeof add.rule === 'string') add.rule = css(add.rule, assets);
-    if (typeof data.replace === 'string') data.replace = css(data.replace, assets);
-    if (typeof data.replaceSync === 'string') data.replaceSync = css(data.replaceSync, assets);
-  } else if (source === STYLE_DECLARATION) {
-    const data = event.data as unknown as { set?: { value?: string } };
-    if (assets && typeof data.set?.value === 'string') data.set.value = rewriteCss(data.set.value, assets);
-  } else if (source === ADOPTED_STYLE_SHEET) {
-    const data = event.data as unknown as { styles?: { rules: { rule: string }[] }[] };
-    for (const style of data.styles ?? [])
-      for (const rule of style.rules) if (typeof rule.rule === 'string') rule.rule = css(rule.rule, assets);
-  }
+  const base = options.base && /^https?:/i.test(options.base) ? options.base : undefined;
+  walkEvent(
+    event,
+    {
+      element: (node, tag) => cleanElement(node, tag, assets, base),
+      styleText: (node) => {
+        node.textContent = css(node.textContent, assets, base);
+      },
+      attributes: (change, tag) => {
+        const attributes = change.attributes;
+        const inert = tag === INERT_TAG || (tag !== undefined && INERT_ELEMENTS.has(tag));
+        if (inert) for (const name of Object.keys(attributes)) if (!INERT_KEEPS.has(name)) delete attributes[name];
+        cleanAttributes(tag, attributes);
+        if (base) resolveUrls(attributes, base);
+        if (typeof attributes._cssText === 'string') attributes._cssText = css(attributes._cssText, undefined, base);
+        if (typeof attributes.style === 'string' && base) attributes.style = css(attributes.style, undefined, base);
+        if (assets && !inert) rewriteAttributes(tag, recordAccess(attributes), assets);
+      },
+      text: (change) => {
+        if (typeof change.value === 'string' && (!styleText || styleText(change.id)))
+          change.value = css(change.value, styleText ? assets : undefined, base);
+      },
+      css: (text) => css(text, assets, base),
+    },
+    { tagOf },
+  );
   return event;
 }

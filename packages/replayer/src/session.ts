@@ -6,6 +6,7 @@ import { LivePlayer } from './live-player.js';
 import { Stage } from './stage.js';
 import { BatchDecoder } from './decode.js';
 import { AgentTools, type ControlEvent, type ControlStatus, type HighlightTarget, type RefusedEvent } from './tools.js';
+import { TooLargeError, type TooLargeReason, resolveLimits } from './limits.js';
 
 export type ReplayerStatus = ChannelStatus;
 
@@ -25,6 +26,11 @@ export interface ReplayerEvents extends Record<string, unknown> {
   control: ControlEvent;
   /** The customer's page did not allow one of this agent's actions (a "not allowed" cue is shown). */
   refused: RefusedEvent;
+  /**
+   * The customer's page is past one of the size limits (options `maxFrameBytes`, `maxBatchBytes`,
+   * `maxNodes`, `maxDepth`): it is not shown ("page too large to show") until a snapshot within them arrives.
+   */
+  'too-large': { reason: TooLargeReason; limit: number };
 }
 
 const STATUS_TEXT: Record<ReplayerStatus, string | undefined> = {
@@ -35,6 +41,7 @@ const STATUS_TEXT: Record<ReplayerStatus, string | undefined> = {
 };
 
 const SNAPSHOT_REQUEST_INTERVAL_MS = 1000;
+const TOO_LARGE_TEXT = 'This page is too large to show';
 
 /** A batch on its way to the player: decoded, or the reason it could not be. */
 interface Decoded {
@@ -62,6 +69,7 @@ export class View {
         this.onViewport(width, height);
       },
       (urls) => this.onAssets(urls),
+      { ...resolveLimits(options), assets: options.assets, origins: options.origins },
     );
   }
 
@@ -82,7 +90,9 @@ export class ReplayerSession {
   private readonly stage: Stage;
   private readonly player: LivePlayer;
   private readonly queue: InOrder<Decoded>;
-  private readonly decoder = new BatchDecoder();
+  private readonly decoder: BatchDecoder;
+  /** The page is past a size limit: what is shown is stale until a snapshot within them arrives. */
+  tooLarge: { reason: TooLargeReason; limit: number } | undefined;
   /** Last batch admitted (applied, or decoded and waiting its turn); undefined until a full snapshot arrived. */
   private position: { epoch: string; seq: number } | undefined;
   private waitingForSnapshot = true;
@@ -115,6 +125,8 @@ export class ReplayerSession {
         ...(this.position && !this.waitingForSnapshot ? { resume: this.position } : {}),
       }),
     });
+    const limits = resolveLimits(options);
+    this.decoder = new BatchDecoder(limits.maxFrameBytes, limits.maxBatchBytes, limits.maxNodes);
     const view = new View(container, options);
     this.stage = view.stage;
     this.player = view.player;
@@ -175,8 +187,18 @@ export class ReplayerSession {
       if (overlay) this.stage.showStatus(STATUS_TEXT.ended);
       this.emitter.emit('ended', { reason });
     });
-    this.onSnapshot = () => showStatus(this.channel.status);
+    this.onSnapshot = () => {
+      this.tooLarge = undefined;
+      showStatus(this.channel.status);
+    };
+    this.onTooLarge = (error) => {
+      this.tooLarge = { reason: error.reason, limit: error.limit };
+      if (overlay) this.stage.showStatus(TOO_LARGE_TEXT);
+      this.emitter.emit('too-large', { ...this.tooLarge });
+    };
   }
+
+  private readonly onTooLarge: (error: TooLargeError) => void;
 
   private readonly onSnapshot: () => void;
 
@@ -313,7 +335,9 @@ export class ReplayerSession {
     this.era++;
     this.decoder.reset();
     this.waitingForSnapshot = true;
-    this.requestSnapshot('bad batch');
+    // Too large: asking again would bring the same page; the next snapshot the customer takes is awaited.
+    if (error instanceof TooLargeError) this.onTooLarge(error);
+    else this.requestSnapshot('bad batch');
   }
 
   private applyBatch({ header, events, error, era }: Decoded): void {
@@ -323,6 +347,7 @@ export class ReplayerSession {
       try {
         this.player.apply(event);
       } catch (error) {
+        if (error instanceof TooLargeError) return this.broken(error);
         this.fail(error);
       }
     }
