@@ -25,15 +25,15 @@ import type {} from '@cobrowse/recorder/iife';
 import type {} from '@cobrowse/replayer/iife';
 
 const headers = { 'ccmessaging-token': 'dev' };
-const options: RecorderOptions = {
+const common = {
   server: 'http://127.0.0.1:8787',
   roomId: '123456',
   userId: 'customer-1',
   userName: 'Sam',
   dialect: 'cec',
   headers,
-  maskAllInputs: true,
-};
+} as const;
+const options: RecorderOptions = { ...common, maskAllInputs: true };
 
 export async function share(): Promise<string> {
   const session: RecorderSession = await start(options);
@@ -60,7 +60,7 @@ export async function watch(container: HTMLElement): Promise<Document | null> {
 }
 
 export const viaScriptTag: Promise<unknown> = window.CobrowseRecorder.start(options).then(() =>
-  globalThis.CobrowseReplayer.join({ ...options, container: '#screen' }),
+  globalThis.CobrowseReplayer.join({ ...common, userId: 'agent-1', container: '#screen', assets: 'relay' }),
 );
 `;
 

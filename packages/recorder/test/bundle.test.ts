@@ -25,7 +25,7 @@ test('the script tag adds one global and survives a page whose own globals have 
   expect(await page.evaluate(() => Object.keys(window).length)).toBe(before + 1);
 });
 
-test('the ES module build, as an app bundler minifies it, costs at most 50 KB gzipped and carries no postcss', async () => {
+test('the ES module build, as an app bundler minifies it, costs at most 56 KB gzipped (the script-tag build plus the compressor it loads later) and carries no postcss', async () => {
   const { build } = await import('esbuild');
   const result = await build({
     stdin: {
@@ -40,5 +40,5 @@ test('the ES module build, as an app bundler minifies it, costs at most 50 KB gz
   });
   const code = result.outputFiles[0]!.contents;
   expect(Buffer.from(code).toString('utf8')).not.toContain('CssSyntaxError');
-  expect(gzipSync(code, { level: 9 }).length).toBeLessThanOrEqual(50 * 1024);
+  expect(gzipSync(code, { level: 9 }).length).toBeLessThanOrEqual(56 * 1024);
 });
