@@ -17,7 +17,7 @@ let session;
 let unmountTools;
 
 // The "Recordings" tab (recordings.js): stored sessions, played with rrweb-player.
-mountRecordings({ relay: RELAY, live: document.getElementById('screen') });
+mountRecordings({ relay: RELAY, live: document.querySelector('main') });
 
 /** The status line: `state` picks its colour (only `live` is green). */
 function show(state, text) {
