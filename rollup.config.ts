@@ -83,6 +83,8 @@ const RRWEB_TYPES: Record<string, string> = {
   ].join('\n'),
 };
 const RRWEB_IMPORT = /import (type )?\{([^}]*)\} from '(?:rrweb|@rrweb\/types)';/g;
+/** An import already rewritten by an earlier build (tsc -b leaves unchanged .d.ts files as they were). */
+const SHIM_IMPORT = /import type \{([^}]*)\} from '[./]*(?:[^']*\/)?rrweb-types\.js';/g;
 
 function withoutRrwebTypes(dir: string): Plugin {
   return {
@@ -99,6 +101,9 @@ function withoutRrwebTypes(dir: string): Plugin {
           for (const name of names.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim())) if (name) used.add(name);
           return `import type {${names}} from '${shim.startsWith('.') ? shim : `./${shim}`}';`;
         });
+        for (const [, names] of out.matchAll(SHIM_IMPORT))
+          for (const name of names!.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim()))
+            if (name) used.add(name);
         if (/(?:from |import\()['"](?:rrweb|@rrweb\/)/.test(out)) this.error(`${path} still imports rrweb`);
         if (out !== text) writeFileSync(path, out);
       }

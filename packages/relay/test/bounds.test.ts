@@ -73,7 +73,7 @@ function openOnly(relay: Relay, target: string): Promise<WebSocket | number> {
 
 test.describe('memory and CPU bounds no anonymous caller can move', () => {
   test('a message fragmented and never finished, or trickling in, is cut off by time; the memory comes back', () =>
-    withRelay({ frameTimeoutMs: 400 }, async (relay) => {
+    withRelay({ frameTimeoutMs: 1500 }, async (relay) => {
       const target = await path('frag', 'recorder');
       const chunk = Buffer.alloc(1024 * 1024, 0x61);
       gc();
@@ -84,7 +84,7 @@ test.describe('memory and CPU bounds no anonymous caller can move', () => {
         if (i % 2) socket.write(Buffer.concat([frameHeader(false, 0x1, chunk.length), chunk]));
         else socket.write(Buffer.concat([frameHeader(true, 0x1, 4 * chunk.length), chunk]));
       }
-      await expect.poll(() => relay.status().memory.arrayBuffersBytes).toBeGreaterThan(baseline + 20 * chunk.length);
+      await expect.poll(() => relay.status().memory.arrayBuffersBytes).toBeGreaterThan(baseline + 12 * chunk.length);
       const times = await Promise.all(closes);
       for (const ms of times) expect(ms).toBeLessThan(8000);
       gc();

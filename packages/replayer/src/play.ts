@@ -5,6 +5,7 @@ import { RrwebEventType, RrwebNodeType, RrwebSource } from '@cobrowse/protocol';
 import { sanitizeEvent } from './sanitize.js';
 import { AssetStore } from './assets.js';
 import { guardNavigation } from './live-player.js';
+import { applyPolicy, injectReferrerPolicy, replayPolicy } from './policy.js';
 import { resolveContainer } from './stage.js';
 
 /** Options of `CobrowseReplayer.play()`. */
@@ -182,14 +183,21 @@ export async function play(options: PlayOptions): Promise<PlaybackSession> {
   const tags = new Tags();
   const lookup = assets.size ? (ref: string) => assets.lookup(ref) : undefined;
   const events: eventWithTime[] = [];
+  const pages: string[] = [];
   for (const event of kept) {
     if (event.type === RrwebEventType.Meta) {
       const href = (event.data as { href?: unknown }).href;
-      if (typeof href === 'string') assets.base = href;
+      if (typeof href === 'string') {
+        assets.base = href;
+        pages.push(href);
+      }
     }
     try {
       tags.see(event);
-      events.push(sanitizeEvent(event, tags.tagOf, { assets: lookup, styleText: tags.isStyleText }));
+      const clean = sanitizeEvent(event, tags.tagOf, { assets: lookup, styleText: tags.isStyleText });
+      // As in live view: no referrer leaves the replay, from the first load of every snapshot on.
+      injectReferrerPolicy(clean);
+      events.push(clean);
     } catch {
       // an event the sanitizer cannot read does not reach rrweb
     }
@@ -223,8 +231,15 @@ export async function play(options: PlayOptions): Promise<PlaybackSession> {
     replayer.iframe.setAttribute('referrerpolicy', 'no-referrer');
   };
   harden();
-  replayer.on('fullsnapshot-rebuilded', () => guardNavigation(replayer.iframe.contentDocument));
-  guardNavigation(replayer.iframe.contentDocument);
+  // The live view's policy inside the replay (policy.ts): the recording's pages' origins and the
+  // captured copies may load, nothing runs, connects or submits; kept through every rebuild.
+  const policy = replayPolicy(pages[0] ?? '', 'direct', pages.slice(1));
+  const secure = () => {
+    applyPolicy(replayer.iframe.contentDocument, policy);
+    guardNavigation(replayer.iframe.contentDocument);
+  };
+  replayer.on('fullsnapshot-rebuilded', secure);
+  secure();
 
   let destroyed = false;
   const durationMs = player.getMetaData().totalTime;
