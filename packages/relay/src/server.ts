@@ -85,7 +85,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
   let url: string | undefined;
   let draining = false;
   core.rooms.on('ended', (room, reason) =>
-    logger.info({ reqId: room.openedBy, roomId: roomRef(room.id), reason }, 'room ended'),
+    logger.info({ reqId: room.openedBy, roomId: roomRef(room.id), reason: reason.slice(0, 120) }, 'room ended'),
   );
   core.rooms.on('closed', (room) => logger.debug({ reqId: room.openedBy, roomId: roomRef(room.id) }, 'room closed'));
 

@@ -10,7 +10,7 @@ import { relayFor } from './helpers.js';
 import { LocalDirStore, type RecordingMeta, type RecordingStore } from '../src/recordings/store.js';
 import { sweepOnce } from '../src/recordings/retention.js';
 
-const SECRET = 'rec-secret';
+const SECRET = 'rec-secret-0123456789abcdef0123456789abcdef';
 const OP = 'op-token-0123456789abcdef0123';
 const AUTH = { authorization: `Bearer ${OP}` };
 type Relay = Awaited<ReturnType<typeof relayFor>>;
