@@ -214,6 +214,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? '408 Request Timeout'
           : '400 Bad Request';
+    core.traffic.refused('http', Number(status.slice(0, 3)));
     if (socket.writable)
       socket.end(
         `HTTP/1.1 ${status}\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 0\r\n\r\n`,

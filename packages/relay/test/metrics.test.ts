@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { connect } from 'node:net';
 import { CloseCode } from '@cobrowse/protocol';
 import { relayFor } from './helpers.js';
 import { batch, joinRoom, openSocket } from './sockets.js';
@@ -120,6 +121,17 @@ test('refusals are counted by reason: upgrade status, HTTP status and the close 
     const unsigned = await openSocket(relay.base, '/ws/cobrowse/r1?role=recorder');
     expect(unsigned).toEqual({ refused: 401 });
     expect((await fetch(`${relay.base}/no/such/path`)).status).toBe(404);
+    // A request the HTTP parser refuses (headers over 16 KiB) counts too.
+    const huge = await new Promise<string>((resolve) => {
+      const socket = connect(Number(new URL(relay.base).port), '127.0.0.1', () =>
+        socket.write(`GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+      );
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', () => resolve(answer));
+    });
+    expect(huge).toMatch(/^HTTP\/1\.1 431/);
     // An agent may not send events: its socket is closed with 4003.
     const agent = await joinRoom(relay.base, 'r2', 'replayer');
     agent.ws.send(batch(1, true));
@@ -129,6 +141,7 @@ test('refusals are counted by reason: upgrade status, HTTP status and the close 
     expect(after('cobrowse_refusals_total{kind="upgrade",code="400"}')).toBe(1);
     expect(after('cobrowse_refusals_total{kind="upgrade",code="401"}')).toBe(1);
     expect(after('cobrowse_refusals_total{kind="http",code="404"}')).toBe(1);
+    expect(after('cobrowse_refusals_total{kind="http",code="431"}')).toBe(1);
     expect(after(`cobrowse_refusals_total{kind="socket",code="${CloseCode.Forbidden}"}`)).toBe(1);
   } finally {
     await relay.close();
