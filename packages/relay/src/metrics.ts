@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 
 /**
  * The relay's own tallies, kept as plain numbers: the hot path only increments them (no label
@@ -62,12 +62,13 @@ export interface MetricSources {
 
 /**
  * The relay's Prometheus metrics, in a registry of its own (many relays may share a process).
- * Built on the first scrape, so a relay nobody scrapes pays nothing, not even the default
- * process metrics' collectors. Later modules (a cluster's Redis state) add their own gauges to
- * {@link registry}.
+ * Built on the first scrape (prom-client is loaded then), so a relay nobody scrapes pays nothing,
+ * not even the default process metrics' collectors. Later modules (a cluster's Redis state) add
+ * their own gauges through {@link extend}.
  */
 export class Metrics {
   private built: Registry | undefined;
+  private building: Promise<Registry> | undefined;
   private readonly extensions: ((registry: Registry) => void)[] = [];
 
   constructor(private readonly sources: MetricSources) {}
@@ -78,19 +79,14 @@ export class Metrics {
     if (this.built) add(this.built);
   }
 
-  get registry(): Registry {
-    return (this.built ??= this.build());
+  /** The metrics in Prometheus text format, and its content type. */
+  async render(): Promise<{ body: string; contentType: string }> {
+    const registry = await (this.building ??= this.build());
+    return { body: await registry.metrics(), contentType: registry.contentType };
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  render(): Promise<string> {
-    return this.registry.metrics();
-  }
-
-  private build(): Registry {
+  private async build(): Promise<Registry> {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = await import('prom-client');
     const registry = new Registry();
     const registers = [registry];
     const { traffic, rooms, sockets, cacheBytes, cacheSlabBytes, ready } = this.sources;
@@ -204,6 +200,7 @@ export class Metrics {
       },
     });
     for (const add of this.extensions) add(registry);
+    this.built = registry;
     return registry;
   }
 }

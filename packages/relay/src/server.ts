@@ -141,9 +141,9 @@ export function createRelay(input: RelayOptions = {}): Relay {
     // Prometheus text format, for the operator only.
     .on('GET', METRICS_PATH, async (req, res) => {
       if (!requireOperator(options, req, res)) return;
-      const body = await metrics.render();
+      const { body, contentType } = await metrics.render();
       res.writeHead(200, {
-        'content-type': metrics.contentType,
+        'content-type': contentType,
         'content-length': Buffer.byteLength(body),
         'cache-control': 'no-store',
       });
