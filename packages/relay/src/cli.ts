@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createRelay } from './server.js';
 import { ConfigError, type RelayOptions, loadConfigFile } from './options.js';
 
-const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret S] [--config file.json] [--public-url wss://…] [--recordings DIR] [--dev]
+const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret S] [--config file.json] [--public-url wss://…] [--recordings DIR] [--log-level L] [--dev]
 
   --port N         port to listen on (0 = any free port; default 8787)
   --host ADDR      address to bind (default 127.0.0.1)
