@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createRelay } from './server.js';
 import { ConfigError, type RelayOptions, loadConfigFile } from './options.js';
 
-const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret S] [--config file.json] [--public-url wss://…] [--recordings DIR] [--dev]
+const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret S] [--config file.json] [--public-url wss://…] [--recordings DIR] [--log-level L] [--dev]
 
   --port N         port to listen on (0 = any free port; default 8787)
   --host ADDR      address to bind (default 127.0.0.1)
@@ -11,6 +11,8 @@ const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret 
   --config FILE    JSON file with relay options (tokens, CORS origins, URLs, limits)
   --public-url U   base ws(s):// URL handed to customers as wssUrlOut (and to agents unless internalUrl is set);
                    without it the listen address is used; required when --host is 0.0.0.0 or ::
+  --log-level L    least severe log level: fatal, error, warn, info (default), debug, trace or silent
+                   (env COBROWSE_LOG_LEVEL); logs are JSON lines on stderr
   --recordings DIR record sessions for audit into DIR (env COBROWSE_RECORDINGS_DIR; see docs/recordings.md)
   --dev            local trials only: any origin, and the credential "dev" is accepted
   --help           this text`;
@@ -26,6 +28,7 @@ function main(): void {
         config: { type: 'string' },
         'public-url': { type: 'string' },
         recordings: { type: 'string' },
+        'log-level': { type: 'string' },
         dev: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -58,6 +61,8 @@ function main(): void {
   if (args['public-url']) options.publicUrl = args['public-url'];
   if (args.dev) options.dev = true;
   options.operatorToken = process.env.COBROWSE_OPERATOR_TOKEN ?? options.operatorToken;
+  const logLevel = args['log-level'] ?? process.env.COBROWSE_LOG_LEVEL;
+  if (logLevel) options.logLevel = logLevel as RelayOptions['logLevel'];
   // Recordings: --recordings DIR (or env) sets the directory; policy and retention come from the config file.
   const recordingsDir = args.recordings ?? process.env.COBROWSE_RECORDINGS_DIR;
   if (recordingsDir) options.recordings = { ...options.recordings, dir: recordingsDir };

@@ -2,9 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { type ConnectionInfo, type Role, SOCKET_PATH, signToken } from '@cobrowse/protocol';
 import type { ResolvedOptions } from './options.js';
 import { header } from './http-util.js';
-import { Rooms } from './rooms.js';
+import { Rooms, roomKey } from './rooms.js';
+import { noteRoom } from './log.js';
 import { CacheBudget } from './room.js';
 import { KeyedLimiter } from './limiter.js';
+import { Traffic } from './metrics.js';
 
 export interface IssueRequest {
   /** Scope of the room (see {@link Scope}): rooms belong to the dialect (and tenant) that opened them. */
@@ -62,6 +64,8 @@ export function urlFromListener(req: IncomingMessage): string {
 export class Core {
   readonly rooms: Rooms;
   readonly cacheBudget: CacheBudget;
+  /** Frames and bytes in and out, refusals, fan-out times: read by /metrics. */
+  readonly traffic = new Traffic();
   /** Per-address limits the doors share (429 with `Retry-After`). */
   readonly limits: {
     /** Seed 002 session lookups. */
@@ -87,6 +91,7 @@ export class Core {
         cacheBytes: options.cacheBytes,
         assetBytes: options.assetBytes,
         cacheBudget: this.cacheBudget,
+        traffic: this.traffic,
         maxBufferedBytes: options.maxBufferedBytes,
         maxMessagesPerSecond: options.maxMessagesPerSecond,
         maxBytesPerSecond: options.maxBytesPerSecond,
@@ -130,6 +135,7 @@ export class Core {
       pid: ask.principalId,
       iat: now,
     };
+    noteRoom(req, roomKey(ask.scope, ask.roomId)); // for the request's log line
     const signature = await signToken(this.options.secret, claims);
     const { internal, external } = this.baseUrls(req);
     const path = `${ask.socketPath ?? SOCKET_PATH}${encodeURIComponent(ask.roomId)}`;

@@ -16,7 +16,7 @@ import {
   verifyToken,
 } from '@cobrowse/protocol';
 import type { ResolvedOptions } from './options.js';
-import { refuseUpgrade } from './refuse.js';
+import { refuseUpgrade as refuse } from './refuse.js';
 import { decodeHeader } from './header.js';
 import { Room } from './room.js';
 import type { Member, RelayClaims, Rooms, Ticket } from './rooms.js';
@@ -24,6 +24,8 @@ import { validRoomId } from './core.js';
 import { clientAddress } from './client-address.js';
 import * as control from './control.js';
 import type { Recordings } from './recordings/manager.js';
+import type { Traffic } from './metrics.js';
+import { type Logger, roomRef } from './log.js';
 
 /** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
 const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
@@ -57,6 +59,8 @@ interface Connection extends Member {
   alive: boolean;
   /** When the socket's receiver was first seen holding an unfinished message (0 = not). */
   partialSince: number;
+  /** Lines about this socket: its upgrade's request id, its room and role. */
+  readonly log: Logger;
 }
 
 /** The parts of ws's receiver that tell whether a message is half-received (read by a periodic sweep only). */
@@ -82,9 +86,13 @@ export class Gateway {
   constructor(
     private readonly options: ResolvedOptions,
     private readonly rooms: Rooms,
+    /** Frames, bytes and refusals for /metrics. */
+    private readonly traffic: Traffic,
+    private readonly log: Logger,
     /** Session recordings (recordings/): told who joins and leaves, and what agents send. */
     private readonly recordings?: Recordings,
   ) {
+    rooms.onRefusal = (code) => traffic.refused('socket', code);
     // A member who leaves ends its remote control and hides its pointer (control.ts), and the
     // recording notes it.
     rooms.on('left', (room, member) => {
@@ -133,7 +141,11 @@ export class Gateway {
       const partial = !!receiver && ((receiver._fragments?.length ?? 0) > 0 || (receiver._bufferedBytes ?? 0) > 0);
       if (!partial) conn.partialSince = 0;
       else if (!conn.partialSince) conn.partialSince = now;
-      else if (now - conn.partialSince >= this.options.frameTimeoutMs) ws.terminate();
+      else if (now - conn.partialSince >= this.options.frameTimeoutMs) {
+        this.traffic.refused('socket', 1006);
+        conn.log.info('socket cut off: a message was left unfinished too long');
+        ws.terminate();
+      }
     }
   }
 
@@ -141,8 +153,19 @@ export class Gateway {
     return this.wss.clients.size + this.recorderWss.clients.size;
   }
 
-  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  /** Open sockets by role. */
+  sockets(): { recorder: number; replayer: number } {
+    return { recorder: this.recorderWss.clients.size, replayer: this.wss.clients.size };
+  }
+
+  /** `reqId`: the upgrade request's id, on every line logged about the socket. */
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, reqId: string): Promise<void> {
     socket.on('error', () => socket.destroy());
+    const refuseUpgrade = (target: Duplex, status: number, message: string) => {
+      this.traffic.refused('upgrade', status);
+      this.log.info({ reqId, status, reason: message }, 'socket refused');
+      refuse(target, status, message);
+    };
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://relay');
@@ -176,9 +199,13 @@ export class Gateway {
     // Revocation, the room's holder and every node limit, counted now (before any hello).
     const ticket = this.rooms.admit(claims, clientAddress(this.options, req));
     if (Array.isArray(ticket)) return refuseUpgrade(socket, ticket[0], ticket[1]);
+    if (!ticket.room.openedBy) {
+      ticket.room.openedBy = reqId;
+      this.log.debug({ reqId, roomId: roomRef(ticket.room.id) }, 'room opened');
+    }
     socket.once('close', () => this.rooms.release(ticket));
     const server = claims.role === 'recorder' ? this.recorderWss : this.wss;
-    server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, claims, ticket, req.socket));
+    server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, claims, ticket, req.socket, reqId));
   }
 
   /** Bytes read from customers' TCP connections (the wire, compressed): closed ones, plus open ones on demand. */
@@ -191,8 +218,10 @@ export class Gateway {
     return total;
   }
 
-  private accept(socket: WebSocket, claims: RelayClaims, ticket: Ticket, tcp: Duplex): void {
+  private accept(socket: WebSocket, claims: RelayClaims, ticket: Ticket, tcp: Duplex, reqId: string): void {
+    const opened = Date.now();
     const conn: Connection = {
+      log: this.log.child({ reqId, roomId: roomRef(ticket.room.id), role: claims.role }),
       socket,
       user: claims.user,
       claims,
@@ -205,19 +234,38 @@ export class Gateway {
     const uplink = claims.role === 'recorder' ? (tcp as Duplex & { bytesRead: number }) : undefined;
     if (uplink) this.uplinks.add(uplink);
     connections.set(socket, conn);
-    const helloTimer = setTimeout(() => socket.close(CloseCode.BadMessage, 'no hello received'), HELLO_TIMEOUT_MS);
+    const helloTimer = setTimeout(() => {
+      this.traffic.refused('socket', CloseCode.BadMessage);
+      conn.log.info('socket closed: no hello received');
+      socket.close(CloseCode.BadMessage, 'no hello received');
+    }, HELLO_TIMEOUT_MS);
+    conn.log.debug('socket opened');
+    const traffic = this.traffic;
+    const recorder = claims.role === 'recorder';
     socket.on('pong', () => (conn.alive = true));
     socket.on('error', () => socket.terminate());
     socket.on('message', (data, isBinary) => {
       // Any frame proves the peer alive: under a backlog its pong may sit behind its own data.
       conn.alive = true;
+      // Metrics: counters only; one recorder frame in a few is timed through its fan-out.
+      const start = recorder ? traffic.sampleStart() : 0;
+      const buffer = toBuffer(data);
+      if (recorder) {
+        traffic.recorderMessagesIn++;
+        traffic.recorderBytesIn += buffer.length;
+      } else {
+        traffic.replayerMessagesIn++;
+        traffic.replayerBytesIn += buffer.length;
+      }
       try {
-        this.onFrame(conn, toBuffer(data), isBinary, helloTimer);
+        this.onFrame(conn, buffer, isBinary, helloTimer);
       } catch (error) {
         this.fail(conn, error);
       }
+      if (start !== 0) traffic.observeFanout(start);
     });
-    socket.on('close', () => {
+    socket.on('close', (code) => {
+      conn.log.debug({ code, durationMs: Date.now() - opened }, 'socket closed');
       clearTimeout(helloTimer);
       if (uplink && this.uplinks.delete(uplink)) this.uplinkClosed += uplink.bytesRead;
       this.rooms.leave(conn);
@@ -309,10 +357,13 @@ export class Gateway {
     if (error instanceof ProtocolError) {
       Room.send(conn, { type: 'error', code: error.code, message: error.message });
       const code = CLOSE_FOR_ERROR[error.code] ?? CloseCode.BadMessage;
+      this.traffic.refused('socket', code);
+      conn.log.info({ code, reason: error.message.slice(0, 120) }, 'socket closed by the relay');
       conn.socket.close(code, error.message.slice(0, 120));
       return;
     }
-    this.options.log(`relay: internal error on a ${conn.claims.role} socket: ${(error as Error)?.stack ?? error}`);
+    this.traffic.refused('socket', CloseCode.InternalError);
+    conn.log.error({ err: error }, 'internal error on a socket');
     conn.socket.close(CloseCode.InternalError, 'internal error');
   }
 

@@ -7,5 +7,6 @@ export {
   MIN_SECRET_BYTES,
   loadConfigFile,
 } from './options.js';
+export { type LogLevel, LOG_LEVELS } from './log.js';
 export { type Rooms, type RoomHooks, type Member } from './rooms.js';
 export { DEV_CREDENTIAL } from './auth.js';

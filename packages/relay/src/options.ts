@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { LOG_LEVELS, type LogLevel } from './log.js';
 import { type RecordingsConfig, type ResolvedRecordings, resolveRecordings } from './recordings/config.js';
 
 /** Who a door's authentication let in. */
@@ -147,8 +148,16 @@ export interface RelayOptions {
    * `COBROWSE_RECORDINGS_DIR`.
    */
   recordings?: RecordingsConfig;
-  /** Called for each log line; default writes to stderr. Set to `() => {}` to silence. */
+  /**
+   * Called for each log line, one JSON object (pino) per line, without its newline; default writes
+   * to stderr. Set to `() => {}` to silence.
+   */
   log?: (line: string) => void;
+  /**
+   * Least severe log level written: `fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`.
+   * Default `info`. CLI `--log-level`, env `COBROWSE_LOG_LEVEL`.
+   */
+  logLevel?: LogLevel;
   /** Library mode: replace the built-in credential check of every door. Return undefined to refuse. */
   authenticate?: (request: AuthRequest) => Principal | undefined | Promise<Principal | undefined>;
 }
@@ -188,6 +197,8 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
         `the secret is ${Buffer.byteLength(options.secret)} bytes: use at least ${MIN_SECRET_BYTES} (e.g. openssl rand -base64 32)`,
       );
   }
+  const logLevel = options.logLevel ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`logLevel must be one of ${LOG_LEVELS.join(', ')}`);
   const trustProxy = options.trustProxy === true ? 1 : typeof options.trustProxy === 'number' ? options.trustProxy : 0;
   if (!Number.isInteger(trustProxy) || trustProxy < 0)
     throw new ConfigError('trustProxy must be true, false or a number of proxies');
@@ -238,6 +249,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     operatorToken: options.operatorToken,
     recordings: resolveRecordings(options.recordings),
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
+    logLevel,
     authenticate: options.authenticate,
   };
 }

@@ -3,6 +3,7 @@ import { TokenBucket } from './limiter.js';
 import { ASSETS_VERSION, CloseCode, encodeText, type Message } from '@cobrowse/protocol';
 import { FrameCache, SlabPool } from './frame-cache.js';
 import type { RecordingWriter } from './recordings/writer.js';
+import type { Traffic } from './metrics.js';
 
 const ACK_INTERVAL_MS = 250;
 /** Distinct asset URLs remembered per room for deduplication. */
@@ -61,6 +62,8 @@ export interface RoomLimits {
   /** Asset bytes kept per room (session) for agents who join later. */
   assetBytes: number;
   cacheBudget: CacheBudget;
+  /** The node's tallies for /metrics (frames and bytes sent to agents). */
+  traffic: Traffic;
   maxBufferedBytes: number;
   maxMessagesPerSecond: number;
   maxBytesPerSecond: number;
@@ -102,6 +105,8 @@ export class Room {
   tickets = 0;
   /** Of those, agents' (replayers') sockets: the agents-per-room limit counts these. */
   agentTickets = 0;
+  /** Request id of the upgrade that opened the room: on the log lines about the room. */
+  openedBy: string | undefined;
   /** Set while the room is recorded (recordings/manager.ts): gets the frames the room accepts. */
   tap: RecordingWriter | undefined;
   /** Last time the recorder sent or joined (ms): rooms idle too long are closed. */
@@ -229,7 +234,12 @@ export class Room {
   /** Sends a replayer the stored assets it has not had yet (before any events: they are referenced there). */
   private sendAssets(peer: Peer): void {
     if (!speaksAssets(peer)) return;
-    for (let i = peer.assetsSent ?? 0; i < this.assets.length; i++) peer.socket.send(this.assets[i]!, { binary: true });
+    const traffic = this.limits.traffic;
+    for (let i = peer.assetsSent ?? 0; i < this.assets.length; i++) {
+      peer.socket.send(this.assets[i]!, { binary: true });
+      traffic.messagesOut++;
+      traffic.bytesOut += this.assets[i]!.length;
+    }
     peer.assetsSent = this.assets.length;
   }
 
@@ -248,6 +258,9 @@ export class Room {
       return;
     }
     socket.send(data, { binary });
+    const traffic = this.limits.traffic;
+    traffic.messagesOut++;
+    traffic.bytesOut += data.length;
   }
 
   /**
@@ -262,7 +275,12 @@ export class Room {
     let start = 0;
     if (after && after.epoch === this.epoch && after.seq >= first && after.seq <= this.lastSeq)
       start = after.seq - first + 1;
-    for (const { data, binary } of this.cache.from(start)) peer.socket.send(data, { binary });
+    const traffic = this.limits.traffic;
+    for (const { data, binary } of this.cache.from(start)) {
+      peer.socket.send(data, { binary });
+      traffic.messagesOut++;
+      traffic.bytesOut += data.length;
+    }
     return true;
   }
 

@@ -85,6 +85,9 @@ export class Rooms {
     closed: [],
   };
 
+  /** Told the close code of each member refused at its hello (for /metrics). */
+  onRefusal: ((code: number) => void) | undefined;
+
   constructor(
     private readonly limits: RoomLimits,
     private readonly owner: OwnerLimits,
@@ -169,18 +172,21 @@ export class Rooms {
   join(member: Member, room: Room, hello: Extract<Message, { type: 'hello' }>): Message | undefined {
     if (!this.rooms.has(room.id) || this.rooms.get(room.id) !== room) {
       member.socket.close(CloseCode.SessionEnded, 'this session has ended');
+      this.onRefusal?.(CloseCode.SessionEnded);
       return undefined;
     }
     const claims = member.claims;
     if (claims.role === 'recorder') {
       if (room.holder && !sameHolder(room.holder, claims)) {
         refuseMember(member, 'this room is held by another customer');
+        this.onRefusal?.(CloseCode.Forbidden);
         return undefined;
       }
       const previous = room.recorder as Member | undefined;
       if (previous && previous !== member && previous.socket.readyState === previous.socket.OPEN) {
         if (previous.epoch !== hello.epoch) {
           refuseMember(member, "this room's customer is connected: another recording may not take it over");
+          this.onRefusal?.(CloseCode.Forbidden);
           return undefined;
         }
         // The same recording reconnecting (its old socket not yet seen dead) resumes.

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { HEALTH_PATH } from '@cobrowse/protocol';
 import { ConfigError, type RelayOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyCors } from './cors.js';
@@ -17,6 +18,9 @@ import { agentgatewayDoor } from './doors/agentgateway.js';
 import { passphraseDoor } from './doors/passphrase.js';
 import { Recordings } from './recordings/manager.js';
 import { recordingRoutes } from './recordings/routes.js';
+import { createLogger, requestId, roomOf, roomRef } from './log.js';
+import { Metrics } from './metrics.js';
+import { HEALTHZ_PATH, METRICS_PATH, READYZ_PATH, Readiness } from './health.js';
 
 export interface Relay {
   /** Starts listening; resolves with the base http:// URL. */
@@ -70,22 +74,46 @@ export function createRelay(input: RelayOptions = {}): Relay {
     throw new ConfigError(
       `publicUrl is required when listening on ${options.host || 'every interface'}: the relay never takes the URLs it hands out from a request's Host header`,
     );
+  // Structured logs: one JSON object per line, a request id (and room id) on each line about a request or socket.
+  const logger = createLogger(options.logLevel, options.log);
   const core = new Core(options);
   // Session recordings (recordings/): the gateway taps rooms into them; the routes serve them.
-  const recordings = new Recordings(options.recordings, options.log);
-  const gateway = new Gateway(options, core.rooms, recordings);
+  const recordings = new Recordings(options.recordings, (line) => logger.warn({ component: 'recordings' }, line));
+  const gateway = new Gateway(options, core.rooms, core.traffic, logger, recordings);
   const sdk = new StaticSdk(options.sdkDir);
   const started = Date.now();
   let url: string | undefined;
+  let draining = false;
+  core.rooms.on('ended', (room, reason) =>
+    logger.info({ reqId: room.openedBy, roomId: roomRef(room.id), reason: reason.slice(0, 120) }, 'room ended'),
+  );
+  core.rooms.on('closed', (room) => logger.debug({ reqId: room.openedBy, roomId: roomRef(room.id) }, 'room closed'));
+
+  // Ready for new rooms: listening, not closing, and below maxRooms (a cluster adds its own checks).
+  const readiness = new Readiness()
+    .add(() => (url ? undefined : 'not listening yet'))
+    .add(() => (draining ? 'draining' : undefined))
+    .add(() => (core.rooms.size >= options.maxRooms ? 'at maxRooms' : undefined));
+  const cachedBytes = () => {
+    let bytes = 0;
+    for (const room of core.rooms) bytes += room.cachedBytes;
+    return bytes;
+  };
+  const metrics = new Metrics({
+    traffic: core.traffic,
+    rooms: () => core.rooms.size,
+    sockets: () => gateway.sockets(),
+    cacheBytes: cachedBytes,
+    cacheSlabBytes: () => core.cacheBudget.pool.allocatedBytes,
+    ready: () => readiness.reason() === undefined,
+  });
 
   const status = (): RelayStatus => {
-    let cachedBytes = 0;
-    for (const room of core.rooms) cachedBytes += room.cachedBytes;
     const memory = process.memoryUsage();
     return {
       rooms: core.rooms.size,
       connections: gateway.connections,
-      cachedBytes,
+      cachedBytes: cachedBytes(),
       cacheSlabBytes: core.cacheBudget.pool.allocatedBytes,
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, arrayBuffersBytes: memory.arrayBuffers },
       uplinkBytes: gateway.uplinkBytes,
@@ -103,6 +131,24 @@ export function createRelay(input: RelayOptions = {}): Relay {
     .on('GET', '/cobrowse/status', (req, res) => {
       if (requireOperator(options, req, res)) sendJson(res, 200, status());
     })
+    // Liveness and readiness for orchestrators and load balancers: no credential, nothing about rooms or users.
+    .on('GET', HEALTHZ_PATH, (_req, res) => sendJson(res, 200, { status: 'ok' }))
+    .on('GET', READYZ_PATH, (_req, res) => {
+      const reason = readiness.reason();
+      if (reason) sendJson(res, 503, { status: 'not ready', reason }, { 'retry-after': '5' });
+      else sendJson(res, 200, { status: 'ready' });
+    })
+    // Prometheus text format, for the operator only.
+    .on('GET', METRICS_PATH, async (req, res) => {
+      if (!requireOperator(options, req, res)) return;
+      const { body, contentType } = await metrics.render();
+      res.writeHead(200, {
+        'content-type': contentType,
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+      });
+      res.end(body);
+    })
     .on('GET', /^\/sdk\/([^/]+)$/, (req, res, [name]) => sdk.serve(name!, req, res));
   // Lifecycle hooks (recordings, remote control) attach here: relay.rooms.on('ended', …).
   recordingRoutes(router, options, recordings);
@@ -116,7 +162,28 @@ export function createRelay(input: RelayOptions = {}): Relay {
     },
     async (req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
+      const reqId = requestId(req, options.trustProxy);
       res.setHeader('x-content-type-options', 'nosniff');
+      res.setHeader('x-request-id', reqId);
+      const begun = performance.now();
+      res.once('finish', () => {
+        const status = res.statusCode;
+        if (status >= 400) core.traffic.refused('http', status);
+        const level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
+        if (!logger.isLevelEnabled(level)) return;
+        const room = roomOf(req);
+        logger[level](
+          {
+            reqId,
+            ...(room ? { roomId: roomRef(room) } : {}),
+            method: req.method,
+            path: redactPath(path),
+            status,
+            ms: Math.round((performance.now() - begun) * 10) / 10,
+          },
+          'request',
+        );
+      });
       try {
         // The SDK bundles are public scripts (`*`, no credentials); every other path is a door, with the CORS allow-list.
         if (!path.startsWith(SDK_PREFIX) && applyCors(options, req, res)) return;
@@ -125,7 +192,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
         req.resume();
         sendJson(res, found ? 405 : 404, { error: found ? 'method not allowed' : 'not found' });
       } catch (error) {
-        options.log(`relay: internal error on ${req.method} ${redactPath(path)}: ${(error as Error)?.stack ?? error}`);
+        logger.error({ reqId, method: req.method, path: redactPath(path), err: error }, 'internal error');
         if (res.headersSent) return void res.destroy();
         const reply = router.failure(path);
         if (reply) reply(res);
@@ -134,8 +201,9 @@ export function createRelay(input: RelayOptions = {}): Relay {
     },
   );
   server.on('upgrade', (req, socket, head) => {
-    gateway.handleUpgrade(req, socket, head).catch((error) => {
-      options.log(`relay: upgrade failed: ${(error as Error)?.message ?? error}`);
+    const reqId = requestId(req, options.trustProxy);
+    gateway.handleUpgrade(req, socket, head, reqId).catch((error) => {
+      logger.error({ reqId, err: error }, 'upgrade failed');
       socket.destroy();
     });
   });
@@ -146,6 +214,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
         : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? '408 Request Timeout'
           : '400 Bad Request';
+    core.traffic.refused('http', Number(status.slice(0, 3)));
     if (socket.writable)
       socket.end(
         `HTTP/1.1 ${status}\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\nContent-Length: 0\r\n\r\n`,
@@ -174,6 +243,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
       });
     },
     close() {
+      draining = true;
       gateway.close();
       const closing = new Promise<void>((resolve) => {
         server.close(() => resolve());
