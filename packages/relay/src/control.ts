@@ -166,23 +166,42 @@ export function agentAction(room: Room, peer: Peer, identity: Identity, message:
   send(recorder, encodeText(stamped));
 }
 
+/** Who a replayer is, from its token (the relay's word, never the recorder's). */
+function identityOf(peer: Peer): Identity {
+  const claims = (peer as Peer & { claims?: { user?: unknown; name?: unknown } }).claims;
+  const name = typeof claims?.name === 'string' && claims.name ? claims.name : identities.get(peer)?.name;
+  return { user: peer.user, ...(name ? { name } : {}) };
+}
+
 /**
- * Hook: the recorder's `control` or `refused` frame. `granted` makes the named agent the holder
- * (only if it is in the room and nobody else holds control); `denied`/`ended` for the holder ends
- * it. Forwarded to the replayers (a refusal only to the agent concerned).
+ * Hook: the recorder's `control` or `refused` frame. Dropped unless `agent` is a replayer in the
+ * room (a recorder cannot address, or invent, anyone else). `granted` makes that agent the holder
+ * (only if nobody else holds control); `denied`/`ended` for the holder ends it. The `user` and
+ * `name` the agents see come from the agent's own token: whatever the recorder wrote there is
+ * replaced, so a page cannot pass a request off as someone else's. Forwarded to the replayers (a
+ * refusal only to the agent concerned).
  */
 export function recorderControl(room: Room, message: Control | Refused): void {
   const target = [...room.replayers].find((peer) => ids.get(peer) === message.agent);
+  if (!target) return;
   if (message.type === 'refused') {
-    if (target && speaksTools(target)) send(target, encodeText(message));
+    const { agent, op, id, reason } = message;
+    if (speaksTools(target)) send(target, encodeText({ type: 'refused', agent, op, id, reason }));
     return;
   }
   const state = stateOf(room);
   if (message.state === ControlState.Granted) {
-    if (!target || (state.holder && state.holder !== target)) return;
+    if (state.holder && state.holder !== target) return;
     state.holder = target;
-  } else if ((message.state === ControlState.Ended || message.state === ControlState.Denied) && target) {
+  } else if (message.state === ControlState.Ended || message.state === ControlState.Denied) {
     if (state.holder === target) state.holder = undefined;
   }
-  broadcast(room, { ...message, mine: undefined });
+  const identity = identityOf(target);
+  broadcast(room, {
+    type: 'control',
+    state: message.state,
+    agent: message.agent,
+    user: identity.user,
+    ...(identity.name ? { name: identity.name } : {}),
+  });
 }
