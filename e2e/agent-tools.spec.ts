@@ -273,6 +273,13 @@ test.describe('agent tools', () => {
       'requested:Nagger',
     ]);
     nagger.close();
+    // An agent who leaves while the customer is being asked withdraws its prompt.
+    const leaver = await rawAgent(where, 'Leaver');
+    leaver.send({ op: AgentOp.RequestControl });
+    await expect(dialog).toContainText('Leaver');
+    leaver.close();
+    await expect(dialog).toHaveCount(0);
+    await expect.poll(() => requested.evaluate((l) => l.at(-1))).toBe('denied:Leaver');
   });
 
   test('control: asked → denied → asked → allowed; the agent types and clicks, the page handlers run; limits hold; Take back control', async ({

@@ -30,6 +30,8 @@ interface Identity {
 interface RoomControl {
   /** The agent holding control, if any. */
   holder: Peer | undefined;
+  /** The agent the customer is being asked about (the recorder said `requested`), if any. */
+  asking: Peer | undefined;
   /** Protocol version of the room's recorder (agent frames go only to one that speaks tools). */
   recorderVersion: number;
 }
@@ -43,7 +45,7 @@ const identities = new WeakMap<Peer, Identity>();
 function stateOf(room: Room): RoomControl {
   let state = rooms.get(room);
   if (!state) {
-    state = { holder: undefined, recorderVersion: 1 };
+    state = { holder: undefined, asking: undefined, recorderVersion: 1 };
     rooms.set(room, state);
   }
   return state;
@@ -90,6 +92,7 @@ export function recorderJoined(room: Room, recorder: Peer, version: number): voi
   const state = stateOf(room);
   versions.set(recorder, version);
   state.recorderVersion = version;
+  state.asking = undefined;
   const holder = state.holder;
   if (!holder) return;
   state.holder = undefined;
@@ -100,6 +103,11 @@ export function recorderJoined(room: Room, recorder: Peer, version: number): voi
 export function peerLeft(room: Room, peer: Peer, identity: Identity): void {
   const state = rooms.get(room);
   if (!state) return;
+  if (state.asking === peer) {
+    // The customer is no longer asked about an agent who has gone (the recorder withdraws its prompt).
+    state.asking = undefined;
+    if (state.holder !== peer) send(room.recorder, encodeText(ended(peer, identity)));
+  }
   if (state.holder === peer) {
     state.holder = undefined;
     const message = ended(peer, identity);
@@ -190,6 +198,8 @@ export function recorderControl(room: Room, message: Control | Refused): void {
     return;
   }
   const state = stateOf(room);
+  if (message.state === ControlState.Requested) state.asking = target;
+  else if (state.asking === target) state.asking = undefined;
   if (message.state === ControlState.Granted) {
     if (state.holder && state.holder !== target) return;
     state.holder = target;

@@ -203,6 +203,27 @@ test.describe('relay: remote control', () => {
     await recorder.next((m) => m.type === 'agent' && m.op === AgentOp.Click && m.from === aliceId);
   });
 
+  test('an agent who leaves while the customer is being asked about it withdraws the prompt', async () => {
+    const recorder = await connect(relay, 'c8', 'recorder', 'customer');
+    const alice = await connect(relay, 'c8', 'replayer', 'alice');
+    const bob = await connect(relay, 'c8', 'replayer', 'bob');
+    const aliceId = await agentIdOf(recorder, alice);
+    const bobId = await agentIdOf(recorder, bob);
+    recorder.send({ type: 'control', state: 'requested', agent: aliceId });
+    await alice.next((m) => m.type === 'control' && m.state === 'requested');
+    alice.ws.close();
+    const ended = await recorder.next((m) => m.type === 'control' && m.state === 'ended');
+    expect(ended.agent).toBe(aliceId);
+    expect(ended.user).toBe('alice');
+    // Once answered, leaving is only a pointer leaving.
+    recorder.send({ type: 'control', state: 'requested', agent: bobId });
+    recorder.send({ type: 'control', state: 'denied', agent: bobId });
+    await bob.next((m) => m.type === 'control' && m.state === 'denied');
+    bob.ws.close();
+    await recorder.next((m) => m.type === 'agent' && m.op === AgentOp.PointerLeave && m.from === bobId);
+    expect(recorder.frames.filter((m) => m.type === 'control')).toEqual([]);
+  });
+
   test('older peers: no agent frames to a v2 recorder, no control frames to a v2 agent; bad fields refused', async () => {
     const recorder = await connect(relay, 'c5', 'recorder', 'customer', 2);
     const agent = await connect(relay, 'c5', 'replayer', 'alice');
