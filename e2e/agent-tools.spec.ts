@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from '@playwright/test';
+import WebSocket from 'ws';
+import { AgentOp, PROTOCOL_VERSION, encodeText, socketUrl } from '@cobrowse/protocol';
 import { expect, pageUrl, roomId, test } from './support/cobrowse.js';
 import { REPO, type RelayProcess, type StaticSite } from './support/processes.js';
 
@@ -77,6 +79,27 @@ async function askControl(agent: Page, customer: Page, answer: 'Allow' | 'Deny',
   return asked;
 }
 
+/** An agent speaking the wire protocol directly (no replay): sends whatever agent frames it likes. */
+async function rawAgent(where: Where, name: string): Promise<{ send(frame: object): void; close(): void }> {
+  const response = await fetch(`${where.relay.url}/service-cloud/rest/webadapter/v1/connectionInfo/getConnectionInfo`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'ccmessaging-token': 'dev' },
+    body: JSON.stringify({ roomId: where.room, userId: name.toLowerCase(), userName: name, role: 'replayer' }),
+  });
+  const { data } = (await response.json()) as { data: { wssUrl: string; signature: string } };
+  const ws = new WebSocket(socketUrl(data.wssUrl, data.signature, 'replayer'));
+  const welcome = new Promise<void>((resolve, reject) => {
+    ws.on('message', (frame) => {
+      if (String(frame).startsWith('{"type":"welcome"')) resolve();
+    });
+    ws.once('error', reject);
+  });
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(encodeText({ type: 'hello', v: PROTOCOL_VERSION }));
+  await welcome;
+  return { send: (frame) => ws.send(encodeText({ type: 'agent', ...frame } as never)), close: () => ws.close() };
+}
+
 async function clickInReplay(agent: Page, selector: string): Promise<void> {
   const at = await agentPoint(agent, selector);
   await agent.mouse.click(at.x, at.y);
@@ -151,6 +174,112 @@ test.describe('agent tools', () => {
     await agent.keyboard.up('Alt');
     await expect(mark).toHaveCount(1);
     await expect.poll(around).toBeLessThan(2);
+  });
+
+  test('a highlight flood from many agents: the overlay keeps at most 10 per agent and 50 in all, the page stays responsive; one pointer per agent, gone when it leaves', async ({
+    context,
+    site,
+    relay,
+  }) => {
+    const where = { site, relay, room: roomId() };
+    const customer = await openCustomer(context, where);
+    const marks = customer.locator('[data-cobrowse-highlight]');
+    const agents = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => rawAgent(where, `Flooder${i}`)));
+    /** Each agent's frames reach the page in order: its pointer showing means all it sent before arrived. */
+    const flood = async (agent: (typeof agents)[number], name: string, count: number) => {
+      for (let i = 0; i < count; i++)
+        agent.send({ op: AgentOp.Highlight, x: (i % 40) * 20, y: Math.floor(i / 40) * 20, w: 18, h: 18 });
+      agent.send({ op: AgentOp.PointerMove, x: 10, y: 10 });
+      await expect(customer.locator(`[data-cobrowse-pointer="${name}"]`)).toHaveCount(1);
+    };
+    // One agent: 100 highlights at once leave its newest 10.
+    await flood(agents[0]!, 'Flooder1', 100);
+    expect(await marks.count()).toBe(10);
+    // Five more send 80 each (500 in all, within the relay's burst): never more than 50 on the page.
+    await Promise.all(agents.slice(1).map((agent, i) => flood(agent, `Flooder${i + 2}`, 80)));
+    expect(await marks.count()).toBe(50);
+    // Pointers: one element per agent however many moves it sends.
+    for (const [k, agent] of agents.entries()) {
+      for (let i = 0; i < 20; i++) agent.send({ op: AgentOp.PointerMove, x: i, y: i });
+      agent.send({ op: AgentOp.PointerMove, x: 300 + k, y: 300 });
+    }
+    for (const k of agents.keys())
+      await expect
+        .poll(() => customer.locator(`[data-cobrowse-pointer="Flooder${k + 1}"]`).evaluate((el) => el.style.transform))
+        .toBe(`translate(${300 + k}px, 300px)`);
+    await expect(customer.locator('[data-cobrowse-pointer]')).toHaveCount(6);
+    // The page stays responsive: frames keep coming and the customer's clicks work.
+    const frames = await customer.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          let n = 0;
+          const end = performance.now() + 1000;
+          const tick = () => (performance.now() < end ? (n++, requestAnimationFrame(tick)) : resolve(n));
+          requestAnimationFrame(tick);
+        }),
+    );
+    expect(frames).toBeGreaterThan(20);
+    await customer.click('#save');
+    await expect.poll(() => pageEvents(customer)).toContain('saved');
+    // An agent that leaves takes its pointer with it; the highlights then fade within seconds.
+    agents[2]!.close();
+    await expect(customer.locator('[data-cobrowse-pointer="Flooder3"]')).toHaveCount(0);
+    await expect(customer.locator('[data-cobrowse-pointer]')).toHaveCount(5);
+    await expect(marks).toHaveCount(0, { timeout: 10_000 });
+    for (const agent of agents) agent.close();
+  });
+
+  test('an agent cannot spam the consent prompt: one at a time, 3 a minute, and reconnecting does not reset it', async ({
+    context,
+    site,
+    relay,
+  }) => {
+    const where = { site, relay, room: roomId() };
+    const customer = await openCustomer(context, where);
+    const requested = await customer.evaluateHandle(() => {
+      const list: string[] = [];
+      (window as any).cobrowse.on('control', (e: any) => list.push(`${e.state}:${e.agent.name}`));
+      return list;
+    });
+    const dialog = customer.getByRole('dialog');
+    let nagger = await rawAgent(where, 'Nagger');
+    /** Sends `count` requests, then a pointer move to `x`: once the pointer is there, all were handled. */
+    const ask = async (count: number, x: number) => {
+      for (let i = 0; i < count; i++) nagger.send({ op: AgentOp.RequestControl });
+      nagger.send({ op: AgentOp.PointerMove, x, y: 5 });
+      await expect
+        .poll(() => customer.locator('[data-cobrowse-pointer="Nagger"]').evaluate((el) => el.style.transform))
+        .toBe(`translate(${x}px, 5px)`);
+    };
+    for (let round = 1; round <= 3; round++) {
+      await ask(20, round);
+      // However many requests, one prompt at a time.
+      await expect(dialog).toHaveCount(1);
+      await dialog.getByRole('button', { name: /Deny/ }).click();
+      await expect(dialog).toHaveCount(0);
+    }
+    // A fourth round within the minute is denied without asking the customer.
+    await ask(20, 4);
+    await expect(dialog).toHaveCount(0);
+    // Nor does a new connection of the same agent get a fresh allowance.
+    nagger.close();
+    await expect(customer.locator('[data-cobrowse-pointer="Nagger"]')).toHaveCount(0);
+    nagger = await rawAgent(where, 'Nagger');
+    await ask(5, 6);
+    await expect(dialog).toHaveCount(0);
+    expect((await requested.evaluate((l) => l)).filter((e) => e.startsWith('requested'))).toEqual([
+      'requested:Nagger',
+      'requested:Nagger',
+      'requested:Nagger',
+    ]);
+    nagger.close();
+    // An agent who leaves while the customer is being asked withdraws its prompt.
+    const leaver = await rawAgent(where, 'Leaver');
+    leaver.send({ op: AgentOp.RequestControl });
+    await expect(dialog).toContainText('Leaver');
+    leaver.close();
+    await expect(dialog).toHaveCount(0);
+    await expect.poll(() => requested.evaluate((l) => l.at(-1))).toBe('denied:Leaver');
   });
 
   test('control: asked → denied → asked → allowed; the agent types and clicks, the page handlers run; limits hold; Take back control', async ({

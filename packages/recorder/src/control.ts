@@ -60,7 +60,10 @@ const infoOf = (action: { user?: string; name?: string }): AgentInfo => ({
 export class AgentTools {
   private holder: Holder | undefined;
   private asking: { from: string; consent?: Consent } | undefined;
-  /** When each agent (connection) last prompted the customer: a denied agent cannot nag. */
+  /**
+   * When each agent (by user id, from the relay's stamp) last prompted the customer: a denied agent
+   * cannot nag, and reconnecting (a new connection id) does not reset its count.
+   */
   private readonly prompts = new Map<string, number[]>();
 
   constructor(
@@ -120,7 +123,7 @@ export class AgentTools {
       this.host.emit({ state, agent });
     };
     if (this.holder?.from === from) return answer(ControlState.Granted);
-    if (this.options.control === false || this.holder || this.asking || this.nagging(from))
+    if (this.options.control === false || this.holder || this.asking || this.nagging(agent.id))
       return answer(ControlState.Denied);
     this.asking = { from };
     answer(ControlState.Requested);
@@ -150,12 +153,12 @@ export class AgentTools {
     answer(ControlState.Granted);
   }
 
-  private nagging(from: string): boolean {
+  private nagging(user: string): boolean {
     const now = Date.now();
-    const recent = (this.prompts.get(from) ?? []).filter((t) => now - t < 60_000);
+    const recent = (this.prompts.get(user) ?? []).filter((t) => now - t < 60_000);
     if (recent.length >= PROMPTS_PER_MINUTE) return true;
     recent.push(now);
-    this.prompts.set(from, recent);
+    this.prompts.set(user, recent);
     if (this.prompts.size > 100) this.prompts.delete(this.prompts.keys().next().value!);
     return false;
   }

@@ -42,13 +42,30 @@ export type HighlightTarget = Element | { x: number; y: number; w: number; h: nu
 
 const HIGHLIGHT_MS = 4000;
 const FADE_MS = 600;
+/**
+ * Highlights one agent may have on the page at once (fading ones count): a new one beyond this
+ * removes that agent's oldest. The relay lets an agent send 120 actions a second, so without a cap
+ * a few agents could fill the customer's page with thousands of elements.
+ */
+export const MAX_HIGHLIGHTS_PER_AGENT = 10;
+/** Highlights of all agents together: a new one beyond this removes the oldest of any agent. */
+export const MAX_HIGHLIGHTS = 50;
 
 interface Highlight {
   readonly element: HTMLDivElement;
   readonly agent: string;
   readonly target: HighlightTarget;
   timer: ReturnType<typeof setTimeout>;
+  fading: boolean;
+  /** Where it was last placed ("" = hidden, undefined = never): unchanged boxes are not written again. */
+  placed?: string;
 }
+
+type Box = { left: number; top: number; width: number; height: number } | undefined;
+
+const sameTarget = (a: HighlightTarget, b: HighlightTarget): boolean =>
+  a === b ||
+  (!(a instanceof Element) && !(b instanceof Element) && a.x === b.x && a.y === b.y && a.w === b.w && a.h === b.h);
 
 export class Overlay {
   readonly host: HTMLDivElement;
@@ -96,9 +113,33 @@ export class Overlay {
     this.pointers.delete(agent);
   }
 
-  /** Marks an element (followed through scrolling and layout changes) or a page rectangle; fades after a few seconds. */
+  /**
+   * Marks an element (followed through scrolling and layout changes) or a page rectangle; fades after
+   * a few seconds. At most {@link MAX_HIGHLIGHTS_PER_AGENT} per agent and {@link MAX_HIGHLIGHTS} in all
+   * (oldest removed first); marking what the agent has marked already only restarts its timer.
+   */
   highlight(agent: string, target: HighlightTarget): void {
     this.mount();
+    for (const existing of this.highlights) {
+      if (existing.agent !== agent || existing.fading || !sameTarget(existing.target, target)) continue;
+      clearTimeout(existing.timer);
+      existing.timer = setTimeout(() => this.fade(existing), HIGHLIGHT_MS);
+      return;
+    }
+    let mine = 0;
+    for (const existing of this.highlights) if (existing.agent === agent) mine++;
+    // A Set iterates in insertion order: the first found is the oldest.
+    for (const existing of this.highlights) {
+      if (mine < MAX_HIGHLIGHTS_PER_AGENT) break;
+      if (existing.agent === agent) {
+        this.drop(existing);
+        mine--;
+      }
+    }
+    for (const existing of this.highlights) {
+      if (this.highlights.size < MAX_HIGHLIGHTS) break;
+      this.drop(existing);
+    }
     const element = document.createElement('div');
     element.className = 'highlight';
     element.setAttribute('data-cobrowse-highlight', '');
@@ -108,49 +149,68 @@ export class Overlay {
       element,
       agent,
       target,
+      fading: false,
       timer: setTimeout(() => this.fade(highlight), HIGHLIGHT_MS),
     };
     this.highlights.add(highlight);
-    this.place(highlight);
+    this.place(highlight, this.measure(highlight));
     this.frame ||= requestAnimationFrame(this.follow);
   }
 
   /** Removes an agent's highlights (all agents' when `agent` is undefined). */
   clearHighlights(agent?: string): void {
-    for (const highlight of this.highlights) if (agent === undefined || highlight.agent === agent) this.fade(highlight);
+    for (const highlight of this.highlights)
+      if (!highlight.fading && (agent === undefined || highlight.agent === agent)) this.fade(highlight);
   }
 
   private fade(highlight: Highlight): void {
     clearTimeout(highlight.timer);
+    highlight.fading = true;
     highlight.element.classList.add('fading');
-    highlight.timer = setTimeout(() => {
-      highlight.element.remove();
-      this.highlights.delete(highlight);
-    }, FADE_MS);
+    highlight.timer = setTimeout(() => this.drop(highlight), FADE_MS);
   }
 
-  private place({ element, target }: Highlight): void {
-    let box: { left: number; top: number; width: number; height: number };
-    if (target instanceof Element) {
-      if (!target.isConnected) {
-        element.style.display = 'none';
-        return;
-      }
-      box = target.getBoundingClientRect();
-    } else {
-      box = { left: target.x - scrollX, top: target.y - scrollY, width: target.w, height: target.h };
+  /** Removes a highlight at once. */
+  private drop(highlight: Highlight): void {
+    clearTimeout(highlight.timer);
+    highlight.element.remove();
+    this.highlights.delete(highlight);
+  }
+
+  /** Where a highlight's target is now, in viewport coordinates (undefined: its element is gone). */
+  private measure({ target }: Highlight): Box {
+    if (!(target instanceof Element))
+      return { left: target.x - scrollX, top: target.y - scrollY, width: target.w, height: target.h };
+    return target.isConnected ? target.getBoundingClientRect() : undefined;
+  }
+
+  /** Moves a highlight onto its box; writes styles only when the box changed (no layout work for a still one). */
+  private place(highlight: Highlight, box: Box): void {
+    const key = box ? `${box.left},${box.top},${box.width},${box.height}` : '';
+    if (key === highlight.placed) return;
+    highlight.placed = key;
+    const style = highlight.element.style;
+    if (!box) {
+      style.display = 'none';
+      return;
     }
-    element.style.display = '';
-    element.style.transform = `translate(${box.left - 4}px, ${box.top - 4}px)`;
-    element.style.width = `${box.width + 8}px`;
-    element.style.height = `${box.height + 8}px`;
+    style.display = '';
+    style.transform = `translate(${box.left - 4}px, ${box.top - 4}px)`;
+    style.width = `${box.width + 8}px`;
+    style.height = `${box.height + 8}px`;
   }
 
-  /** Keeps highlights on their targets while any is shown (scrolling, layout changes, animations). */
+  /**
+   * Keeps highlights on their targets while any is shown (scrolling, layout changes, animations).
+   * Each frame measures every target first and then moves only those that moved, so the page's
+   * layout is computed at most once a frame, over at most {@link MAX_HIGHLIGHTS} targets.
+   */
   private readonly follow = () => {
     this.frame = 0;
     if (!this.highlights.size) return;
-    for (const highlight of this.highlights) this.place(highlight);
+    const all = [...this.highlights];
+    const boxes = all.map((highlight) => this.measure(highlight));
+    all.forEach((highlight, i) => this.place(highlight, boxes[i]));
     this.frame = requestAnimationFrame(this.follow);
   };
 

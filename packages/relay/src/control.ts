@@ -30,6 +30,8 @@ interface Identity {
 interface RoomControl {
   /** The agent holding control, if any. */
   holder: Peer | undefined;
+  /** The agent the customer is being asked about (the recorder said `requested`), if any. */
+  asking: Peer | undefined;
   /** Protocol version of the room's recorder (agent frames go only to one that speaks tools). */
   recorderVersion: number;
 }
@@ -43,7 +45,7 @@ const identities = new WeakMap<Peer, Identity>();
 function stateOf(room: Room): RoomControl {
   let state = rooms.get(room);
   if (!state) {
-    state = { holder: undefined, recorderVersion: 1 };
+    state = { holder: undefined, asking: undefined, recorderVersion: 1 };
     rooms.set(room, state);
   }
   return state;
@@ -90,6 +92,7 @@ export function recorderJoined(room: Room, recorder: Peer, version: number): voi
   const state = stateOf(room);
   versions.set(recorder, version);
   state.recorderVersion = version;
+  state.asking = undefined;
   const holder = state.holder;
   if (!holder) return;
   state.holder = undefined;
@@ -100,6 +103,11 @@ export function recorderJoined(room: Room, recorder: Peer, version: number): voi
 export function peerLeft(room: Room, peer: Peer, identity: Identity): void {
   const state = rooms.get(room);
   if (!state) return;
+  if (state.asking === peer) {
+    // The customer is no longer asked about an agent who has gone (the recorder withdraws its prompt).
+    state.asking = undefined;
+    if (state.holder !== peer) send(room.recorder, encodeText(ended(peer, identity)));
+  }
   if (state.holder === peer) {
     state.holder = undefined;
     const message = ended(peer, identity);
@@ -166,23 +174,44 @@ export function agentAction(room: Room, peer: Peer, identity: Identity, message:
   send(recorder, encodeText(stamped));
 }
 
+/** Who a replayer is, from its token (the relay's word, never the recorder's). */
+function identityOf(peer: Peer): Identity {
+  const claims = (peer as Peer & { claims?: { user?: unknown; name?: unknown } }).claims;
+  const name = typeof claims?.name === 'string' && claims.name ? claims.name : identities.get(peer)?.name;
+  return { user: peer.user, ...(name ? { name } : {}) };
+}
+
 /**
- * Hook: the recorder's `control` or `refused` frame. `granted` makes the named agent the holder
- * (only if it is in the room and nobody else holds control); `denied`/`ended` for the holder ends
- * it. Forwarded to the replayers (a refusal only to the agent concerned).
+ * Hook: the recorder's `control` or `refused` frame. Dropped unless `agent` is a replayer in the
+ * room (a recorder cannot address, or invent, anyone else). `granted` makes that agent the holder
+ * (only if nobody else holds control); `denied`/`ended` for the holder ends it. The `user` and
+ * `name` the agents see come from the agent's own token: whatever the recorder wrote there is
+ * replaced, so a page cannot pass a request off as someone else's. Forwarded to the replayers (a
+ * refusal only to the agent concerned).
  */
 export function recorderControl(room: Room, message: Control | Refused): void {
   const target = [...room.replayers].find((peer) => ids.get(peer) === message.agent);
+  if (!target) return;
   if (message.type === 'refused') {
-    if (target && speaksTools(target)) send(target, encodeText(message));
+    const { agent, op, id, reason } = message;
+    if (speaksTools(target)) send(target, encodeText({ type: 'refused', agent, op, id, reason }));
     return;
   }
   const state = stateOf(room);
+  if (message.state === ControlState.Requested) state.asking = target;
+  else if (state.asking === target) state.asking = undefined;
   if (message.state === ControlState.Granted) {
-    if (!target || (state.holder && state.holder !== target)) return;
+    if (state.holder && state.holder !== target) return;
     state.holder = target;
-  } else if ((message.state === ControlState.Ended || message.state === ControlState.Denied) && target) {
+  } else if (message.state === ControlState.Ended || message.state === ControlState.Denied) {
     if (state.holder === target) state.holder = undefined;
   }
-  broadcast(room, { ...message, mine: undefined });
+  const identity = identityOf(target);
+  broadcast(room, {
+    type: 'control',
+    state: message.state,
+    agent: message.agent,
+    user: identity.user,
+    ...(identity.name ? { name: identity.name } : {}),
+  });
 }

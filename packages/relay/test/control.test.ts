@@ -157,6 +157,73 @@ test.describe('relay: remote control', () => {
     expect(again.frames.filter((m) => m.type === 'agent' && m.op === AgentOp.Click)).toEqual([]);
   });
 
+  test("a recorder cannot put words in an agent's mouth: control names come from the agent's token, unknown agents are dropped", async () => {
+    const recorder = await connect(relay, 'c7', 'recorder', 'customer');
+    const alice = await connect(relay, 'c7', 'replayer', 'alice');
+    const bob = await connect(relay, 'c7', 'replayer', 'bob');
+    const aliceId = await agentIdOf(recorder, alice);
+    // A "requested" for an agent id that is nobody in the room never reaches any agent.
+    recorder.send({
+      type: 'control',
+      state: 'requested',
+      agent: 'nobody',
+      user: 'ceo',
+      name: 'Your Supervisor (approve now)',
+    });
+    recorder.send({ type: 'control', state: 'granted', agent: 'nobody', user: 'ceo', name: 'Your Supervisor' });
+    recorder.send({ type: 'refused', agent: 'nobody', op: AgentOp.Click, id: 7, reason: 'masked' });
+    // A frame for Alice carrying someone else's identity reaches the agents with Alice's.
+    recorder.send({
+      type: 'control',
+      state: 'requested',
+      agent: aliceId,
+      user: 'ceo',
+      name: 'Your Supervisor (approve now)',
+    });
+    const seenByBob = await bob.next((m) => m.type === 'control' && m.state === 'requested');
+    const seenByAlice = await alice.next((m) => m.type === 'control' && m.state === 'requested');
+    for (const frame of [seenByBob, seenByAlice]) {
+      expect(frame.agent).toBe(aliceId);
+      expect(frame.user).toBe('alice');
+      expect(frame.name).toBe('alice name');
+    }
+    expect(seenByAlice.mine).toBe(true);
+    // (The relay handles the recorder's frames in order: the forged ones before it were handled.)
+    await bob.settle();
+    await alice.settle();
+    for (const agent of [alice, bob]) {
+      expect(agent.frames.filter((m) => m.type === 'control' || m.type === 'refused')).toEqual([]);
+      expect(JSON.stringify(agent.frames)).not.toContain('Supervisor');
+    }
+    // The dropped grant to "nobody" left control free: Alice can still be granted.
+    recorder.send({ type: 'control', state: 'granted', agent: aliceId, name: 'Someone Else' });
+    const granted = await alice.next((m) => m.type === 'control' && m.state === 'granted');
+    expect(granted.name).toBe('alice name');
+    input(alice);
+    await recorder.next((m) => m.type === 'agent' && m.op === AgentOp.Click && m.from === aliceId);
+  });
+
+  test('an agent who leaves while the customer is being asked about it withdraws the prompt', async () => {
+    const recorder = await connect(relay, 'c8', 'recorder', 'customer');
+    const alice = await connect(relay, 'c8', 'replayer', 'alice');
+    const bob = await connect(relay, 'c8', 'replayer', 'bob');
+    const aliceId = await agentIdOf(recorder, alice);
+    const bobId = await agentIdOf(recorder, bob);
+    recorder.send({ type: 'control', state: 'requested', agent: aliceId });
+    await alice.next((m) => m.type === 'control' && m.state === 'requested');
+    alice.ws.close();
+    const ended = await recorder.next((m) => m.type === 'control' && m.state === 'ended');
+    expect(ended.agent).toBe(aliceId);
+    expect(ended.user).toBe('alice');
+    // Once answered, leaving is only a pointer leaving.
+    recorder.send({ type: 'control', state: 'requested', agent: bobId });
+    recorder.send({ type: 'control', state: 'denied', agent: bobId });
+    await bob.next((m) => m.type === 'control' && m.state === 'denied');
+    bob.ws.close();
+    await recorder.next((m) => m.type === 'agent' && m.op === AgentOp.PointerLeave && m.from === bobId);
+    expect(recorder.frames.filter((m) => m.type === 'control')).toEqual([]);
+  });
+
   test('older peers: no agent frames to a v2 recorder, no control frames to a v2 agent; bad fields refused', async () => {
     const recorder = await connect(relay, 'c5', 'recorder', 'customer', 2);
     const agent = await connect(relay, 'c5', 'replayer', 'alice');
