@@ -8,7 +8,7 @@ import { RecordKind, readRecords, type Damage } from './format.js';
 import { startRetention } from './retention.js';
 import { TokenBucket } from '../limiter.js';
 
-/** A room's recording changes state (on/off) at most once per this many ms; extra asks hear the state. */
+/** A room's recording is switched on at most once per this many ms after its last change; extra asks hear the state. */
 export const RECORDING_TOGGLE_MS = 5_000;
 /** `recording` messages one agent may send per second (burst 5); past it they are dropped unanswered. */
 const RECORDING_ASKS_PER_S = 1;
@@ -117,7 +117,8 @@ export class Recordings {
     if (!asks.take(1)) return;
     if (this.config.policy === 'requested' && this.store && on !== this.on(room)) {
       const now = Date.now();
-      const recent = now - (this.toggledAt.get(room) ?? -Infinity) < RECORDING_TOGGLE_MS;
+      // "Off" is honoured at once; "on" waits out the room's interval (so at most one on and one off per interval).
+      const recent = on && now - (this.toggledAt.get(room) ?? -Infinity) < RECORDING_TOGGLE_MS;
       if (!recent) {
         if (on && room.tap?.paused && !room.tap.ending) {
           this.toggledAt.set(room, now);
