@@ -209,5 +209,7 @@ export class RecordingWriter {
     this.stopped = true;
     this.log(`relay: recording ${this.start.id} stopped: ${why}`);
     this.onStopped(this, 'storage');
+    // The summary says so now (if the store still takes it), not only when the session ends.
+    this.chain = this.chain.then(() => this.writeMeta());
   }
 }
