@@ -26,6 +26,7 @@ import { clientAddress } from './client-address.js';
 import * as control from './control.js';
 import { TokenBucket } from './limiter.js';
 import type { Recordings } from './recordings/manager.js';
+import { MAX_AGENT_RECORD_HEADER } from './recordings/reader.js';
 
 /** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
 const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
@@ -297,18 +298,14 @@ export class Gateway {
     }
   }
 
-  /** An agent action the relay forwarded, into the room's recording (O(1), bounded: the header reader's 2 KiB). */
+  /** An agent action the relay forwarded, into the room's recording (O(1), bounded by {@link MAX_AGENT_RECORD_HEADER}). */
   private recordAgent(conn: Connection, message: Extract<Message, { type: 'agent' }>): void {
     const tap = conn.room!.tap;
     if (!tap?.recording) return;
     const stamped = { ...message, from: control.agentId(conn), user: conn.user, name: conn.claims.name };
-    let text = encodeText(stamped);
-    if (text.length > MAX_RECORDED_HEADER) {
-      const { value: _value, key: _key, ...rest } = stamped;
-      text = encodeText({ ...rest, value: (stamped.value ?? '').slice(0, 256) });
-      if (text.length > MAX_RECORDED_HEADER) return;
-    }
-    tap.agentFrame(conn.user, conn.claims.name, Buffer.from(text, 'utf8'), false);
+    // At most the agent's header (2 KiB) plus the stamped identity: within what the reader takes.
+    const bytes = Buffer.from(encodeText(stamped), 'utf8');
+    if (bytes.length <= MAX_AGENT_RECORD_HEADER) tap.agentFrame(conn.user, conn.claims.name, bytes, false);
   }
 
   /** The customer's `control`/`refused` answer, as a note in the recording (at most {@link CONTROL_NOTES_PER_S}). */
@@ -389,8 +386,6 @@ export class Gateway {
 }
 
 const connections = new WeakMap<WebSocket, Connection>();
-/** Largest agent frame header a recording keeps (what its reader accepts). */
-const MAX_RECORDED_HEADER = 2048;
 /** The customer's control answers recorded per second (burst twice that). */
 const CONTROL_NOTES_PER_S = 20;
 const controlNotes = new WeakMap<Member, TokenBucket>();

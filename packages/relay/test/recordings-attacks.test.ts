@@ -233,6 +233,9 @@ test.describe('recordings under attack', () => {
       const asked = JSON.parse(await customer.next((m) => m.includes(`"op":${AgentOp.RequestControl}`)));
       customer.ws.send(encodeText({ type: 'control', state: ControlState.Granted, agent: asked.from }));
       await agent.next((m) => m.includes('"state":"granted"'));
+      // Input from the agent holding control is kept whole (a long value too).
+      agent.ws.send(encodeText({ type: 'agent', op: AgentOp.SetValue, id: 5, value: 'v'.repeat(1000) }));
+      await customer.next((m) => m.includes(`"op":${AgentOp.SetValue}`));
       customer.ws.send(encodeText({ type: 'refused', agent: asked.from, op: AgentOp.Click, id: 9, reason: 'masked' }));
       await agent.next((m) => m.includes('"refused"'));
 
@@ -254,10 +257,11 @@ test.describe('recordings under attack', () => {
         expect(a).toMatchObject({ user: 'agent-x', name: 'replayer name' });
         if (a.message.type === 'agent') expect(a.message).toMatchObject({ user: 'agent-x', name: 'replayer name' });
         expect(a.message.from).not.toBe('forged');
-        expect(JSON.stringify(a).length).toBeLessThan(2048);
+        expect(JSON.stringify(a).length).toBeLessThan(4096);
         expect(a.payload).toBeUndefined();
       }
       expect(agents.some((a: any) => a.message.op === AgentOp.Highlight)).toBe(true);
+      expect(agents.find((a: any) => a.message.op === AgentOp.SetValue)?.message.value).toBe('v'.repeat(1000));
       const notes = events.filter((e: any) => e.data?.tag === 'cobrowse.note').map((e: any) => e.data.payload);
       expect(notes).toContainEqual(
         expect.objectContaining({ note: 'control', role: 'recorder', state: 'granted', agent: asked.from }),

@@ -48,10 +48,13 @@ function custom(tag: string, timestamp: number, payload: unknown): RrwebEvent {
   return { type: CUSTOM, timestamp, data: { tag, payload } };
 }
 
-function splitFrame(frame: Buffer): { message: Message; payload: Buffer | undefined } {
+/** Largest header of an agent record: the agent's (at most 2 KiB) re-encoded with the identity the relay stamped. */
+export const MAX_AGENT_RECORD_HEADER = 4096;
+
+function splitFrame(frame: Buffer, maxHeader = 2048): { message: Message; payload: Buffer | undefined } {
   const nl = frame.indexOf(0x0a);
   const end = nl === -1 ? frame.length : nl;
-  if (end > 2048) throw new ProtocolError(ErrorCode.BadFrame, 'header too long');
+  if (end > maxHeader) throw new ProtocolError(ErrorCode.BadFrame, 'header too long');
   return {
     message: parseHeader(frame.toString('utf8', 0, end)),
     payload: nl === -1 ? undefined : frame.subarray(nl + 1),
@@ -209,7 +212,7 @@ export async function* decodeRecording(
           const length = record.data.readUInt16BE(0);
           const who = JSON.parse(record.data.toString('utf8', 2, 2 + length)) as { user?: string; name?: string };
           const binary = record.data[2 + length] === 1;
-          const { message, payload } = splitFrame(record.data.subarray(3 + length));
+          const { message, payload } = splitFrame(record.data.subarray(3 + length), MAX_AGENT_RECORD_HEADER);
           return [
             custom(CustomTag.Agent, record.time, {
               user: who.user,
