@@ -131,9 +131,10 @@ export function peerLeft(room: Room, peer: Peer, identity: Identity): void {
  * Hook: an agent's `agent` frame. Stamped with the sender's identity and forwarded to the recorder,
  * unless it is input from an agent who does not hold control, a control request while another agent
  * holds it (answered "denied" here), or over the agent's rate. Never throws for a dropped frame:
- * a watching agent's forged input simply does nothing.
+ * a watching agent's forged input simply does nothing. Returns whether it was forwarded (the recording
+ * keeps only those).
  */
-export function agentAction(room: Room, peer: Peer, identity: Identity, message: AgentAction): void {
+export function agentAction(room: Room, peer: Peer, identity: Identity, message: AgentAction): boolean {
   const state = stateOf(room);
   const recorder = room.recorder;
   if (!recorder || state.recorderVersion < AGENT_TOOLS_VERSION) {
@@ -149,21 +150,21 @@ export function agentAction(room: Room, peer: Peer, identity: Identity, message:
           mine: true,
         }),
       );
-    return;
+    return false;
   }
   let rate = rates.get(peer);
   if (!rate) rates.set(peer, (rate = new TokenBucket(AGENT_RATE, 2 * AGENT_RATE)));
-  if (!rate.take(1)) return;
+  if (!rate.take(1)) return false;
   const from = agentId(peer);
   identities.set(peer, identity);
-  if (isInputOp(message.op) && state.holder !== peer) return;
-  if (message.op === AgentOp.ReleaseControl && state.holder !== peer) return;
+  if (isInputOp(message.op) && state.holder !== peer) return false;
+  if (message.op === AgentOp.ReleaseControl && state.holder !== peer) return false;
   if (message.op === AgentOp.RequestControl && state.holder && state.holder !== peer) {
     send(
       peer,
       encodeText({ type: 'control', state: ControlState.Denied, agent: from, user: identity.user, mine: true }),
     );
-    return;
+    return false;
   }
   const stamped: AgentAction = {
     ...message,
@@ -172,6 +173,7 @@ export function agentAction(room: Room, peer: Peer, identity: Identity, message:
     ...(identity.name ? { name: identity.name } : { name: undefined }),
   };
   send(recorder, encodeText(stamped));
+  return true;
 }
 
 /** Who a replayer is, from its token (the relay's word, never the recorder's). */

@@ -12,6 +12,7 @@ import {
   PASSPHRASE_SOCKET_CUSTOMER,
   type Role,
   SOCKET_PATH,
+  encodeText,
   isRole,
   verifyToken,
 } from '@cobrowse/protocol';
@@ -23,9 +24,11 @@ import type { Member, RelayClaims, Rooms, Ticket } from './rooms.js';
 import { validRoomId } from './core.js';
 import { clientAddress } from './client-address.js';
 import * as control from './control.js';
+import { TokenBucket } from './limiter.js';
 import type { Recordings } from './recordings/manager.js';
 import type { Traffic } from './metrics.js';
 import { type Logger, roomRef } from './log.js';
+import { MAX_AGENT_RECORD_HEADER } from './recordings/reader.js';
 
 /** Socket endpoints: the generic one (role from the token, optionally pinned by `?role=`) and seed 004's one per side. */
 const ENDPOINTS: [prefix: string, role: Role | undefined][] = [
@@ -283,9 +286,6 @@ export class Gateway {
       if (conn.hello) return; // refused or replaced: its socket is closing
       throw new ProtocolError(ErrorCode.BadField, 'the first message must be "hello"');
     }
-    // Recording: whatever an agent sends (pointer, highlight, control …) is part of the record.
-    if (conn.claims.role === 'replayer' && message.type !== 'hello')
-      conn.room!.tap?.agentFrame(conn.user, conn.claims.name, data, binary);
     switch (message.type) {
       case 'hello':
         if (conn.hello) throw new ProtocolError(ErrorCode.BadField, '"hello" was already received');
@@ -311,14 +311,30 @@ export class Gateway {
         return;
       }
       case 'request-snapshot':
-        conn.room!.requestSnapshot('agent');
+        // Recorded when it reached the customer (at most one a second per room), re-encoded and bounded.
+        if (conn.room!.requestSnapshot('agent') && conn.room!.tap?.recording) {
+          const asked = {
+            type: 'request-snapshot',
+            ...(message.reason ? { reason: message.reason.slice(0, 64) } : {}),
+          };
+          conn.room!.tap.agentFrame(
+            conn.user,
+            conn.claims.name,
+            Buffer.from(encodeText(asked as Message), 'utf8'),
+            false,
+          );
+        }
         return;
       // Agent tools (control.ts): the relay stamps, gates and routes them.
       case 'agent':
-        return control.agentAction(conn.room!, conn, conn.claims, message);
+        // Recording: only what the relay forwarded, re-encoded with the identity it stamped.
+        if (control.agentAction(conn.room!, conn, conn.claims, message)) this.recordAgent(conn, message);
+        return;
       case 'control':
       case 'refused':
-        if (conn.room!.recorder === conn) control.recorderControl(conn.room!, message);
+        if (conn.room!.recorder !== conn) return;
+        control.recorderControl(conn.room!, message);
+        this.recordCustomerControl(conn, message);
         return;
       case 'recording':
         this.recordings?.request(conn.room!, conn, this.who(conn), message.on);
@@ -328,6 +344,35 @@ export class Gateway {
       case 'error':
         return;
     }
+  }
+
+  /** An agent action the relay forwarded, into the room's recording (O(1), bounded by {@link MAX_AGENT_RECORD_HEADER}). */
+  private recordAgent(conn: Connection, message: Extract<Message, { type: 'agent' }>): void {
+    const tap = conn.room!.tap;
+    if (!tap?.recording) return;
+    const stamped = { ...message, from: control.agentId(conn), user: conn.user, name: conn.claims.name };
+    // At most the agent's header (2 KiB) plus the stamped identity: within what the reader takes.
+    const bytes = Buffer.from(encodeText(stamped), 'utf8');
+    if (bytes.length <= MAX_AGENT_RECORD_HEADER) tap.agentFrame(conn.user, conn.claims.name, bytes, false);
+  }
+
+  /** The customer's `control`/`refused` answer, as a note in the recording (at most {@link CONTROL_NOTES_PER_S}). */
+  private recordCustomerControl(conn: Connection, message: Extract<Message, { type: 'control' | 'refused' }>): void {
+    const tap = conn.room!.tap;
+    if (!tap?.recording) return;
+    let rate = controlNotes.get(conn);
+    if (!rate) controlNotes.set(conn, (rate = new TokenBucket(CONTROL_NOTES_PER_S, 2 * CONTROL_NOTES_PER_S)));
+    if (!rate.take(1)) return;
+    const fields =
+      message.type === 'control'
+        ? { state: message.state, agent: message.agent.slice(0, 64) }
+        : {
+            agent: message.agent.slice(0, 64),
+            op: message.op,
+            ...(message.id !== undefined ? { id: message.id } : {}),
+            ...(message.reason !== undefined ? { reason: String(message.reason).slice(0, 64) } : {}),
+          };
+    tap.note(message.type, { role: 'recorder', user: conn.user, ...fields });
   }
 
   private join(conn: Connection, hello: Extract<Message, { type: 'hello' }>): void {
@@ -392,6 +437,9 @@ export class Gateway {
 }
 
 const connections = new WeakMap<WebSocket, Connection>();
+/** The customer's control answers recorded per second (burst twice that). */
+const CONTROL_NOTES_PER_S = 20;
+const controlNotes = new WeakMap<Member, TokenBucket>();
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;

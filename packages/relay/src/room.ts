@@ -301,13 +301,14 @@ export class Room {
   }
 
   /** Asks the recorder for a fresh full snapshot, at most once a second. */
-  requestSnapshot(reason: string): void {
+  requestSnapshot(reason: string): boolean {
     const now = Date.now();
-    if (this.snapshotRequested && now - this.lastSnapshotRequest < 1000) return;
-    if (!this.recorder) return;
+    if (this.snapshotRequested && now - this.lastSnapshotRequest < 1000) return false;
+    if (!this.recorder) return false;
     this.snapshotRequested = true;
     this.lastSnapshotRequest = now;
     Room.send(this.recorder, { type: 'request-snapshot', reason });
+    return true;
   }
 
   private dropCache(): void {

@@ -470,7 +470,7 @@ test.describe('recordings', () => {
     await expect(relayFor({ recordings: { dir: '/tmp/x', retentionDays: -1 } })).rejects.toThrow(/retentionDays/);
   });
 
-  test('a store of its own (object storage) works through the interface; a recording in progress reads unflagged; a failing store never stops the session', async () => {
+  test('a store of its own (object storage) works through the interface; a recording in progress reads unflagged; a failing store never stops the session, and the room hears the recording is off', async () => {
     const objects = new Map<string, Buffer>();
     const metas = new Map<string, RecordingMeta>();
     let failing = false;
@@ -539,6 +539,12 @@ test.describe('recordings', () => {
       page.change('after the failure');
       await agent.next((m) => m.includes('"seq":3'));
       await until(async () => logs.some((l) => /recording .* stopped: bucket unavailable/.test(l)));
+      // Everyone hears it is off (the customer's indicator no longer says "recorded"); the summary says truncated.
+      for (const client of [customer, agent])
+        expect(
+          JSON.parse(await client.next((m) => m.startsWith('{"type":"recording"') && m.includes('"on":false'))),
+        ).toMatchObject({ on: false, reason: 4 });
+      expect(await until(async () => metas.get(item.id)?.truncated)).toBe(true);
       page.change('and on');
       await agent.next((m) => m.includes('"seq":4'));
     } finally {

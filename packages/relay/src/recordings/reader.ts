@@ -1,4 +1,5 @@
-import { inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { inflateRaw } from 'node:zlib';
 import { ErrorCode, type Message, ProtocolError, parseHeader } from '@cobrowse/protocol';
 import { HistoryDecompressor } from '@cobrowse/protocol/decompress';
 import { type Damage, type FileRecord, RecordKind, readRecords } from './format.js';
@@ -13,8 +14,19 @@ export interface RrwebEvent {
 
 const FULL_SNAPSHOT = 2;
 const CUSTOM = 5;
-/** Largest batch a `z: 1` payload may inflate to (the customer's page is untrusted: a deflate bomb). */
-const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest batch a `z: 1` payload may inflate to (the customer's page is untrusted: a deflate bomb).
+ * Inflated off the event loop (zlib's thread pool); a batch past it is skipped and still costs this
+ * much of the decode's budget.
+ */
+export const MAX_BATCH_INFLATED_BYTES = 16 * 1024 * 1024;
+/** Default of the whole decode's budget (config `recordings.maxEventsBytes`). */
+export const DEFAULT_MAX_EVENTS_BYTES = 256 * 1024 * 1024;
+/** Bytes decoded between two yields to the event loop. */
+const YIELD_EVERY_BYTES = 1024 * 1024;
+
+const inflate = promisify(inflateRaw) as (buffer: Buffer, options: { maxOutputLength: number }) => Promise<Buffer>;
+const breathe = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Tags of the custom events (rrweb type 5) the relay adds to a recording's events. */
 export const CustomTag = {
@@ -36,10 +48,13 @@ function custom(tag: string, timestamp: number, payload: unknown): RrwebEvent {
   return { type: CUSTOM, timestamp, data: { tag, payload } };
 }
 
-function splitFrame(frame: Buffer): { message: Message; payload: Buffer | undefined } {
+/** Largest header of an agent record: the agent's (at most 2 KiB) re-encoded with the identity the relay stamped. */
+export const MAX_AGENT_RECORD_HEADER = 4096;
+
+function splitFrame(frame: Buffer, maxHeader = 2048): { message: Message; payload: Buffer | undefined } {
   const nl = frame.indexOf(0x0a);
   const end = nl === -1 ? frame.length : nl;
-  if (end > 2048) throw new ProtocolError(ErrorCode.BadFrame, 'header too long');
+  if (end > maxHeader) throw new ProtocolError(ErrorCode.BadFrame, 'header too long');
   return {
     message: parseHeader(frame.toString('utf8', 0, end)),
     payload: nl === -1 ? undefined : frame.subarray(nl + 1),
@@ -88,8 +103,18 @@ class EpochState {
 }
 
 export interface DecodeResult {
-  /** Set when the file is damaged or cut short: events end at the damage. */
+  /** Set when the file is damaged or cut short, or its events exceed the budget: events end there. */
   damage?: Damage;
+}
+
+export interface DecodeOptions {
+  /** The recording is being written now: a last record still on its way is not damage. */
+  live?: boolean;
+  /**
+   * Bytes the decode may inflate and pass on in all (batches' JSON, assets, notes); past it the
+   * events end with the {@link CustomTag.Truncated} flag. Default {@link DEFAULT_MAX_EVENTS_BYTES}.
+   */
+  maxBytes?: number;
 }
 
 /**
@@ -98,14 +123,17 @@ export interface DecodeResult {
  * after a gap wait for the next snapshot), agents' frames, joins and leaves and assets become
  * custom events. Nothing is emitted before the first full snapshot (a player needs one to start);
  * what came before it follows it. Never throws on the file's content: a damaged record ends the
- * events with a {@link CustomTag.Truncated} event.
+ * events with a {@link CustomTag.Truncated} event, and so does the budget (`maxBytes`) running out.
+ * Yields to the event loop every {@link YIELD_EVERY_BYTES}: a large recording never stalls the relay.
  */
 export async function* decodeRecording(
   chunks: AsyncIterable<Uint8Array>,
   result: DecodeResult = {},
-  /** The recording is being written now: a last record still on its way is not damage. */
-  live = false,
+  { live = false, maxBytes = DEFAULT_MAX_EVENTS_BYTES }: DecodeOptions = {},
 ): AsyncGenerator<RrwebEvent> {
+  /** Bytes inflated or passed on so far (the budget), and since the last yield. */
+  let spent = 0;
+  let sinceYield = 0;
   let epoch: EpochState | undefined;
   let started = false;
   let last = 0;
@@ -138,7 +166,20 @@ export async function* decodeRecording(
 
   const records = readRecords(chunks, (damage) => (result.damage = damage));
   for await (const record of records) {
-    const events = decodeRecord(record);
+    const before = spent;
+    const events = await decodeRecord(record);
+    if (spent > maxBytes) {
+      result.damage = {
+        reason: `the recording's events exceed the budget of one read (recordings.maxEventsBytes ${maxBytes})`,
+        offset: record.offset,
+      };
+      break;
+    }
+    sinceYield += spent - before;
+    if (sinceYield >= YIELD_EVERY_BYTES) {
+      sinceYield = 0;
+      await breathe();
+    }
     if (!events || events.length === 0) continue;
     yield* pass(
       events,
@@ -150,11 +191,12 @@ export async function* decodeRecording(
   if (result.damage)
     yield* emit([custom(CustomTag.Truncated, last, { reason: result.damage.reason, offset: result.damage.offset })]);
 
-  function decodeRecord(record: FileRecord): RrwebEvent[] | undefined {
+  async function decodeRecord(record: FileRecord): Promise<RrwebEvent[] | undefined> {
     try {
+      if (record.kind !== RecordKind.Recorder) spent += record.data.length;
       switch (record.kind) {
         case RecordKind.Recorder:
-          return recorderFrame(record.data.subarray(1), record.data[0] === 1, record.time);
+          return await recorderFrame(record.data.subarray(1), record.data[0] === 1, record.time);
         case RecordKind.Asset: {
           const { message, payload } = splitFrame(record.data);
           if (message.type !== 'asset' || !payload) return undefined;
@@ -170,7 +212,7 @@ export async function* decodeRecording(
           const length = record.data.readUInt16BE(0);
           const who = JSON.parse(record.data.toString('utf8', 2, 2 + length)) as { user?: string; name?: string };
           const binary = record.data[2 + length] === 1;
-          const { message, payload } = splitFrame(record.data.subarray(3 + length));
+          const { message, payload } = splitFrame(record.data.subarray(3 + length), MAX_AGENT_RECORD_HEADER);
           return [
             custom(CustomTag.Agent, record.time, {
               user: who.user,
@@ -193,7 +235,7 @@ export async function* decodeRecording(
     }
   }
 
-  function recorderFrame(frame: Buffer, binary: boolean, arrival: number): RrwebEvent[] | undefined {
+  async function recorderFrame(frame: Buffer, binary: boolean, arrival: number): Promise<RrwebEvent[] | undefined> {
     const { message, payload } = splitFrame(frame);
     if (message.type !== 'events' || !payload) return undefined;
     if (!epoch || epoch.epoch !== message.epoch) epoch = new EpochState(message.epoch);
@@ -213,11 +255,18 @@ export async function* decodeRecording(
       if (z === 0) json = payload.toString('utf8');
       else if (!binary) throw new Error('compressed payload in a text frame');
       else if (z === 2) json = state.history.decompress(payload);
-      else json = inflateRawSync(payload, { maxOutputLength: MAX_INFLATED_BYTES }).toString('utf8');
+      else {
+        // A bomb costs the budget what it made the relay inflate before it was stopped.
+        spent += MAX_BATCH_INFLATED_BYTES;
+        const inflated = await inflate(payload, { maxOutputLength: MAX_BATCH_INFLATED_BYTES });
+        spent -= MAX_BATCH_INFLATED_BYTES - inflated.length;
+        json = inflated.toString('utf8');
+      }
     } catch {
       if (z === 2) state.whole = false;
       return undefined;
     }
+    if (z !== 1) spent += json.length;
     let events: RrwebEvent[];
     try {
       events = parseEvents(json);

@@ -10,6 +10,8 @@ import { CustomTag, type DecodeResult, type RrwebEvent, decodeRecording } from '
 export const RECORDINGS_PATH = '/cobrowse/recordings';
 /** Largest `?limit=` page. */
 export const MAX_PAGE = 50_000;
+/** Bytes of JSON past which a page ends early (its Link says where the next begins), whatever its `limit`. */
+export const MAX_PAGE_BYTES = 32 * 1024 * 1024;
 
 /**
  * The recordings API, all behind the operator credential:
@@ -17,7 +19,8 @@ export const MAX_PAGE = 50_000;
  *   GET    /cobrowse/recordings/{id}         one summary
  *   DELETE /cobrowse/recordings/{id}         204
  *   GET    /cobrowse/recordings/{id}/events  rrweb eventWithTime[] (one JSON array, streamed);
- *          ?limit=N[&from=K] pages, with `Link: <…>; rel="next"` while more follow
+ *          ?limit=N[&from=K] pages, with `Link: <…>; rel="next"` while more follow (a page also
+ *          ends past {@link MAX_PAGE_BYTES}); the whole of it is bounded by `recordings.maxEventsBytes`
  */
 export function recordingRoutes(router: Router, options: ResolvedOptions, recordings: Recordings): void {
   router
@@ -78,24 +81,34 @@ async function serveEvents(
   const chunks = recordings.store ? await recordings.store.read(id) : undefined;
   if (!chunks) return sendJson(res, 404, { error: 'no such recording' });
   const result: DecodeResult = {};
-  const events = decodeRecording(chunks, result, recordings.isActive(id));
+  const maxBytes = recordings.config.maxEventsBytes;
+  const events = decodeRecording(chunks, result, { live: recordings.isActive(id), maxBytes });
 
   if (page.limit !== undefined) {
     // A page is decoded whole first: its Link header depends on whether more follow.
     const out: string[] = [];
+    let bytes = 0;
     let index = 0;
     let more = false;
-    for await (const event of events) {
-      if (index++ < page.from) continue;
-      if (out.length === page.limit) {
-        more = true;
-        break;
+    try {
+      for await (const event of events) {
+        if (index++ < page.from) continue;
+        const json = JSON.stringify(event);
+        if (out.length === page.limit || (out.length > 0 && bytes + json.length > MAX_PAGE_BYTES)) {
+          more = true;
+          break;
+        }
+        out.push(json);
+        bytes += json.length + 1;
       }
-      out.push(JSON.stringify(event));
+    } catch {
+      // The storage failed mid-read: the page ends where it is, flagged.
+      result.damage ??= { reason: 'the recording could not be read further', offset: -1 };
+      out.push(JSON.stringify(truncatedFlag(result)));
     }
     await events.return(undefined);
     const body = `[${out.join(',')}]`;
-    const next = `${RECORDINGS_PATH}/${id}/events?limit=${page.limit}&from=${page.from + page.limit}`;
+    const next = `${RECORDINGS_PATH}/${id}/events?limit=${page.limit}&from=${page.from + out.length}`;
     res.writeHead(200, {
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
@@ -115,22 +128,51 @@ async function serveEvents(
   if (req.method === 'HEAD') return void res.end();
   let first = true;
   let closed = false;
+  let sent = 0;
   res.once('close', () => (closed = true));
   res.write('[');
   try {
     for await (const event of events as AsyncGenerator<RrwebEvent>) {
       if (closed) break;
-      const ok = res.write((first ? '' : ',') + JSON.stringify(event));
+      const json = JSON.stringify(event);
+      sent += json.length;
+      if (sent > maxBytes && event.data && (event.data as { tag?: string }).tag !== CustomTag.Truncated) {
+        // Escaped JSON can outgrow what was inflated: the served bytes are bounded too.
+        await events.return(undefined);
+        throw new Error(`the events exceed the budget of one read (recordings.maxEventsBytes ${maxBytes})`);
+      }
+      const ok = res.write((first ? '' : ',') + json);
       first = false;
-      if (!ok) await new Promise<void>((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+      if (!ok) await drained(res);
     }
-  } catch {
-    // The storage failed mid-read: end the array where it is, flagged.
-    result.damage ??= { reason: 'the recording could not be read further', offset: -1 };
-    const flag = { type: 5, timestamp: 0, data: { tag: CustomTag.Truncated, payload: result.damage } };
-    res.write((first ? '' : ',') + JSON.stringify(flag));
+  } catch (error) {
+    // The storage failed mid-read (or the budget ran out): end the array where it is, flagged.
+    result.damage ??= {
+      reason: /maxEventsBytes/.test((error as Error)?.message)
+        ? (error as Error).message
+        : 'the recording could not be read further',
+      offset: -1,
+    };
+    res.write((first ? '' : ',') + JSON.stringify(truncatedFlag(result)));
   }
   if (closed) return;
   res.addTrailers({ 'x-cobrowse-truncated': result.damage ? '1' : '0' });
   res.end(']');
+}
+
+function truncatedFlag(result: DecodeResult): RrwebEvent {
+  return { type: 5, timestamp: 0, data: { tag: CustomTag.Truncated, payload: result.damage } };
+}
+
+/** Resolves when the response drains or closes; both listeners are removed either way. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }

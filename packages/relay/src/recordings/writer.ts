@@ -16,6 +16,14 @@ export interface RecordingStart {
   readonly policy: string;
 }
 
+export interface WriterLimits {
+  /** Bytes of one recording past which it stops (flagged truncated). */
+  readonly maxBytes: number;
+}
+
+/** Why a recording stopped before its session ended. */
+export type StopCause = 'size' | 'storage';
+
 const FLAGS = [Buffer.from([0]), Buffer.from([1])] as const;
 const ONE = (flag: boolean) => FLAGS[flag ? 1 : 0];
 
@@ -32,6 +40,10 @@ export class RecordingWriter {
   private appender: RecordingAppender | undefined;
   private failed = false;
   private ended = false;
+  /** Stopped before the session ended (size budget, slow or failing storage): flagged truncated. */
+  private stopped = false;
+  /** Paused by an agent (policy `requested`): frames are not recorded until it resumes. */
+  paused = false;
   /** Bytes handed to the storage and not yet written. */
   private unwritten = 0;
   private endedAt: number | undefined;
@@ -44,6 +56,9 @@ export class RecordingWriter {
     readonly start: RecordingStart,
     private readonly log: (line: string) => void,
     private readonly onClosed: (writer: RecordingWriter) => void = () => undefined,
+    private readonly limits: WriterLimits = { maxBytes: Number.MAX_SAFE_INTEGER },
+    /** Told once when the recording stops before its session ends (the room is then told it is off). */
+    private readonly onStopped: (writer: RecordingWriter, cause: StopCause) => void = () => undefined,
   ) {
     this.chain = store
       .create(start.id)
@@ -60,18 +75,26 @@ export class RecordingWriter {
     return this.start.id;
   }
 
+  /** Whether frames are being recorded now (not paused, stopped or ended). */
+  get recording(): boolean {
+    return !this.paused && !this.stopped && !this.ended && !this.failed;
+  }
+
   /** A customer's frame (events), exactly as received. */
   recorderFrame(data: Buffer, binary: boolean): void {
+    if (this.paused) return;
     this.push(encodeRecord(RecordKind.Recorder, Date.now(), [ONE(binary), data]));
   }
 
   /** A customer's asset frame, exactly as received. */
   asset(data: Buffer): void {
+    if (this.paused) return;
     this.push(encodeRecord(RecordKind.Asset, Date.now(), [data]));
   }
 
-  /** A frame an agent sent (pointer, highlight, control, snapshot requests …), with who sent it. */
+  /** A frame of an agent's the relay accepted (re-encoded by the relay), with who sent it (from the token). */
   agentFrame(user: string, name: string, data: Buffer, binary: boolean): void {
+    if (this.paused) return;
     const who = Buffer.from(JSON.stringify({ user, name }), 'utf8');
     const length = Buffer.allocUnsafe(2);
     length.writeUInt16BE(Math.min(who.length, 0xffff));
@@ -92,7 +115,7 @@ export class RecordingWriter {
   /** Ends the recording (idempotent): last records written, summary completed. */
   end(reason: string): Promise<void> {
     if (this.ended) return this.chain.then(() => undefined);
-    this.push(jsonRecord(RecordKind.End, Date.now(), { reason }));
+    this.push(jsonRecord(RecordKind.End, Date.now(), { reason }), true);
     this.ended = true;
     this.flush();
     const endedAt = Date.now();
@@ -121,18 +144,31 @@ export class RecordingWriter {
       durationMs: (endedAt ?? Date.now()) - this.startedAt,
       bytes: this.bytes,
       participants: [...this.participants.values()],
+      ...(this.stopped ? { truncated: true } : {}),
     };
   }
 
+  /** Whether it stopped before its session ended. */
+  get truncated(): boolean {
+    return this.stopped;
+  }
+
   private writeMeta(endedAt?: number): Promise<void> {
-    if (this.failed) return Promise.resolve();
+    // After a storage failure the summary is still tried (it says "truncated"); its failure is only logged.
+    if (this.failed) return this.store.writeMeta(this.start.id, this.meta(endedAt)).catch(() => undefined);
     return this.store.writeMeta(this.start.id, this.meta(endedAt));
   }
 
-  private push(record: Buffer): void {
+  /** O(1): a record is queued, or the recording stops when a budget would be exceeded. */
+  private push(record: Buffer, last = false): void {
     if (this.failed || this.ended) return;
-    // Storage far behind (a stalled disk or bucket): stop recording rather than fill the memory.
-    if (this.unwritten > MAX_UNWRITTEN_BYTES) return this.fail(new Error('the storage is too slow to keep up'));
+    if (!last) {
+      if (this.stopped) return;
+      // Storage far behind (a stalled disk or bucket): stop recording rather than fill the memory.
+      if (this.unwritten > MAX_UNWRITTEN_BYTES) return this.stop('storage', 'the storage is too slow to keep up');
+      if (this.bytes + record.length > this.limits.maxBytes)
+        return this.stop('size', `it reached its size limit (recordings.maxBytes ${this.limits.maxBytes})`);
+    }
     this.pending.push(record);
     this.pendingBytes += record.length;
     this.bytes += record.length;
@@ -154,11 +190,26 @@ export class RecordingWriter {
       .finally(() => (this.unwritten -= bytes.length));
   }
 
+  /** Stops recording before the session ends: the end record and a summary flagged truncated are written, the room told. */
+  private stop(cause: StopCause, why: string): void {
+    if (this.stopped || this.ended) return;
+    this.stopped = true;
+    this.log(`relay: recording ${this.start.id} stopped: ${why}`);
+    this.onStopped(this, cause);
+    void this.end(`recording stopped: ${why}`);
+  }
+
   private fail(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
     this.pending = [];
     if (this.timer) clearTimeout(this.timer);
-    this.log(`relay: recording ${this.start.id} stopped: ${(error as Error)?.message ?? error}`);
+    const why = (error as Error)?.message ?? String(error);
+    if (this.stopped || this.ended) return this.log(`relay: recording ${this.start.id} stopped: ${why}`);
+    this.stopped = true;
+    this.log(`relay: recording ${this.start.id} stopped: ${why}`);
+    this.onStopped(this, 'storage');
+    // The summary says so now (if the store still takes it), not only when the session ends.
+    this.chain = this.chain.then(() => this.writeMeta());
   }
 }
