@@ -163,7 +163,11 @@ for (const snippet of all) {
         const customer = await context.newPage();
         const errors = watchErrors(customer);
         await customer.goto(`${site.url}/snippet.html`);
-        const button = customer.locator('button').first();
+        // The snippet's own button, if it has one (not the SDK's badge, which a share started at load shows).
+        const button = customer
+          .locator('button')
+          .filter({ hasNotText: /Stop sharing|Take back control|Allow|Deny/ })
+          .first();
         if (await button.count()) await button.click();
         const agent = await context.newPage();
         await agent.goto(`${site.url}/agent.html`);

@@ -84,7 +84,6 @@ test.describe('memory and CPU bounds no anonymous caller can move', () => {
         if (i % 2) socket.write(Buffer.concat([frameHeader(false, 0x1, chunk.length), chunk]));
         else socket.write(Buffer.concat([frameHeader(true, 0x1, 4 * chunk.length), chunk]));
       }
-      await expect.poll(() => relay.status().memory.arrayBuffersBytes).toBeGreaterThan(baseline + 12 * chunk.length);
       const times = await Promise.all(closes);
       for (const ms of times) expect(ms).toBeLessThan(8000);
       gc();
