@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
-import { CHROMIUM_ARGS, chromiumPath } from '../bench/lib/browser.mjs';
+import { CHROMIUM_ARGS, chromiumPath } from '../test-support/browser.mjs';
 import { startDemo } from './demo.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
