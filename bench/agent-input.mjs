@@ -2,8 +2,8 @@
 // own latency (customer DOM change → the agent's replay), loopback, one Chromium, one relay.
 // `node bench/agent-input.mjs` (after `npm run build`). All times are `performance.timeOrigin +
 // performance.now()`: one clock for every page of the browser.
-import { launchBrowser } from './lib/browser.mjs';
-import { startRelay, startSite } from './lib/processes.mjs';
+import { launchBrowser } from '../test-support/browser.mjs';
+import { startRelay, startSite } from '../test-support/processes.mjs';
 import { fmtMs, summarize } from './lib/stats.mjs';
 
 const N = 200;

@@ -22,8 +22,8 @@ import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { encodeText, signToken } from '@cobrowse/protocol';
 import { CLK_TCK, cpuTicks } from './lib/load-stats.mjs';
-import { startRelay, startSite } from './lib/processes.mjs';
-import { launchBrowser } from './lib/browser.mjs';
+import { startRelay, startSite } from '../test-support/processes.mjs';
+import { launchBrowser } from '../test-support/browser.mjs';
 import { typicalSession } from './lib/session-bytes.mjs';
 import { percentile } from './lib/stats.mjs';
 

@@ -941,7 +941,7 @@ async function main() {
         9: 'bench/pages/session.html; the script is in results.both.session.script; the three setups run at once in three contexts; bytes = frames the page sent after its first snapshot (payload + WebSocket framing, as no compression applies) × 60 s / window; ours with compressUplink: the relay /cobrowse/status uplinkBytes delta (wire bytes after permessage-deflate)',
         10: "relay processes of their own (node --inspect on loopback): warm-up rooms, then HeapProfiler.collectGarbage + process.memoryUsage() before and after N rooms; each room = a recorder sending row 9's captured frames (ours: epoch rewritten in the header) + a replayer that caught up (ours: every cached batch; naive: Meta + FullSnapshot)",
         fidelity:
-          'bench/lib/fidelity.mjs (shared with e2e/fidelity.spec.ts): each corpus page at 1024×768, shared 600 ms after load, agent view 1024×768, screenshots 800 ms after the first snapshot rendered, pixelmatch threshold 0.1 on the replay iframe content box. Ours: recorder with recordCanvas, maskAllInputs false, no indicator; showPointer false. Naive: rrweb.record → ws.send(JSON.stringify(e)), live Replayer as its docs show, replayed mouse hidden and the iframe border removed',
+          'test-support/fidelity.mjs (shared with e2e/fidelity.spec.ts): each corpus page at 1024×768, shared 600 ms after load, agent view 1024×768, screenshots 800 ms after the first snapshot rendered, pixelmatch threshold 0.1 on the replay iframe content box. Ours: recorder with recordCanvas, maskAllInputs false, no indicator; showPointer false. Naive: rrweb.record → ws.send(JSON.stringify(e)), live Replayer as its docs show, replayed mouse hidden and the iframe border removed',
       },
     },
     config: {
