@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import WebSocket from 'ws';
 import { CloseCode, encodeText, signToken, type Role } from '@cobrowse/protocol';
 import { relayFor } from './helpers.js';
+import { Client } from './sockets.js';
 
 const SECRET = 'gw-secret-0123456789abcdef0123456789abcdef';
 type Relay = Awaited<ReturnType<typeof relayFor>>;
@@ -34,41 +35,6 @@ async function connect(relay: Relay, room: string, role: Role, hello: object = {
   ws.send(encodeText({ type: 'hello', v: 1, ...(role === 'recorder' ? { epoch: 'ep1' } : {}), ...hello } as never));
   client.welcome = JSON.parse(await client.next((m) => m.startsWith('{"type":"welcome"')));
   return client;
-}
-
-class Client {
-  frames: string[] = [];
-  welcome: any;
-  closed: Promise<{ code: number; reason: string }>;
-  private waiters: (() => void)[] = [];
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.frames.push(data.toString());
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.closed = new Promise((resolve) =>
-      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-    );
-  }
-  async next(match: (frame: string) => boolean, timeout = 3000): Promise<string> {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const found = this.frames.find(match);
-      if (found) {
-        this.frames.splice(this.frames.indexOf(found), 1);
-        return found;
-      }
-      if (Date.now() > deadline)
-        throw new Error(`no matching frame; have ${JSON.stringify(this.frames).slice(0, 500)}`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-  }
-  events(): string[] {
-    return this.frames.filter((f) => f.startsWith('{"type":"events"'));
-  }
 }
 
 const batch = (seq: number, snap = false, body = `[{"type":3,"n":${seq}}]`) =>

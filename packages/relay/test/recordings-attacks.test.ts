@@ -7,6 +7,7 @@ import { deflateRawSync } from 'node:zlib';
 import WebSocket from 'ws';
 import { AgentOp, ControlState, encodeBinary, encodeText, signToken, type Role } from '@cobrowse/protocol';
 import { relayFor } from './helpers.js';
+import { Client } from './sockets.js';
 
 /**
  * Attacks on session recordings (a review's findings): a deflate bomb planted by the customer's
@@ -20,42 +21,13 @@ const AUTH = { authorization: `Bearer ${OP}` };
 type Relay = Awaited<ReturnType<typeof relayFor>>;
 const MiB = 1024 * 1024;
 
-class Client {
-  frames: string[] = [];
-  closed: Promise<number>;
-  private waiters: (() => void)[] = [];
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.frames.push(data.toString());
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
-  }
-  async next(match: (frame: string) => boolean, timeout = 5000): Promise<string> {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const index = this.frames.findIndex(match);
-      if (index !== -1) return this.frames.splice(index, 1)[0]!;
-      if (Date.now() > deadline)
-        throw new Error(`no matching frame; have ${JSON.stringify(this.frames).slice(0, 300)}`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-  }
-  count(match: (frame: string) => boolean): number {
-    return this.frames.filter(match).length;
-  }
-}
-
 async function connect(relay: Relay, room: string, role: Role, user = `${role}-1`): Promise<Client> {
   const signature = await signToken(SECRET, { room, role, user, name: `${role} name` });
   const ws = new WebSocket(
     `${relay.base.replace('http', 'ws')}/ws/cobrowse/${room}?signature=${encodeURIComponent(signature)}`,
   );
   await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-  const client = new Client(ws);
+  const client = new Client(ws, 5000);
   ws.send(encodeText({ type: 'hello', v: 3, ...(role === 'recorder' ? { epoch: 'ep1' } : {}) }));
   await client.next((m) => m.startsWith('{"type":"welcome"'));
   return client;

@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { encodeBinary, encodeText, signToken, type Role } from '@cobrowse/protocol';
 import { HistoryCompressor, utf8 } from '@cobrowse/protocol/compress';
 import { relayFor } from './helpers.js';
+import { Client } from './sockets.js';
 import { LocalDirStore, type RecordingMeta, type RecordingStore } from '../src/recordings/store.js';
 import { sweepOnce } from '../src/recordings/retention.js';
 
@@ -16,32 +17,6 @@ const AUTH = { authorization: `Bearer ${OP}` };
 type Relay = Awaited<ReturnType<typeof relayFor>>;
 /** The customer's clock is five minutes behind the relay's. */
 const SKEW = -5 * 60_000;
-
-class Client {
-  frames: string[] = [];
-  closed: Promise<number>;
-  private waiters: (() => void)[] = [];
-  constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => {
-      this.frames.push(data.toString());
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)));
-  }
-  async next(match: (frame: string) => boolean, timeout = 3000): Promise<string> {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const index = this.frames.findIndex(match);
-      if (index !== -1) return this.frames.splice(index, 1)[0]!;
-      if (Date.now() > deadline)
-        throw new Error(`no matching frame; have ${JSON.stringify(this.frames).slice(0, 300)}`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 50);
-      });
-    }
-  }
-}
 
 async function connect(relay: Relay, room: string, role: Role, user = `${role}-1`): Promise<Client> {
   const signature = await signToken(SECRET, { room, role, user, name: `${role} name` });
@@ -443,7 +418,7 @@ test.describe('recordings', () => {
 
       // A customer sending "recording" is refused and closed.
       customer.ws.send(encodeText({ type: 'recording', on: false }));
-      expect(await customer.closed).toBe(4003);
+      expect((await customer.closed).code).toBe(4003);
     } finally {
       await relay.close();
       await rm(dir, { recursive: true, force: true });

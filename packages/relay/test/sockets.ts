@@ -8,7 +8,11 @@ export class Client {
   welcome: any;
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: (() => void)[] = [];
-  constructor(readonly ws: WebSocket) {
+  constructor(
+    readonly ws: WebSocket,
+    /** How long {@link next} waits by default, ms. */
+    private readonly timeoutMs = 3000,
+  ) {
     ws.on('message', (data) => {
       this.frames.push(data.toString());
       for (const wake of this.waiters.splice(0)) wake();
@@ -17,8 +21,16 @@ export class Client {
       ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
     );
   }
+  /** The `events` frames received and not yet taken. */
+  events(): string[] {
+    return this.frames.filter((f) => f.startsWith('{"type":"events"'));
+  }
+  /** How many received frames (not yet taken) match. */
+  count(match: (frame: string) => boolean): number {
+    return this.frames.filter(match).length;
+  }
   /** Waits for (and takes) the first frame that matches. */
-  async next(match: (frame: string) => boolean, timeout = 3000): Promise<string> {
+  async next(match: (frame: string) => boolean, timeout = this.timeoutMs): Promise<string> {
     const deadline = Date.now() + timeout;
     for (;;) {
       const found = this.frames.find(match);
