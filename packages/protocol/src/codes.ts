@@ -27,6 +27,11 @@ export const CloseCode = {
   RoomClosed: 4012,
   /** The session was idle too long (no recorder traffic): it is over (do not retry). */
   Idle: 4013,
+  /**
+   * The room lives on another relay node (a cluster): the close reason is that node's base
+   * ws(s):// URL. Reconnect there with the same path and signature.
+   */
+  Moved: 4014,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

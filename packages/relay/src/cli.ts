@@ -13,6 +13,8 @@ const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret 
                    without it the listen address is used; required when --host is 0.0.0.0 or ::
   --log-level L    least severe log level: fatal, error, warn, info (default), debug, trace or silent
                    (env COBROWSE_LOG_LEVEL); logs are JSON lines on stderr
+  --redis URL      make this relay a node of a cluster: redis://host:port (env COBROWSE_REDIS_URL)
+  --node-id ID     this node's id in a cluster (env COBROWSE_NODE_ID; default host name + random suffix)
   --recordings DIR record sessions for audit into DIR (env COBROWSE_RECORDINGS_DIR; see docs/recordings.md)
   --dev            local trials only: any origin, and the credential "dev" is accepted
   --help           this text`;
@@ -28,6 +30,8 @@ function main(): void {
         config: { type: 'string' },
         'public-url': { type: 'string' },
         recordings: { type: 'string' },
+        redis: { type: 'string' },
+        'node-id': { type: 'string' },
         'log-level': { type: 'string' },
         dev: { type: 'boolean' },
         help: { type: 'boolean' },
@@ -57,6 +61,10 @@ function main(): void {
     options.port = port;
   }
   if (args.host) options.host = args.host;
+  const redis = args.redis ?? process.env.COBROWSE_REDIS_URL;
+  if (redis) options.redis = redis;
+  const nodeId = args['node-id'] ?? process.env.COBROWSE_NODE_ID;
+  if (nodeId) options.nodeId = nodeId;
   options.secret = args.secret ?? process.env.COBROWSE_SECRET ?? options.secret;
   if (args['public-url']) options.publicUrl = args['public-url'];
   if (args.dev) options.dev = true;

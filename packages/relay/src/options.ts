@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { LOG_LEVELS, type LogLevel } from './log.js';
 import { type RecordingsConfig, type ResolvedRecordings, resolveRecordings } from './recordings/config.js';
 
@@ -158,6 +159,14 @@ export interface RelayOptions {
    * Default `info`. CLI `--log-level`, env `COBROWSE_LOG_LEVEL`.
    */
   logLevel?: LogLevel;
+  /**
+   * Redis URL (`redis://host:port`): makes this relay a node of a cluster (see docs/operator.md,
+   * "One process or a cluster"). CLI `--redis`, env `COBROWSE_REDIS_URL`. Absent = one process, no
+   * Redis code runs.
+   */
+  redis?: string;
+  /** This node's id in a cluster (letters, digits, `._-`, at most 64). CLI `--node-id`, env `COBROWSE_NODE_ID`. Default: host name and a random suffix. */
+  nodeId?: string;
   /** Library mode: replace the built-in credential check of every door. Return undefined to refuse. */
   authenticate?: (request: AuthRequest) => Principal | undefined | Promise<Principal | undefined>;
 }
@@ -170,7 +179,7 @@ export interface AuthRequest {
   readonly credential: string | undefined;
 }
 
-type Optional = 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate' | 'serverUrl' | 'operatorToken';
+type Optional = 'internalUrl' | 'publicUrl' | 'sdkDir' | 'authenticate' | 'serverUrl' | 'operatorToken' | 'redis';
 /** Shortest secret accepted outside `--dev`, bytes. */
 export const MIN_SECRET_BYTES = 32;
 
@@ -202,6 +211,15 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
   const trustProxy = options.trustProxy === true ? 1 : typeof options.trustProxy === 'number' ? options.trustProxy : 0;
   if (!Number.isInteger(trustProxy) || trustProxy < 0)
     throw new ConfigError('trustProxy must be true, false or a number of proxies');
+  const nodeId =
+    options.nodeId ??
+    `${hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 40)}-${randomBytes(4).toString('hex')}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId))
+    throw new ConfigError('nodeId must be 1 to 64 letters, digits, dots, dashes or underscores');
+  if (options.redis !== undefined && !/^rediss?:\/\/[^\s]+$/.test(options.redis))
+    throw new ConfigError('redis must be a redis:// or rediss:// URL');
   return {
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',
@@ -251,6 +269,8 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     log: options.log ?? ((line) => process.stderr.write(`${line}\n`)),
     logLevel,
     authenticate: options.authenticate,
+    redis: options.redis,
+    nodeId,
   };
 }
 
