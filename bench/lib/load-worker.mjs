@@ -238,8 +238,14 @@ function withTimeout(promise, ms, what) {
   ]);
 }
 
+/** REST calls go round-robin over `cfg.urls` (a cluster's nodes, as a load balancer would), else to `cfg.url`. */
+let nextUrl = 0;
+function restUrl() {
+  return cfg.urls?.length ? cfg.urls[nextUrl++ % cfg.urls.length] : cfg.url;
+}
+
 async function connectionInfo(roomId, role, userId) {
-  const res = await fetch(`${cfg.url}/service-cloud/rest/webadapter/v1/connectionInfo/getConnectionInfo`, {
+  const res = await fetch(`${restUrl()}/service-cloud/rest/webadapter/v1/connectionInfo/getConnectionInfo`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'ccmessaging-token': 'dev' },
     body: JSON.stringify({ roomId, userId, userName: userId, role }),
