@@ -42,11 +42,19 @@ export function redisState(
     const message = channel === ENDED_CHANNEL ? parseEnded(raw) : undefined;
     if (message && message.node !== options.nodeId) rooms.endedElsewhere(message.key, message.at, message.reason);
   });
+  let subscribed = false;
   subscriber.on('ready', () => {
-    subscriber.subscribe(ENDED_CHANNEL).catch(warn);
-    if (subscribedBefore) void resync().catch(warn);
-    subscribedBefore = true;
+    subscriber
+      .subscribe(ENDED_CHANNEL)
+      .then(() => {
+        subscribed = true;
+        // Endings published while the subscription was lost: read the revocation keys of this node's rooms.
+        if (subscribedBefore) return resync();
+        subscribedBefore = true;
+      })
+      .catch(warn);
   });
+  subscriber.on('close', () => (subscribed = false));
   const resync = async () => {
     for (const [key, opened] of [...openedAt]) {
       const at = await endings.endedAt(key);
@@ -96,7 +104,12 @@ export function redisState(
     sessions,
     passphrases,
     endings,
-    unavailable: () => (redis.status === 'ready' ? undefined : `redis is ${redis.status}`),
+    unavailable: () =>
+      redis.status !== 'ready'
+        ? `redis is ${redis.status}`
+        : subscribed
+          ? undefined
+          : 'not yet subscribed to room endings',
     close: async () => {
       clearInterval(keep);
       redis.disconnect();
