@@ -198,7 +198,7 @@ export class Gateway {
       return refuseUpgrade(socket, status, message);
     }
     // A cluster's revocations (a room ended on any node), read before the synchronous admission.
-    const shared = await this.rooms.sharedRefusal(result.claims as RelayClaims);
+    const shared = this.rooms.shared ? await this.rooms.sharedRefusal(result.claims as RelayClaims) : undefined;
     if (shared) return refuseUpgrade(socket, shared[0], shared[1]);
     if (socket.destroyed) return;
     const claims = result.claims as RelayClaims;
