@@ -92,6 +92,22 @@ test.describe('shared state, seed 002: a session is the same on every node', () 
     }
   });
 
+  test('a node that lost its subscription reads the revocations of its rooms again when it is back', async () => {
+    const cluster = await twoNodes(OPTIONS);
+    const { a } = cluster;
+    try {
+      const created = await (await fetch(`${a.base}${SESSION_PREFIX}/sessions`, { method: 'POST' })).json();
+      const customer = (await enter(on(a, created.wssUrlOut), created.signature, 'recorder')) as Peer;
+      // An ending whose message A never hears: the revocation key alone, then A's subscription drops.
+      await cluster.inspect.set(`cobrowse:ended:session/${created.sessionToken}`, String(Date.now()), 'PX', 60_000);
+      await cluster.inspect.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+      expect((await customer.closed).code).toBe(CloseCode.SessionEnded);
+      expect(await enter(on(a, created.wssUrlOut), created.signature, 'recorder')).toBe(410);
+    } finally {
+      await cluster.close();
+    }
+  });
+
   test('attacks from the other node: a wrong user token, a wrong agent token, an unknown session', async () => {
     const cluster = await twoNodes(OPTIONS);
     const { a, b } = cluster;

@@ -40,7 +40,12 @@ export function redisState(
   let subscribedBefore = false;
   subscriber.on('message', (channel: string, raw: string) => {
     const message = channel === ENDED_CHANNEL ? parseEnded(raw) : undefined;
-    if (message && message.node !== options.nodeId) rooms.endedElsewhere(message.key, message.at, message.reason);
+    if (!message || message.node === options.nodeId) return;
+    try {
+      rooms.endedElsewhere(message.key, message.at, message.reason);
+    } catch (error) {
+      warn(error);
+    }
   });
   let subscribed = false;
   subscriber.on('ready', () => {
