@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { PASSPHRASE_PREFIX, SESSION_PREFIX } from '@cobrowse/protocol';
-import { keysAllExpire, twoNodes } from './cluster-support.js';
+import { keysAllExpire, twoNodes } from './shared-state-support.js';
 import { post } from './helpers.js';
 
 const SHOP = 'https://shop.example';

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { CloseCode, PASSPHRASE_PREFIX } from '@cobrowse/protocol';
 import { type Peer, enter } from './attack-support.js';
-import { keysAllExpire, on, twoNodes, until } from './cluster-support.js';
+import { keysAllExpire, on, twoNodes, until } from './shared-state-support.js';
 import { post } from './helpers.js';
 
 const AGENT = { authorization: 'Bearer agent-004' };

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { CloseCode, SESSION_PREFIX, encodeText } from '@cobrowse/protocol';
 import { type Peer, batch, enter } from './attack-support.js';
-import { keysAllExpire, on, ready, twoNodes, until } from './cluster-support.js';
+import { keysAllExpire, on, ready, twoNodes, until } from './shared-state-support.js';
 import { relayFor } from './helpers.js';
 
 const SHOP = 'https://shop.example';
