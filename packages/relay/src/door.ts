@@ -20,6 +20,7 @@ export type RefusalKind =
   | 'unsupported-media'
   | 'rate-limited'
   | 'internal'
+  /** Retryable: the node cannot serve this now (a cluster whose Redis is away); sent with `Retry-After`. */
   | 'unavailable';
 
 const STATUS: Record<RefusalKind, number> = {
