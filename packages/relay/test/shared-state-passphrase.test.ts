@@ -143,6 +143,40 @@ test.describe('shared state, seed 004: a passphrase works on every node, once', 
     }
   });
 
+  test('oversized and malformed input never reaches Redis as a key or a crash', async () => {
+    const cluster = await twoNodes({ ...OPTIONS, passphraseFailuresPerMinute: 100 });
+    const { a, b } = cluster;
+    try {
+      const tooBig = await post(`${a.base}${PASSPHRASE_PREFIX}/customer/session/join`, {
+        passphrase: 'X'.repeat(20_000),
+      });
+      expect(tooBig.status).toBe(413);
+      const join = await post(`${a.base}${PASSPHRASE_PREFIX}/customer/session/join`, { passphrase: 'X'.repeat(8_000) });
+      expect(join.status).toBe(404);
+      expect(join.json.error).toBe('PASSPHRASE_INVALID');
+      for (const passphrase of [42, ['A'], { $gt: '' }, '*', 'A*', '\u0000'])
+        expect([400, 404]).toContain(
+          (await post(`${b.base}${PASSPHRASE_PREFIX}/customer/session/join`, { passphrase })).status,
+        );
+      const status = await fetch(`${b.base}${PASSPHRASE_PREFIX}/customer/status`, {
+        headers: { authorization: `Bearer ${'t'.repeat(4000)}` },
+      });
+      expect(status.status).toBe(401);
+      for (const sessionId of ['pp-../../x', `pp-${'a'.repeat(500)}`, '*', 'cobrowse:s004:session:x'])
+        expect((await post(`${a.base}${PASSPHRASE_PREFIX}/agent/session/logout`, { sessionId }, AGENT)).status).toBe(
+          404,
+        );
+      expect((await fetch(`${b.base}/cobrowse/rest/live/users/${'u'.repeat(4000)}/session/stop`)).status).toBe(404);
+      // Both nodes still serve, and Redis holds only short, namespaced keys with TTLs.
+      expect((await post(`${b.base}${PASSPHRASE_PREFIX}/customer/session/request`, {})).status).toBe(200);
+      const { keys, withoutTtl } = await keysAllExpire(cluster.inspect);
+      expect(withoutTtl).toEqual([]);
+      expect(Math.max(...keys.map((key) => key.length))).toBeLessThan(120);
+    } finally {
+      await cluster.close();
+    }
+  });
+
   test('a passphrase expires on every node', async () => {
     const cluster = await twoNodes({ ...OPTIONS, passphraseTtlMs: 300 });
     const { a, b } = cluster;
