@@ -17,6 +17,18 @@ export function credentialListed(credential: string, allowed: readonly string[])
   return found;
 }
 
+/** SHA-256 (hex) of a credential: what shared state keeps instead of a user's or customer's token. */
+export function credentialHash(credential: string): string {
+  return digest(credential).toString('hex');
+}
+
+/** Constant-time check of a credential against a {@link credentialHash}. */
+export function credentialMatches(credential: string, hash: string): boolean {
+  const expected = Buffer.from(hash, 'hex');
+  const d = digest(credential);
+  return expected.length === d.length && timingSafeEqual(d, expected);
+}
+
 /** A stable, non-reversible id for a credential, safe to log. */
 export function credentialId(credential: string): string {
   return digest(credential).toString('hex').slice(0, 12);

@@ -5,7 +5,7 @@ import { header } from './http-util.js';
 import { Rooms, roomKey } from './rooms.js';
 import { noteRoom } from './log.js';
 import { CacheBudget } from './room.js';
-import { KeyedLimiter } from './limiter.js';
+import { type SharedState, createState } from './state/index.js';
 import { Traffic } from './metrics.js';
 
 export interface IssueRequest {
@@ -66,25 +66,16 @@ export class Core {
   readonly cacheBudget: CacheBudget;
   /** Frames and bytes in and out, refusals, fan-out times: read by /metrics. */
   readonly traffic = new Traffic();
-  /** Per-address limits the doors share (429 with `Retry-After`). */
-  readonly limits: {
-    /** Seed 002 session lookups. */
-    readonly lookups: KeyedLimiter;
-    /** Anonymous session creation (seeds 002 and 004). */
-    readonly sessions: KeyedLimiter;
-    /** Seed 004 wrong passphrases, per address. */
-    readonly passphraseFailures: KeyedLimiter;
-    /** Seed 004 wrong passphrases of all addresses together (one key). */
-    readonly passphraseFailuresTotal: KeyedLimiter;
-  };
+  /** What the doors keep (sessions, passphrases, limits, ended rooms): in memory, or in Redis for a cluster (state/). */
+  readonly state: SharedState;
+  /** Per-address limits the doors share (429 with `Retry-After`); across the cluster with `redis`. */
+  readonly limits: SharedState['limits'];
 
-  constructor(readonly options: ResolvedOptions) {
-    this.limits = {
-      lookups: new KeyedLimiter(options.lookupsPerMinute),
-      sessions: new KeyedLimiter(options.sessionsPerMinute),
-      passphraseFailures: new KeyedLimiter(options.passphraseFailuresPerMinute),
-      passphraseFailuresTotal: new KeyedLimiter(options.passphraseFailuresPerMinuteTotal),
-    };
+  /** `onStateError`: told when shared state (Redis) fails, for the log. */
+  constructor(
+    readonly options: ResolvedOptions,
+    onStateError: (error: Error) => void = () => undefined,
+  ) {
     this.cacheBudget = new CacheBudget(options.cacheBudgetBytes, options.assetBudgetBytes);
     this.rooms = new Rooms(
       {
@@ -105,6 +96,14 @@ export class Core {
         idleMs: options.idleMs,
       },
     );
+    this.state = createState(options, this.rooms, onStateError);
+    this.rooms.shared = this.state.endings;
+    this.limits = this.state.limits;
+  }
+
+  /** Lets go of shared state (the Redis connections). */
+  close(): Promise<void> {
+    return this.state.close();
   }
 
   /**

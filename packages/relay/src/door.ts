@@ -2,7 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BodyError, header, readJsonBody, sendJson } from './http-util.js';
 import { originAllowed } from './cors.js';
 import { clientAddress } from './client-address.js';
-import type { KeyedLimiter } from './limiter.js';
+import type { Limiter } from './state/types.js';
+import { StateUnavailable } from './state/types.js';
 import type { Core } from './core.js';
 import type { Router } from './router.js';
 
@@ -18,7 +19,9 @@ export type RefusalKind =
   | 'too-large'
   | 'unsupported-media'
   | 'rate-limited'
-  | 'internal';
+  | 'internal'
+  /** Retryable: the node cannot serve this now (a cluster whose Redis is away); sent with `Retry-After`. */
+  | 'unavailable';
 
 const STATUS: Record<RefusalKind, number> = {
   'bad-request': 400,
@@ -32,6 +35,7 @@ const STATUS: Record<RefusalKind, number> = {
   'unsupported-media': 415,
   'rate-limited': 429,
   internal: 500,
+  unavailable: 503,
 };
 
 /** A refusal thrown anywhere in a door's pipeline; the dialect writes it in its own format. */
@@ -42,7 +46,7 @@ export class Refusal extends Error {
     message: string,
     /** Dialect-specific code, when the dialect has one for this case (e.g. seed 003's "106-011"). */
     readonly code?: string,
-    /** Seconds, for 429: sent as `Retry-After`. */
+    /** Seconds, for 429 and 503: sent as `Retry-After`. */
     readonly retryAfter?: number,
     status?: number,
   ) {
@@ -90,7 +94,7 @@ export interface RouteSpec<P> {
    */
   readonly origin?: 'browser' | 'named';
   /** A per-address rate limit, taken before the credential is read. */
-  readonly limit?: KeyedLimiter;
+  readonly limit?: Limiter;
   /** Reads and checks the dialect's credential; throws a {@link Refusal}. */
   readonly credential?: (req: IncomingMessage) => Promise<P> | P;
   /** `json`: a JSON object body is required; `optional`: read when one was sent; `none`: ignored. Default `json` for POST. */
@@ -132,7 +136,7 @@ export class Door {
         checkOrigin(this.core, req, spec.origin ?? 'browser');
         const address = clientAddress(this.core.options, req);
         if (spec.limit) {
-          const wait = spec.limit.take(address);
+          const wait = await spec.limit.take(address);
           if (wait) throw new Refusal('rate-limited', 'too many requests: try again later', undefined, wait);
         }
         const principal = (spec.credential ? await spec.credential(req) : undefined) as P;
@@ -143,9 +147,14 @@ export class Door {
         if (result instanceof Reply) sendJson(res, result.status, result.body, result.headers);
         else sendJson(res, 200, result);
       } catch (error) {
-        if (!(error instanceof Refusal)) throw error;
+        // Shared state (a cluster's Redis) out of reach: a retryable refusal, never a hang or a 500.
+        const refusal =
+          error instanceof StateUnavailable
+            ? new Refusal('unavailable', error.message, undefined, error.retryAfter)
+            : error;
+        if (!(refusal instanceof Refusal)) throw error;
         if (!req.complete) req.resume();
-        this.refuse(res, error);
+        this.refuse(res, refusal);
       }
     });
     return this;

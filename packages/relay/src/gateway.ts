@@ -197,6 +197,9 @@ export class Gateway {
       const [status, message] = TOKEN_REFUSALS[result.reason] ?? [401, 'invalid signature'];
       return refuseUpgrade(socket, status, message);
     }
+    // A cluster's revocations (a room ended on any node), read before the synchronous admission.
+    const shared = this.rooms.shared ? await this.rooms.sharedRefusal(result.claims as RelayClaims) : undefined;
+    if (shared) return refuseUpgrade(socket, shared[0], shared[1]);
     if (socket.destroyed) return;
     const claims = result.claims as RelayClaims;
     // Revocation, the room's holder and every node limit, counted now (before any hello).

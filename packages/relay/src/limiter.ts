@@ -74,6 +74,12 @@ export class KeyedLimiter {
     return Math.max(1, Math.ceil((1 - bucket.tokens) / rate / 1000));
   }
 
+  /** Gives one back to `key` (a reservation that was not needed), up to a full bucket. */
+  give(key: string): void {
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.tokens = Math.min(this.perMinute, bucket.tokens + 1);
+  }
+
   /** Seconds until `key` may take one again (0 = now), without taking. */
   wait(key: string, now = Date.now()): number {
     const bucket = this.buckets.get(key);

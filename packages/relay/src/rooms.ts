@@ -1,6 +1,7 @@
 import { CloseCode, ErrorCode, type Message, PROTOCOL_VERSION, type Role, type TokenClaims } from '@cobrowse/protocol';
 import { Room, type Peer, type RoomLimits } from './room.js';
 import { Counter } from './limiter.js';
+import type { SharedEndings } from './state/types.js';
 
 /**
  * What the relay signs into a connection token beyond the protocol's claims (the protocol keeps
@@ -87,6 +88,14 @@ export class Rooms {
 
   /** Told the close code of each member refused at its hello (for /metrics). */
   onRefusal: ((code: number) => void) | undefined;
+
+  /**
+   * A cluster's revocations (state/): told of every room that ends here, asked at upgrade
+   * ({@link sharedRefusal}). Absent in one process.
+   */
+  shared: SharedEndings | undefined;
+  /** Set while ending a room that ended on another node (so it is not told back). */
+  private relaying = false;
 
   constructor(
     private readonly limits: RoomLimits,
@@ -238,16 +247,47 @@ export class Rooms {
     this.end(room, reason ?? 'the customer stopped sharing', CloseCode.SessionEnded);
   }
 
-  /** Ends a room by scope and id (a REST stop or logout); its tokens are revoked even if nobody connected yet. */
-  endRoom(scope: string, roomId: string, reason: string): void {
+  /**
+   * Ends a room by scope and id (a REST stop or logout); its tokens are revoked even if nobody
+   * connected yet. In a cluster, resolves once every node has been told (rejects if it could not be).
+   */
+  endRoom(scope: string, roomId: string, reason: string): Promise<void> {
     const key = roomKey(scope, roomId);
     const room = this.rooms.get(key);
-    if (room) this.end(room, reason, CloseCode.SessionEnded);
-    else this.revoke(key);
+    return (room ? this.end(room, reason, CloseCode.SessionEnded) : this.revoke(key, reason)) ?? Promise.resolve();
+  }
+
+  /** A room ended on another node of the cluster: it ends here too (sockets closed), or is remembered as revoked. */
+  endedElsewhere(key: string, at: number, reason: string): void {
+    this.relaying = true;
+    try {
+      const room = this.rooms.get(key);
+      if (room) this.end(room, reason, CloseCode.SessionEnded);
+      this.revoke(key, reason, at);
+    } finally {
+      this.relaying = false;
+    }
+  }
+
+  /**
+   * The cluster's part of admission, awaited at upgrade before {@link admit}: a room ended on any
+   * node refuses its older tokens (410); unreachable shared state refuses for now (503).
+   */
+  async sharedRefusal(claims: RelayClaims): Promise<[number, string] | undefined> {
+    if (!this.shared) return undefined;
+    let endedAt: number | undefined;
+    try {
+      endedAt = await this.shared.endedAt(roomKey(scopeOf(claims), claims.room));
+    } catch {
+      return [503, 'shared state is unavailable: try again shortly'];
+    }
+    if (endedAt !== undefined && issuedAt(claims, this.owner.tokenTtlMs) <= endedAt)
+      return [410, 'this session has ended: ask for a new one'];
+    return undefined;
   }
 
   /** The one way a room ends: everyone is told and closed, its caches go, its tokens are revoked. */
-  end(room: Room, reason: string, code: number = CloseCode.SessionEnded): void {
+  end(room: Room, reason: string, code: number = CloseCode.SessionEnded): Promise<void> | undefined {
     // Its members are out now: their sockets' closing is not a "left" of a live room.
     if (room.recorder) (room.recorder as Member).room = undefined;
     for (const peer of room.replayers) (peer as Member).room = undefined;
@@ -255,9 +295,10 @@ export class Rooms {
     room.dispose();
     const held = this.rooms.get(room.id) === room;
     if (held) this.rooms.delete(room.id);
-    this.revoke(room.id);
+    const told = this.revoke(room.id, reason);
     for (const fn of this.hooks.ended) fn(room, reason);
     if (held) for (const fn of this.hooks.closed) fn(room);
+    return told;
   }
 
   /** Rooms whose recorder has sent nothing for `idleMs` are over; old revocations are forgotten. */
@@ -275,10 +316,15 @@ export class Rooms {
     for (const room of this.rooms.values()) room.dispose();
   }
 
-  private revoke(key: string): void {
+  /** Remembers the revocation here and, in a cluster, tells every node (the promise says whether that worked). */
+  private revoke(key: string, reason: string, at = Date.now()): Promise<void> | undefined {
     this.ended.delete(key);
-    this.ended.set(key, Date.now());
+    this.ended.set(key, at);
     if (this.ended.size > MAX_REVOCATIONS) this.ended.delete(this.ended.keys().next().value!);
+    if (!this.shared || this.relaying) return undefined;
+    const told = this.shared.ended(key, at, reason);
+    told.catch(() => undefined); // a bye or idle end has nobody to answer: endRoom's caller sees the failure
+    return told;
   }
 
   /** An empty room is kept for the grace period (so a reconnect finds its cache), then dropped. */

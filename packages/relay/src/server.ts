@@ -76,7 +76,13 @@ export function createRelay(input: RelayOptions = {}): Relay {
     );
   // Structured logs: one JSON object per line, a request id (and room id) on each line about a request or socket.
   const logger = createLogger(options.logLevel, options.log);
-  const core = new Core(options);
+  // Shared state (state/): in memory, or in Redis for a cluster; its failures are logged, at most one line per 10 s.
+  let stateWarned = 0;
+  const core = new Core(options, (error) => {
+    if (Date.now() - stateWarned < 10_000) return;
+    stateWarned = Date.now();
+    logger.warn({ component: 'state', err: error }, 'shared state unavailable');
+  });
   // Session recordings (recordings/): the gateway taps rooms into them; the routes serve them.
   const recordings = new Recordings(options.recordings, (line) => logger.warn({ component: 'recordings' }, line));
   const gateway = new Gateway(options, core.rooms, core.traffic, logger, recordings);
@@ -93,7 +99,8 @@ export function createRelay(input: RelayOptions = {}): Relay {
   const readiness = new Readiness()
     .add(() => (url ? undefined : 'not listening yet'))
     .add(() => (draining ? 'draining' : undefined))
-    .add(() => (core.rooms.size >= options.maxRooms ? 'at maxRooms' : undefined));
+    .add(() => (core.rooms.size >= options.maxRooms ? 'at maxRooms' : undefined))
+    .add(() => core.state.unavailable());
   const cachedBytes = () => {
     let bytes = 0;
     for (const room of core.rooms) bytes += room.cachedBytes;
@@ -250,7 +257,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
         server.closeAllConnections();
       });
       // Rooms' recordings end with the relay: last records written, summaries completed.
-      return Promise.all([closing, recordings.close()]).then(() => undefined);
+      return Promise.all([closing, recordings.close(), core.close()]).then(() => undefined);
     },
   };
 }

@@ -13,21 +13,11 @@ import { header } from '../http-util.js';
 import { type Core, Scope } from '../core.js';
 import { Door, Refusal, type RefusalKind } from '../door.js';
 import { isOperator } from '../operator.js';
-import { authenticate, credentialId, credentialListed } from '../auth.js';
+import { authenticate, credentialHash, credentialId, credentialMatches } from '../auth.js';
 import { codeFrom, secretToken } from '../ids.js';
 import type { Principal } from '../options.js';
 import type { Router } from '../router.js';
-
-interface PassSession {
-  readonly id: string;
-  readonly initiator: 'customer' | 'agent';
-  readonly customerToken: string;
-  passphrase: string | undefined;
-  readonly expiresAt: number;
-  customerJoined: boolean;
-  agentJoined: boolean;
-  ended: boolean;
-}
+import type { PassRecord, Side } from '../state/types.js';
 
 const CODES: Partial<Record<RefusalKind, string>> = {
   unauthorized: 'UNAUTHORIZED',
@@ -37,6 +27,7 @@ const CODES: Partial<Record<RefusalKind, string>> = {
   'rate-limited': 'RATE_LIMITED',
   gone: 'ENDED',
   internal: 'INTERNAL',
+  unavailable: 'UNAVAILABLE',
 };
 const INVALID = 'the passphrase is not valid, already used, or expired';
 
@@ -44,88 +35,60 @@ const INVALID = 'the passphrase is not valid, already used, or expired';
  * Seed 004: passphrase sessions under `/services/CoBrowse/v1`. Passphrases are short, drawn from
  * characters that cannot be confused aloud, single-use per side, and expire. Customer calls after
  * the first carry the customer token (`Authorization: Bearer …`); agent calls carry the agent's credential.
- * Rooms are in the `passphrase` scope. Guessing is limited per address, and node-wide: once wrong
- * guesses from everywhere pass their budget, only addresses without a recent wrong guess may try,
+ * Rooms are in the `passphrase` scope. Guessing is limited per address, and relay-wide (every node
+ * of a cluster together): once wrong guesses from everywhere pass their budget, only addresses without a recent wrong guess may try,
  * so an attacker's guesses never lock out the real holder of a passphrase.
  */
 export function passphraseDoor(core: Core, router: Router): void {
-  const sessions = new Map<string, PassSession>();
-  const byPassphrase = new Map<string, PassSession>();
-  const byCustomer = new Map<string, PassSession>();
-  const ttl = core.options.passphraseTtlMs;
   const scope = Scope.passphrase;
-  const { passphraseFailures, passphraseFailuresTotal } = core.limits;
+  const store = core.state.passphrases;
+  const { guesses } = core.limits;
+  const draw = () => codeFrom(PASSPHRASE_ALPHABET, PASSPHRASE_LENGTH);
 
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const session of sessions.values()) {
-      if (session.passphrase && now > session.expiresAt) {
-        byPassphrase.delete(session.passphrase);
-        session.passphrase = undefined;
-      }
-      if ((session.ended || !session.passphrase) && !core.rooms.live(scope, session.id) && now > session.expiresAt) {
-        sessions.delete(session.id);
-        byCustomer.delete(session.customerToken);
-      }
-    }
-  }, 30_000);
-  sweep.unref();
-
-  const create = (initiator: PassSession['initiator']): PassSession => {
-    let passphrase = codeFrom(PASSPHRASE_ALPHABET, PASSPHRASE_LENGTH);
-    while (byPassphrase.has(passphrase)) passphrase = codeFrom(PASSPHRASE_ALPHABET, PASSPHRASE_LENGTH);
-    const session: PassSession = {
-      id: `pp-${secretToken(9)}`,
-      initiator,
-      customerToken: secretToken(),
-      passphrase,
-      expiresAt: Date.now() + ttl,
-      customerJoined: false,
-      agentJoined: false,
-      ended: false,
-    };
-    sessions.set(session.id, session);
-    byPassphrase.set(passphrase, session);
-    byCustomer.set(session.customerToken, session);
-    return session;
-  };
-
-  /** Looks a passphrase up; wrong ones count against the address and against the node's budget. */
-  const redeem = (address: string, value: unknown): PassSession => {
-    const wait = passphraseFailures.wait(address);
-    if (wait) throw new Refusal('rate-limited', 'too many wrong passphrases: wait a minute', 'TOO_MANY_ATTEMPTS', wait);
-    if (passphraseFailuresTotal.wait('*') && passphraseFailures.touched(address))
+  /**
+   * Redeems a passphrase for one side, once (atomically, on any node). Wrong ones count against the
+   * address and against the budget of all addresses; a guess is reserved first and given back when right.
+   */
+  const redeem = async (
+    address: string,
+    value: unknown,
+    side: Side,
+    initiator: Side,
+    customerHash?: string,
+  ): Promise<{ session: PassRecord; passphrase: string }> => {
+    const guess = await guesses.begin(address);
+    if (guess.wait)
       throw new Refusal(
         'rate-limited',
-        'too many wrong passphrases are being tried: wait a minute',
+        guess.total
+          ? 'too many wrong passphrases are being tried: wait a minute'
+          : 'too many wrong passphrases: wait a minute',
         'TOO_MANY_ATTEMPTS',
-        passphraseFailuresTotal.wait('*'),
+        guess.wait,
       );
-    if (typeof value !== 'string' || !value) throw new Refusal('bad-request', 'passphrase is mandatory');
-    const normalized = value.toUpperCase().replace(/[\s-]/g, '');
-    const session = byPassphrase.get(normalized);
-    if (!session || session.ended || Date.now() > session.expiresAt) {
-      passphraseFailures.take(address);
-      passphraseFailuresTotal.take('*');
-      throw new Refusal('not-found', INVALID, 'PASSPHRASE_INVALID');
+    let result: Awaited<ReturnType<typeof store.redeem>>;
+    let normalized = '';
+    try {
+      if (typeof value !== 'string' || !value) throw new Refusal('bad-request', 'passphrase is mandatory');
+      normalized = value.toUpperCase().replace(/[\s-]/g, '');
+      result = normalized.length <= 64 ? await store.redeem(normalized, side, initiator, customerHash) : 'invalid';
+    } catch (error) {
+      await guesses.right(address, guess);
+      throw error;
     }
-    return session;
-  };
-
-  /** Both sides have joined: the passphrase has done its job. */
-  const retire = (session: PassSession) => {
-    if (session.customerJoined && session.agentJoined && session.passphrase) {
-      byPassphrase.delete(session.passphrase);
-      session.passphrase = undefined;
-    }
+    if (result === 'invalid') throw new Refusal('not-found', INVALID, 'PASSPHRASE_INVALID');
+    await guesses.right(address, guess);
+    if (result === 'used') throw new Refusal('not-found', INVALID, 'PASSPHRASE_INVALID');
+    return { session: result, passphrase: normalized };
   };
 
   const connection = async (
     req: IncomingMessage,
-    session: PassSession,
+    session: PassRecord,
     role: Role,
     user: string,
     principalId: string,
+    customerToken?: string,
   ): Promise<PassphraseJoined> => {
     const info = await core.issue(req, {
       scope,
@@ -139,26 +102,30 @@ export function passphraseDoor(core: Core, router: Router): void {
     return {
       sessionId: session.id,
       ...(session.passphrase ? { passphrase: session.passphrase, expiresAt: session.expiresAt } : {}),
-      ...(role === 'recorder' ? { token: session.customerToken } : {}),
+      ...(customerToken ? { token: customerToken } : {}),
       roomId: info.roomId,
       wssUrl: info.wssUrl,
       wssUrlOut: info.wssUrlOut,
       signature: info.signature,
     };
   };
-  const customerConnection = (req: IncomingMessage, session: PassSession) =>
-    connection(req, session, 'recorder', `customer-${session.id}`, credentialId(session.customerToken));
+  /** The customer's connection; `token` is the customer token (known from the request, never stored). */
+  const customerConnection = (req: IncomingMessage, session: PassRecord, token: string) =>
+    connection(req, session, 'recorder', `customer-${session.id}`, credentialId(token), token);
 
-  const state = (session: PassSession): PassphraseSessionState =>
-    session.ended ? 'ended' : core.rooms.recorderConnected(scope, session.id) ? 'active' : 'waiting';
+  const state = (session: PassRecord): PassphraseSessionState =>
+    session.ended ? 'ended' : customerConnected(session) ? 'active' : 'waiting';
+  /** Told by the node that holds the room (a cluster), or seen here. */
+  const customerConnected = (session: PassRecord) =>
+    !!session.recorder || core.rooms.recorderConnected(scope, session.id);
 
-  const customer = (req: IncomingMessage): PassSession => {
+  const customer = async (req: IncomingMessage): Promise<{ session: PassRecord; token: string }> => {
     const token = /^Bearer (\S+)$/.exec(header(req, 'authorization') ?? '')?.[1];
     if (!token) throw new Refusal('unauthorized', 'missing Authorization: Bearer <customer token>');
-    const session = byCustomer.get(token);
-    if (!session || !credentialListed(token, [session.customerToken]))
+    const session = token.length <= 256 ? await store.byCustomer(credentialHash(token)) : undefined;
+    if (!session?.customerHash || !credentialMatches(token, session.customerHash))
       throw new Refusal('unauthorized', 'unknown customer token');
-    return session;
+    return { session, token };
   };
 
   const agent = async (req: IncomingMessage): Promise<Principal> => {
@@ -168,6 +135,10 @@ export function passphraseDoor(core: Core, router: Router): void {
       throw new Refusal('unauthorized', token ? 'invalid agent token' : 'missing Authorization: Bearer <agent token>');
     return principal;
   };
+
+  /** An agent names a session by its id (`pp-…`). */
+  const byId = async (sessionId: unknown): Promise<PassRecord | undefined> =>
+    typeof sessionId === 'string' && /^pp-[A-Za-z0-9_-]{1,32}$/.test(sessionId) ? store.get(sessionId) : undefined;
 
   const door = new Door(core, router, {
     name: 'passphrase',
@@ -185,23 +156,20 @@ export function passphraseDoor(core: Core, router: Router): void {
     path: path('/customer/session/request'),
     limit: core.limits.sessions,
     body: 'optional',
-    handle: ({ req }) => {
-      const session = create('customer');
-      session.customerJoined = true;
-      return customerConnection(req, session);
+    handle: async ({ req }) => {
+      const token = secretToken();
+      const session = await store.create('customer', draw, { customerHash: credentialHash(token) });
+      return customerConnection(req, session, token);
     },
   });
   door.route({
     method: 'POST',
     path: path('/customer/session/join'),
     body: 'optional',
-    handle: ({ req, body, address }) => {
-      const session = redeem(address, body.passphrase);
-      if (session.initiator !== 'agent' || session.customerJoined)
-        throw new Refusal('not-found', INVALID, 'PASSPHRASE_INVALID');
-      session.customerJoined = true;
-      retire(session);
-      return customerConnection(req, session);
+    handle: async ({ req, body, address }) => {
+      const token = secretToken();
+      const { session } = await redeem(address, body.passphrase, 'customer', 'agent', credentialHash(token));
+      return customerConnection(req, session, token);
     },
   });
   door.route({
@@ -209,10 +177,10 @@ export function passphraseDoor(core: Core, router: Router): void {
     path: path('/customer/session/logout'),
     body: 'optional',
     credential: customer,
-    handle: ({ principal: session }) => {
-      session.ended = true;
-      // Ends the room and revokes every token issued for it so far.
-      core.rooms.endRoom(scope, session.id, 'the customer logged out');
+    handle: async ({ principal: { session } }) => {
+      await store.end(session.id);
+      // Ends the room (on whichever node holds it) and revokes every token issued for it so far.
+      await core.rooms.endRoom(scope, session.id, 'the customer logged out');
       return { sessionId: session.id, state: 'ended' };
     },
   });
@@ -220,9 +188,9 @@ export function passphraseDoor(core: Core, router: Router): void {
     method: 'GET',
     path: path('/customer/status'),
     credential: customer,
-    handle: async ({ req, principal: session }) => {
+    handle: async ({ req, principal: { session, token } }) => {
       if (session.ended) return { sessionId: session.id, state: 'ended' };
-      return { state: state(session), ...(await customerConnection(req, session)) };
+      return { state: state(session), ...(await customerConnection(req, session, token)) };
     },
   });
 
@@ -233,30 +201,25 @@ export function passphraseDoor(core: Core, router: Router): void {
     limit: core.limits.sessions,
     body: 'optional',
     credential: agent,
-    handle: ({ req, body: { autojoin }, principal }) => {
+    handle: async ({ req, body: { autojoin }, principal }) => {
       if (autojoin !== undefined && typeof autojoin !== 'boolean')
         throw new Refusal('bad-request', 'autojoin must be true or false');
-      const session = create('agent');
+      const session = await store.create('agent', draw, { agent: autojoin === true });
       if (autojoin !== true)
         return { sessionId: session.id, passphrase: session.passphrase, expiresAt: session.expiresAt };
-      session.agentJoined = true;
       return connection(req, session, 'replayer', principal.id, principal.id);
     },
   });
-  const agentJoin = (tail: string, initiator: PassSession['initiator']) =>
+  const agentJoin = (tail: string, initiator: Side) =>
     door.route({
       method: 'POST',
       path: path(tail),
       body: 'optional',
       credential: agent,
       handle: async ({ req, body, address, principal }) => {
-        const session = redeem(address, body.passphrase);
-        if (session.initiator !== initiator || session.agentJoined)
-          throw new Refusal('not-found', INVALID, 'PASSPHRASE_INVALID');
-        session.agentJoined = true;
-        const joined = await connection(req, session, 'replayer', principal.id, principal.id);
-        retire(session);
-        return joined;
+        const { session, passphrase } = await redeem(address, body.passphrase, 'agent', initiator);
+        // The agent's reply still names the passphrase it joined with.
+        return connection(req, { ...session, passphrase }, 'replayer', principal.id, principal.id);
       },
     });
   agentJoin('/agent/session/join', 'agent');
@@ -266,11 +229,11 @@ export function passphraseDoor(core: Core, router: Router): void {
     path: path('/agent/session/logout'),
     body: 'optional',
     credential: agent,
-    handle: ({ body: { sessionId } }) => {
-      const session = typeof sessionId === 'string' ? sessions.get(sessionId) : undefined;
+    handle: async ({ body: { sessionId } }) => {
+      const session = await byId(sessionId);
       if (!session) throw new Refusal('not-found', 'no such session', 'NOT_FOUND');
-      session.ended = true;
-      core.rooms.endRoom(scope, session.id, 'the agent ended the session');
+      await store.end(session.id);
+      await core.rooms.endRoom(scope, session.id, 'the agent ended the session');
       return { sessionId: session.id, state: 'ended' };
     },
   });
@@ -280,12 +243,12 @@ export function passphraseDoor(core: Core, router: Router): void {
     credential: agent,
     handle: async ({ req, principal }) => {
       const sessionId = new URL(req.url ?? '/', 'http://relay').searchParams.get('sessionId');
-      const session = sessionId ? sessions.get(sessionId) : undefined;
+      const session = await byId(sessionId);
       if (!session) throw new Refusal('not-found', 'no such session (pass ?sessionId=)', 'NOT_FOUND');
       if (session.ended) return { sessionId: session.id, state: 'ended' };
       return {
         state: state(session),
-        customer: core.rooms.recorderConnected(scope, session.id),
+        customer: customerConnected(session),
         ...(await connection(req, session, 'replayer', principal.id, principal.id)),
       };
     },

@@ -9,50 +9,23 @@ import {
 } from '@cobrowse/protocol';
 import { header } from '../http-util.js';
 import { type Core, Scope } from '../core.js';
-import { authenticate, credentialId, credentialListed } from '../auth.js';
+import { authenticate, credentialHash, credentialMatches } from '../auth.js';
 import { numericCode, secretToken } from '../ids.js';
 import { Door, Refusal, Reply } from '../door.js';
 import type { Router } from '../router.js';
 import type { Principal } from '../options.js';
-
-interface LiveSession {
-  readonly sessionToken: string;
-  readonly userToken: string;
-  readonly created: number;
-  activationTime: number | null;
-  deactivationTime: number | null;
-}
-
-/** A session never activated is dropped after this long; a stopped one is remembered this long. */
-const UNUSED_TTL_MS = 30 * 60_000;
-const STOPPED_TTL_MS = 10 * 60_000;
+import type { SessionRecord } from '../state/types.js';
 
 /**
  * Seed 002: session REST under `/cobrowse/rest/live`. The customer creates a session and reads its
  * short numeric token to the agent; the agent joins by typing it. The session token is the room id,
  * in the `session` scope. Creating sessions and looking them up are limited per client address
- * (429 with `Retry-After`), so the short token cannot be found by trying.
+ * (429 with `Retry-After`), so the short token cannot be found by trying. Sessions live in
+ * `core.state.sessions` (memory, or Redis for a cluster: any node answers for any session).
  */
 export function sessionDoor(core: Core, router: Router): void {
-  const sessions = new Map<string, LiveSession>();
-  const byUser = new Map<string, LiveSession>();
   const scope = Scope.session;
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const session of sessions.values()) {
-      const stale = session.deactivationTime
-        ? now - session.deactivationTime > STOPPED_TTL_MS
-        : !session.activationTime &&
-          !core.rooms.live(scope, session.sessionToken) &&
-          now - session.created > UNUSED_TTL_MS;
-      if (stale) {
-        sessions.delete(session.sessionToken);
-        byUser.delete(session.userToken);
-      }
-    }
-  }, 60_000);
-  sweep.unref();
-
+  const store = core.state.sessions;
   const serverName = core.options.serverName;
   const door = new Door(core, router, {
     name: 'session',
@@ -60,19 +33,22 @@ export function sessionDoor(core: Core, router: Router): void {
     refusal: (r) => ({ error: r.message, status: r.status }),
   });
 
-  /** Marks a session active once its customer is connected. */
-  const refresh = (session: LiveSession) => {
-    if (!session.activationTime && core.rooms.live(scope, session.sessionToken)) session.activationTime = Date.now();
+  /** Marks a session active once its customer is connected to this node (the node holding the room also tells the store). */
+  const refresh = async (session: SessionRecord) => {
+    if (!session.activationTime && core.rooms.live(scope, session.sessionToken)) {
+      session.activationTime = Date.now();
+      await store.activate(session.sessionToken, session.activationTime);
+    }
   };
 
-  const customerConnection = (req: IncomingMessage, session: LiveSession) =>
+  const customerConnection = (req: IncomingMessage, session: SessionRecord) =>
     core.issue(req, {
       scope,
       roomId: session.sessionToken,
       role: 'recorder',
       userId: `customer-${session.sessionToken}`,
       userName: 'Customer',
-      principalId: credentialId(session.userToken),
+      principalId: session.userHash.slice(0, 12),
     });
 
   door.route({
@@ -81,22 +57,13 @@ export function sessionDoor(core: Core, router: Router): void {
     limit: core.limits.sessions,
     body: 'none',
     handle: async ({ req }) => {
-      let sessionToken = numericCode(9);
-      while (sessions.has(sessionToken)) sessionToken = numericCode(9);
-      const session: LiveSession = {
-        sessionToken,
-        userToken: secretToken(),
-        created: Date.now(),
-        activationTime: null,
-        deactivationTime: null,
-      };
-      sessions.set(sessionToken, session);
-      byUser.set(session.userToken, session);
+      const userToken = secretToken();
+      const session = await store.create(() => numericCode(9), credentialHash(userToken));
       const info = await customerConnection(req, session);
       const body: SessionCreated = {
-        sessionToken,
+        sessionToken: session.sessionToken,
         sessionServerName: serverName,
-        userToken: session.userToken,
+        userToken,
         roomId: info.roomId,
         wssUrl: info.wssUrl,
         wssUrlOut: info.wssUrlOut,
@@ -117,11 +84,11 @@ export function sessionDoor(core: Core, router: Router): void {
       // Lookups are limited per agent credential when a valid one is sent (a contact centre's
       // agents share one address), else per address: either way the short token is no oracle.
       const agent = await agentFor(core, req);
-      const wait = core.limits.lookups.take(agent ? `agent:${agent.id}` : address);
+      const wait = await core.limits.lookups.take(agent ? `agent:${agent.id}` : address);
       if (wait) throw new Refusal('rate-limited', 'too many requests: try again later', undefined, wait);
-      const session = sessions.get(id!);
+      const session = /^\d{1,20}$/.test(id!) ? await store.get(id!) : undefined;
       if (!session || session.deactivationTime) throw new Refusal('not-found', 'no such session');
-      refresh(session);
+      await refresh(session);
       const connection = await connectionFor(core, req, session, customerConnection, agent);
       const body: SessionInfo = {
         sessionToken: session.sessionToken,
@@ -136,17 +103,18 @@ export function sessionDoor(core: Core, router: Router): void {
   door.route({
     method: 'GET',
     path: new RegExp(`^${SESSION_PREFIX}/users/([^/]+)/session/stop$`),
-    handle: ({ params: [userToken] }) => {
-      const session = byUser.get(userToken!);
-      if (!session || !credentialListed(userToken!, [session.userToken]))
+    handle: async ({ params: [userToken] }) => {
+      const found = await store.byUser(credentialHash(userToken!));
+      if (!found || !credentialMatches(userToken!, found.userHash))
         throw new Refusal('not-found', 'no session for this user token');
-      refresh(session);
-      session.deactivationTime ??= Date.now();
-      // Ends the room and revokes every token issued for it so far.
-      core.rooms.endRoom(scope, session.sessionToken, 'the customer stopped the session');
+      await refresh(found);
+      const at = Date.now();
+      const session = (await store.stop(found.sessionToken, at)) ?? found;
+      // Ends the room (on whichever node holds it) and revokes every token issued for it so far.
+      await core.rooms.endRoom(scope, session.sessionToken, 'the customer stopped the session');
       const body: SessionStopped = {
         activationTime: session.activationTime,
-        deactivationTime: session.deactivationTime,
+        deactivationTime: session.deactivationTime ?? at,
       };
       return body;
     },
@@ -168,13 +136,13 @@ async function agentFor(core: Core, req: IncomingMessage): Promise<Principal | u
 async function connectionFor(
   core: Core,
   req: IncomingMessage,
-  session: LiveSession,
-  customerConnection: (req: IncomingMessage, session: LiveSession) => ReturnType<Core['issue']>,
+  session: SessionRecord,
+  customerConnection: (req: IncomingMessage, session: SessionRecord) => ReturnType<Core['issue']>,
   agent: Principal | undefined,
 ): Promise<Partial<SessionInfo>> {
   const userToken = header(req, SESSION_USER_TOKEN_HEADER);
   if (userToken) {
-    if (!credentialListed(userToken, [session.userToken]))
+    if (!credentialMatches(userToken, session.userHash))
       throw new Refusal('unauthorized', `${SESSION_USER_TOKEN_HEADER} does not own this session`);
     const { expiresAt: _, ...info } = await customerConnection(req, session);
     return info;
