@@ -8,6 +8,7 @@ import {
   decodeBytes,
   decodeText,
   encodeText,
+  movedUrl,
   type Hello,
   type Message,
   type Welcome,
@@ -39,6 +40,9 @@ export interface ChannelOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Consecutive 4014 Moved redirects followed before the next attempt fetches fresh connection info. */
+export const MAX_REDIRECTS = 3;
+
 /**
  * One logical connection to a room that survives drops: reconnecting-websocket underneath, a fresh
  * signature before each reconnect, a hello on every open, status as events, and no retry after a
@@ -48,6 +52,9 @@ export class Channel extends Emitter<ChannelEvents> {
   status: ChannelStatus = 'connecting';
   private readonly socket: ReconnectingWebSocket;
   private pendingInfo: ConnectionInfo | Promise<ConnectionInfo> | undefined;
+  /** Where the next attempt goes after a 4014 Moved (a cluster node named the room's node). */
+  private movedTo: string | undefined;
+  private redirects = 0;
 
   constructor(private readonly options: ChannelOptions) {
     super();
@@ -68,6 +75,10 @@ export class Channel extends Emitter<ChannelEvents> {
 
   /** Resolves the URL for the next attempt; never rejects (reconnecting-websocket would stall). */
   private async nextUrl(): Promise<string> {
+    const moved = this.movedTo;
+    this.movedTo = undefined;
+    if (moved) return moved;
+    this.redirects = 0;
     let delay = 500;
     for (;;) {
       try {
@@ -100,6 +111,7 @@ export class Channel extends Emitter<ChannelEvents> {
     }
     const { message } = frame;
     if (message.type === 'welcome') {
+      this.redirects = 0;
       this.setStatus('live');
       this.emit('welcome', message);
       return;
@@ -116,6 +128,14 @@ export class Channel extends Emitter<ChannelEvents> {
     if (FINAL_CLOSE_CODES.has(code)) {
       this.end(code, reason);
       return;
+    }
+    // The room lives on another node: go there with the same path and signature (a few times in a row at most).
+    if (code === CloseCode.Moved && this.redirects < MAX_REDIRECTS) {
+      const next = movedUrl(this.socket.url, reason);
+      if (next) {
+        this.redirects++;
+        this.movedTo = next;
+      }
     }
     this.setStatus('reconnecting');
   }

@@ -18,7 +18,9 @@ export type RefusalKind =
   | 'too-large'
   | 'unsupported-media'
   | 'rate-limited'
-  | 'internal';
+  | 'internal'
+  /** Retryable: the node cannot serve this now (a cluster whose Redis is away); sent with `Retry-After`. */
+  | 'unavailable';
 
 const STATUS: Record<RefusalKind, number> = {
   'bad-request': 400,
@@ -32,6 +34,7 @@ const STATUS: Record<RefusalKind, number> = {
   'unsupported-media': 415,
   'rate-limited': 429,
   internal: 500,
+  unavailable: 503,
 };
 
 /** A refusal thrown anywhere in a door's pipeline; the dialect writes it in its own format. */
@@ -42,7 +45,7 @@ export class Refusal extends Error {
     message: string,
     /** Dialect-specific code, when the dialect has one for this case (e.g. seed 003's "106-011"). */
     readonly code?: string,
-    /** Seconds, for 429: sent as `Retry-After`. */
+    /** Seconds, for 429 and 503: sent as `Retry-After`. */
     readonly retryAfter?: number,
     status?: number,
   ) {

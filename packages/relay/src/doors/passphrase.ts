@@ -37,6 +37,7 @@ const CODES: Partial<Record<RefusalKind, string>> = {
   'rate-limited': 'RATE_LIMITED',
   gone: 'ENDED',
   internal: 'INTERNAL',
+  unavailable: 'UNAVAILABLE',
 };
 const INVALID = 'the passphrase is not valid, already used, or expired';
 

@@ -53,7 +53,6 @@ export function sessionDoor(core: Core, router: Router): void {
   }, 60_000);
   sweep.unref();
 
-  const serverName = core.options.serverName;
   const door = new Door(core, router, {
     name: 'session',
     prefix: SESSION_PREFIX,
@@ -66,7 +65,7 @@ export function sessionDoor(core: Core, router: Router): void {
   };
 
   const customerConnection = (req: IncomingMessage, session: LiveSession) =>
-    core.issue(req, {
+    core.issueAt(req, {
       scope,
       roomId: session.sessionToken,
       role: 'recorder',
@@ -92,10 +91,11 @@ export function sessionDoor(core: Core, router: Router): void {
       };
       sessions.set(sessionToken, session);
       byUser.set(session.userToken, session);
-      const info = await customerConnection(req, session);
+      // The session's node (in a cluster, its owner) is named by the reply and the sticky cookie.
+      const { info, owner } = await customerConnection(req, session);
       const body: SessionCreated = {
         sessionToken,
-        sessionServerName: serverName,
+        sessionServerName: owner.serverName,
         userToken: session.userToken,
         roomId: info.roomId,
         wssUrl: info.wssUrl,
@@ -103,7 +103,7 @@ export function sessionDoor(core: Core, router: Router): void {
         signature: info.signature,
       };
       return new Reply(200, body, {
-        'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(serverName)}; Path=/; HttpOnly; SameSite=Lax`,
+        'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(owner.serverName)}; Path=/; HttpOnly; SameSite=Lax`,
       });
     },
   });
@@ -123,10 +123,11 @@ export function sessionDoor(core: Core, router: Router): void {
       if (!session || session.deactivationTime) throw new Refusal('not-found', 'no such session');
       refresh(session);
       const connection = await connectionFor(core, req, session, customerConnection, agent);
+      const owner = await core.locate(req, scope, session.sessionToken);
       const body: SessionInfo = {
         sessionToken: session.sessionToken,
-        sessionServerName: serverName,
-        ...(core.options.serverUrl ? { sessionServerUrl: core.options.serverUrl } : {}),
+        sessionServerName: owner.serverName,
+        ...(owner.serverUrl ? { sessionServerUrl: owner.serverUrl } : {}),
         ...connection,
       };
       return body;
@@ -169,14 +170,14 @@ async function connectionFor(
   core: Core,
   req: IncomingMessage,
   session: LiveSession,
-  customerConnection: (req: IncomingMessage, session: LiveSession) => ReturnType<Core['issue']>,
+  customerConnection: (req: IncomingMessage, session: LiveSession) => ReturnType<Core['issueAt']>,
   agent: Principal | undefined,
 ): Promise<Partial<SessionInfo>> {
   const userToken = header(req, SESSION_USER_TOKEN_HEADER);
   if (userToken) {
     if (!credentialListed(userToken, [session.userToken]))
       throw new Refusal('unauthorized', `${SESSION_USER_TOKEN_HEADER} does not own this session`);
-    const { expiresAt: _, ...info } = await customerConnection(req, session);
+    const { expiresAt: _, ...info } = (await customerConnection(req, session)).info;
     return info;
   }
   if (!header(req, 'authorization')) return {};
