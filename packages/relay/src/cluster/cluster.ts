@@ -117,6 +117,7 @@ export class Cluster {
   notReady(): string | undefined {
     if (!this.up) return 'redis unreachable';
     if (!this.registry?.registered) return 'not registered in the cluster';
+    if (Date.now() < this.settleUntil) return 'redis back: re-claiming rooms';
     return undefined;
   }
 

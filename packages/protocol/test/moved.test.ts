@@ -1,0 +1,40 @@
+import { expect, test } from '@playwright/test';
+import { CloseCode, movedUrl } from '../src/index.js';
+
+const current = 'ws://10.0.0.1:8787/ws/cobrowse/room-1?role=recorder&signature=abc.def';
+
+test('4014 Moved: the next URL is the named node with the same endpoint path and query', () => {
+  expect(CloseCode.Moved).toBe(4014);
+  expect(movedUrl(current, 'ws://10.0.0.2:8787')).toBe(
+    'ws://10.0.0.2:8787/ws/cobrowse/room-1?role=recorder&signature=abc.def',
+  );
+  expect(movedUrl(current, 'wss://node-b.example/')).toBe(
+    'wss://node-b.example/ws/cobrowse/room-1?role=recorder&signature=abc.def',
+  );
+  // Base URLs with a path (a proxy's per-node prefix): the endpoint part moves behind the new prefix.
+  expect(movedUrl('wss://lb.example/node-a/ws/cobrowse/r?signature=s', 'wss://lb.example/node-b')).toBe(
+    'wss://lb.example/node-b/ws/cobrowse/r?signature=s',
+  );
+  const passphrase = 'wss://a.example/services/CoBrowse/sockjs/cobrowse/customer/pp-1?signature=s';
+  expect(movedUrl(passphrase, 'wss://b.example')).toBe(
+    'wss://b.example/services/CoBrowse/sockjs/cobrowse/customer/pp-1?signature=s',
+  );
+});
+
+test('4014 Moved: anything but a plain ws(s) base URL, and any wss → ws downgrade, is not followed', () => {
+  for (const reason of [
+    '',
+    'not a url',
+    'http://10.0.0.2:8787',
+    'https://node-b.example',
+    'javascript:alert(1)',
+    'ws://user:pass@10.0.0.2',
+    'ws://10.0.0.2/?signature=other',
+    'ws://10.0.0.2/#x',
+  ])
+    expect(movedUrl(current, reason)).toBeUndefined();
+  expect(movedUrl('wss://a.example/ws/cobrowse/r?signature=s', 'ws://b.example')).toBeUndefined();
+  expect(movedUrl('ws://a.example/ws/cobrowse/r?signature=s', 'wss://b.example')).toBe(
+    'wss://b.example/ws/cobrowse/r?signature=s',
+  );
+});
