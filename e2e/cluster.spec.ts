@@ -135,6 +135,8 @@ test('node B drains on SIGTERM: it exits 0 and the session moves with no gap lon
   await change(customer, 'before the drain');
   await untilSameDom(customer, agent, Date.now(), 10_000);
 
+  const reconnects = async () => (await statuses(agent)).filter((s) => s === 'reconnecting').length;
+  const before = await reconnects();
   const stoppedAt = Date.now();
   const exited = new Promise<number | null>((resolve) => nodes.b.process.once('exit', (code) => resolve(code)));
   nodes.b.process.kill('SIGTERM');
@@ -143,8 +145,11 @@ test('node B drains on SIGTERM: it exits 0 and the session moves with no gap lon
   console.log(`drain: the agent's DOM equals the customer's ${took} ms after SIGTERM`);
   expect(await exited).toBe(0);
   expect(Date.now() - stoppedAt).toBeLessThan(5000);
+  // The agent's socket moved (one reconnect, to the room's new node) and the session goes on there.
+  expect(await reconnects()).toBe(before + 1);
   await change(customer, 'after the drain');
-  await untilSameDom(customer, agent, Date.now(), 5000);
+  const after = await untilSameDom(customer, agent, Date.now(), 5000);
+  console.log(`drain: a change after the move reached the agent in ${after} ms`);
   expect(await agent.evaluate(() => (window as any).agent.status)).toBe('live');
   await customer.close();
   await agent.close();

@@ -40,24 +40,25 @@ export interface ChannelOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Consecutive 4014 Moved redirects followed before the next attempt fetches fresh connection info. */
-export const MAX_REDIRECTS = 3;
-
 /**
  * One logical connection to a room that survives drops: reconnecting-websocket underneath, a fresh
  * signature before each reconnect, a hello on every open, status as events, and no retry after a
  * close code that says so.
  */
 export class Channel extends Emitter<ChannelEvents> {
-  status: ChannelStatus = 'connecting';
-  private readonly socket: ReconnectingWebSocket;
-  private pendingInfo: ConnectionInfo | Promise<ConnectionInfo> | undefined;
+  // Fields are assigned in the constructor (`declare`: no field definitions emitted; the recorder's
+  // script tag is budgeted to the byte).
+  declare status: ChannelStatus;
+  declare private readonly options: ChannelOptions;
+  declare private readonly socket: ReconnectingWebSocket;
+  declare private pendingInfo: ConnectionInfo | Promise<ConnectionInfo> | undefined;
   /** Where the next attempt goes after a 4014 Moved (a cluster node named the room's node). */
-  private movedTo: string | undefined;
-  private redirects = 0;
+  declare private moved: string | undefined;
 
-  constructor(private readonly options: ChannelOptions) {
+  constructor(options: ChannelOptions) {
     super();
+    this.status = 'connecting';
+    this.options = options;
     this.pendingInfo = options.first;
     this.socket = new ReconnectingWebSocket(() => this.nextUrl(), [], {
       minReconnectionDelay: 200 + Math.random() * 300,
@@ -75,10 +76,7 @@ export class Channel extends Emitter<ChannelEvents> {
 
   /** Resolves the URL for the next attempt; never rejects (reconnecting-websocket would stall). */
   private async nextUrl(): Promise<string> {
-    const moved = this.movedTo;
-    this.movedTo = undefined;
-    if (moved) return moved;
-    this.redirects = 0;
+    if (this.moved) return this.moved;
     let delay = 500;
     for (;;) {
       try {
@@ -111,7 +109,6 @@ export class Channel extends Emitter<ChannelEvents> {
     }
     const { message } = frame;
     if (message.type === 'welcome') {
-      this.redirects = 0;
       this.setStatus('live');
       this.emit('welcome', message);
       return;
@@ -129,14 +126,10 @@ export class Channel extends Emitter<ChannelEvents> {
       this.end(code, reason);
       return;
     }
-    // The room lives on another node: go there with the same path and signature (a few times in a row at most).
-    if (code === CloseCode.Moved && this.redirects < MAX_REDIRECTS) {
-      const next = movedUrl(this.socket.url, reason);
-      if (next) {
-        this.redirects++;
-        this.movedTo = next;
-      }
-    }
+    // 4014 Moved: the next attempt goes to the room's node with the same path and signature. Never
+    // twice in a row (a socket that was itself redirected fetches fresh connection info next), nor
+    // after any other close.
+    this.moved = code === 4014 && !this.moved ? movedUrl(this.socket.url, reason) : undefined; // CloseCode.Moved
     this.setStatus('reconnecting');
   }
 

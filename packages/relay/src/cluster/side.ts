@@ -28,8 +28,17 @@ export function sideOf(req: IncomingMessage, role: Role, self: { internalUrl: st
   return role === 'recorder' ? 'public' : 'internal';
 }
 
-/** The owner's base URL for that side, when it fits in a close reason. */
+/**
+ * The owner's base URL for that side, as a 4014 close reason: only a bare origin (ws(s)://host:port)
+ * that fits in a close frame; a URL with a path (a proxy's per-node prefix) is not sent, and the
+ * client fetches fresh connection info instead, which names it whole.
+ */
 export function movedReason(node: { internalUrl: string; publicUrl: string }, side: Side): string | undefined {
   const url = side === 'public' ? node.publicUrl : node.internalUrl;
+  try {
+    if (new URL(url).href !== `${url}/`) return undefined;
+  } catch {
+    return undefined;
+  }
   return Buffer.byteLength(url) <= MAX_CLOSE_REASON_BYTES ? url : undefined;
 }
