@@ -137,6 +137,12 @@ test('node B drains on SIGTERM: it exits 0 and the session moves with no gap lon
 
   const reconnects = async () => (await statuses(agent)).filter((s) => s === 'reconnecting').length;
   const before = await reconnects();
+  // Connection-info calls each page made: a followed 4014 Moved needs none.
+  const infoCalls = (page: Page) =>
+    page.evaluate(
+      () => performance.getEntriesByType('resource').filter((e) => e.name.includes('getConnectionInfo')).length,
+    );
+  const calls = [await infoCalls(customer), await infoCalls(agent)];
   const stoppedAt = Date.now();
   const exited = new Promise<number | null>((resolve) => nodes.b.process.once('exit', (code) => resolve(code)));
   nodes.b.process.kill('SIGTERM');
@@ -147,6 +153,7 @@ test('node B drains on SIGTERM: it exits 0 and the session moves with no gap lon
   expect(Date.now() - stoppedAt).toBeLessThan(5000);
   // The agent's socket moved (one reconnect, to the room's new node) and the session goes on there.
   expect(await reconnects()).toBe(before + 1);
+  expect([await infoCalls(customer), await infoCalls(agent)]).toEqual(calls);
   await change(customer, 'after the drain');
   const after = await untilSameDom(customer, agent, Date.now(), 5000);
   console.log(`drain: a change after the move reached the agent in ${after} ms`);

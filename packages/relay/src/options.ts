@@ -231,6 +231,11 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     throw new ConfigError('nodeId must be 1 to 64 letters, digits, dots, dashes or underscores');
   if (options.redis !== undefined && !/^rediss?:\/\/[^\s]+$/.test(options.redis))
     throw new ConfigError('redis must be a redis:// or rediss:// URL');
+  // Every node verifies tokens the others signed: a random secret per process (--dev) cannot work.
+  if (options.redis !== undefined && !options.secret)
+    throw new ConfigError(
+      'a cluster node (redis) needs the secret all nodes share: pass --secret or env COBROWSE_SECRET',
+    );
   const nodeTtlMs = options.nodeTtlMs ?? 3000;
   if (!Number.isInteger(nodeTtlMs) || nodeTtlMs < 300 || nodeTtlMs > 600_000)
     throw new ConfigError('nodeTtlMs must be a whole number of ms from 300 to 600000');

@@ -155,3 +155,22 @@ test('a single process (no redis option) loads no cluster code and names itself,
     await relay.close();
   }
 });
+
+test('cluster options are checked: a bad Redis URL, node id, TTL or drain timeout refuses to start', async () => {
+  const { createRelay } = await import('../src/index.js');
+  const { TEST_SECRET } = await import('./helpers.js');
+  for (const bad of [
+    { redis: 'http://127.0.0.1:6379' },
+    { redis: 'redis://x', nodeId: 'a/b' },
+    { nodeTtlMs: 10 },
+    { nodeTtlMs: 1.5e9 },
+    { drainTimeoutMs: -1 },
+  ])
+    expect(() => createRelay({ secret: TEST_SECRET, log: () => undefined, ...bad })).toThrow(
+      /redis|nodeId|nodeTtlMs|drainTimeoutMs/,
+    );
+  // --dev's random secret per process: the nodes could not verify each other's tokens.
+  expect(() => createRelay({ dev: true, redis: 'redis://127.0.0.1:1', log: () => undefined })).toThrow(
+    /needs the secret all nodes share/,
+  );
+});
