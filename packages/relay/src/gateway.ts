@@ -458,6 +458,11 @@ export class Gateway {
     }
   }
 
+  /** Drops every socket still open at once (a cluster node whose drain ran out of time). */
+  terminate(): void {
+    for (const ws of [...this.wss.clients, ...this.recorderWss.clients]) ws.terminate();
+  }
+
   /** Closes every socket with "going away" so clients reconnect elsewhere. */
   close(): void {
     clearInterval(this.heartbeat);

@@ -268,6 +268,8 @@ export function createRelay(input: RelayOptions = {}): Relay {
       if (cluster) {
         await cluster.drain(options.drainTimeoutMs);
         cluster.stop();
+        // Clients that did not move within the drain's time are cut off: the node is leaving.
+        gateway.terminate();
       }
       gateway.close();
       const closing = new Promise<void>((resolve) => {

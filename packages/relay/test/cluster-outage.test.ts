@@ -174,3 +174,37 @@ test('cluster options are checked: a bad Redis URL, node id, TTL or drain timeou
     /needs the secret all nodes share/,
   );
 });
+
+test('drain is bounded: /readyz says "draining" while a client that ignores the move lingers, then the node closes', async () => {
+  const { connect: tcp } = await import('node:net');
+  const redis = await startRedis();
+  const a = await startNode(redis.url, 'bd-a');
+  const b = await startNode(redis.url, 'bd-b', { drainTimeoutMs: 1500 });
+  const stubborn = tcp(b.port, '127.0.0.1');
+  try {
+    await waitForNodes([a, b], 2);
+    const room = await roomOwnedBy(a.base, b.port, 'bounded');
+    const { signature } = (await cecInfo(a.base, room, 'replayer')).data;
+    // A raw WebSocket client that completes the upgrade and then never answers a close frame.
+    stubborn.write(
+      `GET /ws/cobrowse/${room}?role=replayer&signature=${encodeURIComponent(signature)} HTTP/1.1\r\n` +
+        `Host: 127.0.0.1:${b.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
+    await new Promise<void>((resolve) =>
+      stubborn.once('data', (chunk) => chunk.toString().startsWith('HTTP/1.1 101') && resolve()),
+    );
+    await expect.poll(() => b.status().connections).toBe(1);
+    const started = Date.now();
+    const closed = b.close();
+    await expect.poll(async () => (await readyz(b)).body.reason, { timeout: 1000 }).toBe('draining');
+    await closed;
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(1400);
+    expect(took).toBeLessThan(4000);
+  } finally {
+    stubborn.destroy();
+    await a.close();
+    await redis.stop();
+  }
+});
