@@ -8,6 +8,7 @@ import {
   decodeBytes,
   decodeText,
   encodeText,
+  movedUrl,
   type Hello,
   type Message,
   type Welcome,
@@ -45,12 +46,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * close code that says so.
  */
 export class Channel extends Emitter<ChannelEvents> {
-  status: ChannelStatus = 'connecting';
-  private readonly socket: ReconnectingWebSocket;
-  private pendingInfo: ConnectionInfo | Promise<ConnectionInfo> | undefined;
+  // Fields are assigned in the constructor (`declare`: no field definitions emitted; the recorder's
+  // script tag is budgeted to the byte).
+  declare status: ChannelStatus;
+  declare private readonly options: ChannelOptions;
+  declare private readonly socket: ReconnectingWebSocket;
+  declare private pendingInfo: ConnectionInfo | Promise<ConnectionInfo> | undefined;
+  /** Where the next attempt goes after a 4014 Moved (a cluster node named the room's node). */
+  declare private moved: string | undefined;
 
-  constructor(private readonly options: ChannelOptions) {
+  constructor(options: ChannelOptions) {
     super();
+    this.status = 'connecting';
+    this.options = options;
     this.pendingInfo = options.first;
     this.socket = new ReconnectingWebSocket(() => this.nextUrl(), [], {
       minReconnectionDelay: 200 + Math.random() * 300,
@@ -68,6 +76,7 @@ export class Channel extends Emitter<ChannelEvents> {
 
   /** Resolves the URL for the next attempt; never rejects (reconnecting-websocket would stall). */
   private async nextUrl(): Promise<string> {
+    if (this.moved) return this.moved;
     let delay = 500;
     for (;;) {
       try {
@@ -117,6 +126,10 @@ export class Channel extends Emitter<ChannelEvents> {
       this.end(code, reason);
       return;
     }
+    // 4014 Moved: the next attempt goes to the room's node with the same path and signature. Never
+    // twice in a row (a socket that was itself redirected fetches fresh connection info next), nor
+    // after any other close.
+    this.moved = code === 4014 && !this.moved ? movedUrl(this.socket.url, reason) : undefined; // CloseCode.Moved
     this.setStatus('reconnecting');
   }
 

@@ -28,8 +28,10 @@ export const CloseCode = {
   /** The session was idle too long (no recorder traffic): it is over (do not retry). */
   Idle: 4013,
   /**
-   * The room lives on another relay node (a cluster): the close reason is that node's base
-   * ws(s):// URL. Reconnect there with the same path and signature.
+   * The room lives on another relay node (a cluster): the close reason is that node's origin
+   * (`ws(s)://host:port`, at most 123 bytes). Reconnect there with the same path and query
+   * (signature); never from `wss:` to `ws:`, and not twice in a row (fetch fresh connection info
+   * instead). Sent only to sockets whose token verified. See {@link movedUrl}.
    */
   Moved: 4014,
 } as const;

@@ -6,6 +6,7 @@ export * from './agent-tools.js';
 export * from './frame.js';
 export * from './token.js';
 export * from './connection-info.js';
+export * from './moved.js';
 export * from './dialects/cec.js';
 export * from './dialects/apiaccess.js';
 export * from './dialects/session.js';

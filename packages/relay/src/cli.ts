@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { createRelay } from './server.js';
 import { ConfigError, type RelayOptions, loadConfigFile } from './options.js';
 
-const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret S] [--config file.json] [--public-url wss://…] [--recordings DIR] [--log-level L] [--dev]
+const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret S] [--config file.json] [--public-url wss://…] [--internal-url ws://…] [--redis URL] [--node-id ID] [--recordings DIR] [--log-level L] [--dev]
 
   --port N         port to listen on (0 = any free port; default 8787)
   --host ADDR      address to bind (default 127.0.0.1)
@@ -11,10 +11,13 @@ const USAGE = `Usage: cobrowse-relay [--port 8787] [--host 127.0.0.1] [--secret 
   --config FILE    JSON file with relay options (tokens, CORS origins, URLs, limits)
   --public-url U   base ws(s):// URL handed to customers as wssUrlOut (and to agents unless internalUrl is set);
                    without it the listen address is used; required when --host is 0.0.0.0 or ::
+  --internal-url U base ws(s):// URL handed to agents as wssUrl (env COBROWSE_INTERNAL_URL); default the
+                   listen address (a cluster node registers it: give each node its own)
   --log-level L    least severe log level: fatal, error, warn, info (default), debug, trace or silent
                    (env COBROWSE_LOG_LEVEL); logs are JSON lines on stderr
   --redis URL      make this relay a node of a cluster: redis://host:port (env COBROWSE_REDIS_URL)
   --node-id ID     this node's id in a cluster (env COBROWSE_NODE_ID; default host name + random suffix)
+                   SIGTERM: a cluster node drains (its rooms move to other nodes) and exits 0
   --recordings DIR record sessions for audit into DIR (env COBROWSE_RECORDINGS_DIR; see docs/recordings.md)
   --dev            local trials only: any origin, and the credential "dev" is accepted
   --help           this text`;
@@ -29,6 +32,7 @@ function main(): void {
         secret: { type: 'string' },
         config: { type: 'string' },
         'public-url': { type: 'string' },
+        'internal-url': { type: 'string' },
         recordings: { type: 'string' },
         redis: { type: 'string' },
         'node-id': { type: 'string' },
@@ -67,6 +71,8 @@ function main(): void {
   if (nodeId) options.nodeId = nodeId;
   options.secret = args.secret ?? process.env.COBROWSE_SECRET ?? options.secret;
   if (args['public-url']) options.publicUrl = args['public-url'];
+  const internalUrl = args['internal-url'] ?? process.env.COBROWSE_INTERNAL_URL;
+  if (internalUrl) options.internalUrl = internalUrl;
   if (args.dev) options.dev = true;
   options.operatorToken = process.env.COBROWSE_OPERATOR_TOKEN ?? options.operatorToken;
   const logLevel = args['log-level'] ?? process.env.COBROWSE_LOG_LEVEL;
@@ -98,9 +104,14 @@ function main(): void {
       process.exit(1);
     },
   );
+  let closing = false;
   const shutdown = () => {
+    if (closing) return;
+    closing = true;
     relay.close().then(() => process.exit(0));
-    setTimeout(() => process.exit(0), 3000).unref();
+    // A cluster node drains first (at most drainTimeoutMs); either way the process ends.
+    const drain = relay.options.redis ? relay.options.drainTimeoutMs : 0;
+    setTimeout(() => process.exit(0), drain + 3000).unref();
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);

@@ -70,6 +70,8 @@ export class Core {
   readonly state: SharedState;
   /** Per-address limits the doors share (429 with `Retry-After`); across the cluster with `redis`. */
   readonly limits: SharedState['limits'];
+  /** Room placement of a cluster (option `redis`); undefined on a single process. */
+  cluster: ClusterPlacement | undefined;
 
   /** `onStateError`: told when shared state (Redis) fails, for the log. */
   constructor(
@@ -119,8 +121,16 @@ export class Core {
     };
   }
 
-  /** Signs a connection token for one room and role, and names the socket URLs. */
+  /** Signs a connection token for one room and role, and names the socket URLs (of the room's node, in a cluster). */
   async issue(req: IncomingMessage, ask: IssueRequest): Promise<ConnectionInfo & { expiresAt: number }> {
+    return (await this.issueAt(req, ask)).info;
+  }
+
+  /** {@link issue}, and the node it names: doors that name a node in other fields too (seeds 002 and 003) read it. */
+  async issueAt(
+    req: IncomingMessage,
+    ask: IssueRequest,
+  ): Promise<{ info: ConnectionInfo & { expiresAt: number }; owner: Owner }> {
     const now = Date.now();
     const expiresAt = now + this.options.tokenTtlMs;
     const claims = {
@@ -135,9 +145,58 @@ export class Core {
       iat: now,
     };
     noteRoom(req, roomKey(ask.scope, ask.roomId)); // for the request's log line
+    const owner = await this.locate(req, ask.scope, ask.roomId);
     const signature = await signToken(this.options.secret, claims);
-    const { internal, external } = this.baseUrls(req);
     const path = `${ask.socketPath ?? SOCKET_PATH}${encodeURIComponent(ask.roomId)}`;
-    return { roomId: ask.roomId, wssUrl: internal + path, wssUrlOut: external + path, signature, expiresAt };
+    const info = {
+      roomId: ask.roomId,
+      wssUrl: owner.internal + path,
+      wssUrlOut: owner.external + path,
+      signature,
+      expiresAt,
+    };
+    return { info, owner };
   }
+
+  /**
+   * The node a room lives on: this one on a single process; in a cluster the room's owner, placed
+   * now if the room is new. Throws a retryable refusal (503) when a cluster cannot place it.
+   */
+  async locate(req: IncomingMessage, scope: string, roomId: string): Promise<Owner> {
+    const placed = this.cluster ? await this.cluster.place(roomKey(scope, roomId)) : 'self';
+    if (placed === 'self') {
+      const { internal, external } = this.baseUrls(req);
+      const serverName = this.cluster ? this.options.nodeId : this.options.serverName;
+      return { internal, external, serverName, serverUrl: this.options.serverUrl };
+    }
+    return {
+      internal: placed.internalUrl,
+      external: placed.publicUrl,
+      serverName: placed.id,
+      serverUrl: placed.serverUrl,
+    };
+  }
+
+  /** Whether a room is going on: here, or (in a cluster) claimed by a live node. */
+  async roomLive(scope: string, roomId: string): Promise<boolean> {
+    if (this.rooms.live(scope, roomId)) return true;
+    return this.cluster ? this.cluster.claimed(roomKey(scope, roomId)) : false;
+  }
+}
+
+/** The node a room lives on, as connection info names it. */
+export interface Owner {
+  /** Base ws(s):// URLs for agents (`wssUrl`) and customers (`wssUrlOut`). */
+  readonly internal: string;
+  readonly external: string;
+  /** Seed 002 `sessionServerName` and sticky cookie: `serverName` on one process, the owner's node id in a cluster. */
+  readonly serverName: string;
+  /** Seed 002 `sessionServerUrl` of the owner, when it has one. */
+  readonly serverUrl?: string;
+}
+
+/** What Core asks of a cluster (cluster/cluster.ts); absent on a single process. */
+export interface ClusterPlacement {
+  place(room: string): Promise<{ id: string; internalUrl: string; publicUrl: string; serverUrl?: string } | 'self'>;
+  claimed(room: string): Promise<boolean>;
 }

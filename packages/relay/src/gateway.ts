@@ -20,7 +20,7 @@ import type { ResolvedOptions } from './options.js';
 import { refuseUpgrade as refuse } from './refuse.js';
 import { decodeHeader } from './header.js';
 import { Room } from './room.js';
-import type { Member, RelayClaims, Rooms, Ticket } from './rooms.js';
+import { type Member, type RelayClaims, type Rooms, type Ticket, roomKey, scopeOf } from './rooms.js';
 import { validRoomId } from './core.js';
 import { clientAddress } from './client-address.js';
 import * as control from './control.js';
@@ -72,6 +72,16 @@ interface ReceiverState {
   _bufferedBytes?: number;
 }
 
+/**
+ * A cluster's say on where a verified socket belongs (cluster/cluster.ts): `here`, another node
+ * (`moved`: its base URL, the close reason of 4014), or a refusal. Absent on a single process.
+ */
+export interface SocketRouter {
+  route(room: string, req: IncomingMessage, role: Role): Promise<'here' | { moved: string } | [number, string]>;
+  /** A socket was accepted for its room (a room that moves later sends its sockets along). */
+  accepted(ws: WebSocket, room: string, req: IncomingMessage, role: Role): void;
+}
+
 /** The socket side of the relay: verifies the signature before the upgrade, then runs the room protocol. */
 export class Gateway {
   /** Agents' sockets: frames go out as the recorder sent them, never recompressed per agent. */
@@ -85,6 +95,8 @@ export class Gateway {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly idleSweep: NodeJS.Timeout;
   private readonly frameSweep: NodeJS.Timeout;
+  /** Set in a cluster: sockets for rooms of other nodes are sent there. */
+  cluster: SocketRouter | undefined;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -202,6 +214,14 @@ export class Gateway {
     if (shared) return refuseUpgrade(socket, shared[0], shared[1]);
     if (socket.destroyed) return;
     const claims = result.claims as RelayClaims;
+    // A cluster: only after the token is verified does a socket learn where its room lives.
+    const room = this.cluster ? roomKey(scopeOf(claims), claims.room) : '';
+    if (this.cluster) {
+      const where = await this.cluster.route(room, req, claims.role);
+      if (socket.destroyed) return;
+      if (Array.isArray(where)) return refuseUpgrade(socket, where[0], where[1]);
+      if (where !== 'here') return this.redirect(req, socket, head, claims.role, where.moved, reqId);
+    }
     // Revocation, the room's holder and every node limit, counted now (before any hello).
     const ticket = this.rooms.admit(claims, clientAddress(this.options, req));
     if (Array.isArray(ticket)) return refuseUpgrade(socket, ticket[0], ticket[1]);
@@ -211,7 +231,21 @@ export class Gateway {
     }
     socket.once('close', () => this.rooms.release(ticket));
     const server = claims.role === 'recorder' ? this.recorderWss : this.wss;
-    server.handleUpgrade(req, socket, head, (ws) => this.accept(ws, claims, ticket, req.socket, reqId));
+    server.handleUpgrade(req, socket, head, (ws) => {
+      this.cluster?.accepted(ws, room, req, claims.role);
+      this.accept(ws, claims, ticket, req.socket, reqId);
+    });
+  }
+
+  /** The room lives on another node: the socket opens and is closed at once with 4014 Moved and that node's base URL. */
+  private redirect(req: IncomingMessage, socket: Duplex, head: Buffer, role: Role, url: string, reqId: string): void {
+    this.traffic.refused('socket', CloseCode.Moved);
+    this.log.debug({ reqId, moved: url }, "socket sent to the room's node");
+    const server = role === 'recorder' ? this.recorderWss : this.wss;
+    server.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => ws.terminate());
+      ws.close(CloseCode.Moved, url);
+    });
   }
 
   /** Bytes read from customers' TCP connections (the wire, compressed): closed ones, plus open ones on demand. */
@@ -425,6 +459,11 @@ export class Gateway {
       if (conn) conn.alive = false;
       ws.ping();
     }
+  }
+
+  /** Drops every socket still open at once (a cluster node whose drain ran out of time). */
+  terminate(): void {
+    for (const ws of [...this.wss.clients, ...this.recorderWss.clients]) ws.terminate();
   }
 
   /** Closes every socket with "going away" so clients reconnect elsewhere. */

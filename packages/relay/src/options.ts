@@ -167,6 +167,17 @@ export interface RelayOptions {
   redis?: string;
   /** This node's id in a cluster (letters, digits, `._-`, at most 64). CLI `--node-id`, env `COBROWSE_NODE_ID`. Default: host name and a random suffix. */
   nodeId?: string;
+  /**
+   * Cluster: how long a node's registration lives without a heartbeat, ms (heartbeats come every
+   * third of it). A node killed outright is out of the cluster, and its rooms free to move, this long
+   * after its last heartbeat. Default 3000 (heartbeat every second). Config key only.
+   */
+  nodeTtlMs?: number;
+  /**
+   * Cluster: on SIGTERM, how long a draining node waits for its clients to move to other nodes
+   * before it exits, ms. Default 10,000. Config key only; a relay without `redis` closes at once.
+   */
+  drainTimeoutMs?: number;
   /** Library mode: replace the built-in credential check of every door. Return undefined to refuse. */
   authenticate?: (request: AuthRequest) => Principal | undefined | Promise<Principal | undefined>;
 }
@@ -220,6 +231,17 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     throw new ConfigError('nodeId must be 1 to 64 letters, digits, dots, dashes or underscores');
   if (options.redis !== undefined && !/^rediss?:\/\/[^\s]+$/.test(options.redis))
     throw new ConfigError('redis must be a redis:// or rediss:// URL');
+  // Every node verifies tokens the others signed: a random secret per process (--dev) cannot work.
+  if (options.redis !== undefined && !options.secret)
+    throw new ConfigError(
+      'a cluster node (redis) needs the secret all nodes share: pass --secret or env COBROWSE_SECRET',
+    );
+  const nodeTtlMs = options.nodeTtlMs ?? 3000;
+  if (!Number.isInteger(nodeTtlMs) || nodeTtlMs < 300 || nodeTtlMs > 600_000)
+    throw new ConfigError('nodeTtlMs must be a whole number of ms from 300 to 600000');
+  const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
+  if (!Number.isInteger(drainTimeoutMs) || drainTimeoutMs < 0 || drainTimeoutMs > 600_000)
+    throw new ConfigError('drainTimeoutMs must be a whole number of ms from 0 to 600000');
   return {
     port: options.port ?? 8787,
     host: options.host ?? '127.0.0.1',
@@ -271,6 +293,8 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     authenticate: options.authenticate,
     redis: options.redis,
     nodeId,
+    nodeTtlMs,
+    drainTimeoutMs,
   };
 }
 

@@ -21,11 +21,16 @@ import { recordingRoutes } from './recordings/routes.js';
 import { createLogger, requestId, roomOf, roomRef } from './log.js';
 import { Metrics } from './metrics.js';
 import { HEALTHZ_PATH, METRICS_PATH, READYZ_PATH, Readiness } from './health.js';
+import type { Cluster } from './cluster/cluster.js';
 
 export interface Relay {
   /** Starts listening; resolves with the base http:// URL. */
   listen(): Promise<string>;
-  /** Closes every socket (clients are told to reconnect) and stops listening. */
+  /**
+   * Closes every socket (clients are told to reconnect) and stops listening. A cluster node drains
+   * first: it leaves the cluster, sends its rooms' sockets to the nodes that take them over, and
+   * waits for them to go (at most `drainTimeoutMs`).
+   */
   close(): Promise<void>;
   /** Base URL once listening. */
   readonly url: string | undefined;
@@ -48,6 +53,8 @@ export interface RelayStatus {
   /** Bytes received from customers' connections so far, as they crossed the wire. */
   uplinkBytes: number;
   uptimeSeconds: number;
+  /** A cluster node (option `redis`): its id, the live nodes it sees (itself included), and whether its Redis link is up. */
+  cluster?: { nodeId: string; nodes: number; redis: boolean };
 }
 
 /** A path fit for logs: user tokens in paths are secrets, and query strings may carry signatures. */
@@ -90,6 +97,8 @@ export function createRelay(input: RelayOptions = {}): Relay {
   const started = Date.now();
   let url: string | undefined;
   let draining = false;
+  // A cluster node (option `redis`): loaded on listen, so a single process never loads the Redis code.
+  let cluster: Cluster | undefined;
   core.rooms.on('ended', (room, reason) =>
     logger.info({ reqId: room.openedBy, roomId: roomRef(room.id), reason: reason.slice(0, 120) }, 'room ended'),
   );
@@ -100,7 +109,8 @@ export function createRelay(input: RelayOptions = {}): Relay {
     .add(() => (url ? undefined : 'not listening yet'))
     .add(() => (draining ? 'draining' : undefined))
     .add(() => (core.rooms.size >= options.maxRooms ? 'at maxRooms' : undefined))
-    .add(() => core.state.unavailable());
+    .add(() => core.state.unavailable())
+    .add(() => cluster?.notReady());
   const cachedBytes = () => {
     let bytes = 0;
     for (const room of core.rooms) bytes += room.cachedBytes;
@@ -125,6 +135,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
       memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, arrayBuffersBytes: memory.arrayBuffers },
       uplinkBytes: gateway.uplinkBytes,
       uptimeSeconds: Math.round((Date.now() - started) / 1000),
+      ...(cluster ? { cluster: { nodeId: options.nodeId, nodes: cluster.nodes, redis: cluster.up } } : {}),
     };
   };
 
@@ -237,27 +248,43 @@ export function createRelay(input: RelayOptions = {}): Relay {
     get url() {
       return url;
     },
-    listen() {
-      return new Promise((resolve, reject) => {
+    async listen() {
+      if (options.redis && !cluster) {
+        const { Cluster } = await import('./cluster/cluster.js');
+        cluster = new Cluster(options, core.rooms, () => gateway.connections, logger);
+        core.cluster = cluster;
+        gateway.cluster = cluster;
+        metrics.extend((registry) => cluster!.metrics(registry));
+      }
+      const listening = await new Promise<string>((resolve, reject) => {
         server.once('error', reject);
         server.listen(options.port, options.host, () => {
           server.off('error', reject);
           const address = server.address() as AddressInfo;
           const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-          url = `http://${host}:${address.port}`;
-          resolve(url);
+          resolve(`http://${host}:${address.port}`);
         });
       });
+      // A cluster node registers before it is ready (readyz says why until then).
+      if (cluster) await cluster.start(listening);
+      url = listening;
+      return listening;
     },
-    close() {
+    async close() {
       draining = true;
+      if (cluster) {
+        await cluster.drain(options.drainTimeoutMs);
+        cluster.stop();
+        // Clients that did not move within the drain's time are cut off: the node is leaving.
+        gateway.terminate();
+      }
       gateway.close();
       const closing = new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       // Rooms' recordings end with the relay: last records written, summaries completed.
-      return Promise.all([closing, recordings.close(), core.close()]).then(() => undefined);
+      await Promise.all([closing, recordings.close(), core.close()]);
     },
   };
 }

@@ -34,4 +34,6 @@ export const ApiaccessErrorCode = {
   NotFound: 404001,
   TooLarge: 413001,
   Internal: 500001,
+  /** Retryable: the relay cannot place the room now (a cluster whose Redis is away); HTTP 503 with Retry-After. */
+  Unavailable: 503001,
 } as const;

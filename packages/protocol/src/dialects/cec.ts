@@ -30,4 +30,6 @@ export const CecRetCode = {
   TooLarge: '413',
   UnsupportedMediaType: '415',
   Internal: '500',
+  /** Retryable: the relay cannot place the room now (a cluster whose Redis is away); HTTP 503 with Retry-After. */
+  Unavailable: '503',
 } as const;

@@ -25,7 +25,7 @@ export function agentgatewayDoor(core: Core, router: Router): void {
         r.code ??
         (r.kind === 'unauthorized'
           ? AgentgatewayRetcode.NotAuthenticated
-          : r.kind === 'internal'
+          : r.kind === 'internal' || r.kind === 'unavailable'
             ? '100-001'
             : AgentgatewayRetcode.BadParameter),
       message: r.kind === 'method' ? 'this interface supports only the POST method' : r.message,
@@ -51,13 +51,14 @@ export function agentgatewayDoor(core: Core, router: Router): void {
       if (body.userType !== 'agent') throw new Refusal('bad-request', 'userType must be "agent"');
       const callid = body.callid as string;
       const scope = Scope.cec(principal.tenant);
-      if (!validRoomId(callid) || !core.rooms.live(scope, callid))
+      if (!validRoomId(callid) || !(await core.roomLive(scope, callid)))
         throw new Refusal(
           'not-found',
           `no call ${JSON.stringify(callid.slice(0, 64))} is going on`,
           AgentgatewayRetcode.UnknownCall,
         );
-      const info = await core.issue(req, {
+      // The room's node (in a cluster, its owner) names every address in the reply.
+      const { info, owner } = await core.issueAt(req, {
         scope,
         roomId: callid,
         role: 'replayer',
@@ -65,7 +66,7 @@ export function agentgatewayDoor(core: Core, router: Router): void {
         userName: `Agent ${agentId}`,
         principalId: principal.id,
       });
-      const { internal, external } = core.baseUrls(req);
+      const { internal, external } = owner;
       const inUrl = new URL(internal.replace(/^ws/, 'http'));
       const reply: AgentgatewayResponse = {
         retcode: AgentgatewayRetcode.Ok,

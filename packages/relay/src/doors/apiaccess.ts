@@ -21,6 +21,7 @@ const CODES: Partial<Record<RefusalKind, number>> = {
   method: ApiaccessErrorCode.NotFound,
   'too-large': ApiaccessErrorCode.TooLarge,
   internal: ApiaccessErrorCode.Internal,
+  unavailable: ApiaccessErrorCode.Unavailable,
 };
 
 /**

@@ -12,6 +12,7 @@ const CODES: Partial<Record<RefusalKind, string>> = {
   'too-large': CecRetCode.TooLarge,
   'unsupported-media': CecRetCode.UnsupportedMediaType,
   internal: CecRetCode.Internal,
+  unavailable: CecRetCode.Unavailable,
 };
 
 /**

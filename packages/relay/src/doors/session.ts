@@ -26,7 +26,6 @@ import type { SessionRecord } from '../state/types.js';
 export function sessionDoor(core: Core, router: Router): void {
   const scope = Scope.session;
   const store = core.state.sessions;
-  const serverName = core.options.serverName;
   const door = new Door(core, router, {
     name: 'session',
     prefix: SESSION_PREFIX,
@@ -42,7 +41,7 @@ export function sessionDoor(core: Core, router: Router): void {
   };
 
   const customerConnection = (req: IncomingMessage, session: SessionRecord) =>
-    core.issue(req, {
+    core.issueAt(req, {
       scope,
       roomId: session.sessionToken,
       role: 'recorder',
@@ -59,10 +58,11 @@ export function sessionDoor(core: Core, router: Router): void {
     handle: async ({ req }) => {
       const userToken = secretToken();
       const session = await store.create(() => numericCode(9), credentialHash(userToken));
-      const info = await customerConnection(req, session);
+      // The session's node (in a cluster, its owner) is named by the reply and the sticky cookie.
+      const { info, owner } = await customerConnection(req, session);
       const body: SessionCreated = {
         sessionToken: session.sessionToken,
-        sessionServerName: serverName,
+        sessionServerName: owner.serverName,
         userToken,
         roomId: info.roomId,
         wssUrl: info.wssUrl,
@@ -70,7 +70,7 @@ export function sessionDoor(core: Core, router: Router): void {
         signature: info.signature,
       };
       return new Reply(200, body, {
-        'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(serverName)}; Path=/; HttpOnly; SameSite=Lax`,
+        'set-cookie': `${SESSION_COOKIE}=${encodeURIComponent(owner.serverName)}; Path=/; HttpOnly; SameSite=Lax`,
       });
     },
   });
@@ -90,10 +90,11 @@ export function sessionDoor(core: Core, router: Router): void {
       if (!session || session.deactivationTime) throw new Refusal('not-found', 'no such session');
       await refresh(session);
       const connection = await connectionFor(core, req, session, customerConnection, agent);
+      const owner = await core.locate(req, scope, session.sessionToken);
       const body: SessionInfo = {
         sessionToken: session.sessionToken,
-        sessionServerName: serverName,
-        ...(core.options.serverUrl ? { sessionServerUrl: core.options.serverUrl } : {}),
+        sessionServerName: owner.serverName,
+        ...(owner.serverUrl ? { sessionServerUrl: owner.serverUrl } : {}),
         ...connection,
       };
       return body;
@@ -137,14 +138,14 @@ async function connectionFor(
   core: Core,
   req: IncomingMessage,
   session: SessionRecord,
-  customerConnection: (req: IncomingMessage, session: SessionRecord) => ReturnType<Core['issue']>,
+  customerConnection: (req: IncomingMessage, session: SessionRecord) => ReturnType<Core['issueAt']>,
   agent: Principal | undefined,
 ): Promise<Partial<SessionInfo>> {
   const userToken = header(req, SESSION_USER_TOKEN_HEADER);
   if (userToken) {
     if (!credentialMatches(userToken, session.userHash))
       throw new Refusal('unauthorized', `${SESSION_USER_TOKEN_HEADER} does not own this session`);
-    const { expiresAt: _, ...info } = await customerConnection(req, session);
+    const { expiresAt: _, ...info } = (await customerConnection(req, session)).info;
     return info;
   }
   if (!header(req, 'authorization')) return {};
