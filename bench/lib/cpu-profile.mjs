@@ -3,8 +3,10 @@
 // map) or by bucket (rrweb, the SDK, DOM calls, GC, idle…). Used by bench/run.mjs (row 4's profile
 // summary) and bench/join-profile.mjs.
 import { existsSync, readFileSync } from 'node:fs';
-import { SourceMapConsumer } from 'source-map-js';
 import { REPO } from '../../test-support/processes.mjs';
+
+/** source-map-js comes with rrweb's postcss (not a dependency of ours): without it, frames keep their minified names. */
+const { SourceMapConsumer } = await import('source-map-js').catch(() => ({}));
 
 /** The windows of a join, in ms after join() (ours) / new WebSocket (naive); naive has no connection-info window. */
 export const PHASES = [
@@ -20,7 +22,8 @@ function original(callFrame) {
   if (!callFrame.url.includes('/sdk/replayer.js')) return undefined;
   if (replayerMap === undefined) {
     const file = `${REPO}/packages/relay/sdk/replayer.iife.js.map`;
-    replayerMap = existsSync(file) ? new SourceMapConsumer(JSON.parse(readFileSync(file, 'utf8'))) : null;
+    replayerMap =
+      SourceMapConsumer && existsSync(file) ? new SourceMapConsumer(JSON.parse(readFileSync(file, 'utf8'))) : null;
   }
   if (!replayerMap) return undefined;
   const pos = replayerMap.originalPositionFor({ line: callFrame.lineNumber + 1, column: callFrame.columnNumber });
