@@ -123,11 +123,20 @@ export class NodeGuard {
     if (event.type !== INCREMENTAL || (event.data as { source?: number }).source !== RrwebSource.Mutation) return;
     const base = this.pendingNodes + (this.replaced ? 0 : this.liveNodes());
     let added = 0;
+    // Depth in the replay of each parent met (a framework re-rendering a list adds hundreds of nodes
+    // to one parent): nothing of the event is applied during the walk, so it cannot change there.
+    const liveDepths = new Map<number, number>();
     return {
       visitor: {
         add: (parentId) => {
-          const parent = this.pending.get(parentId)?.depth ?? this.liveDepth(parentId) ?? 0;
-          return parent + 1;
+          const pending = this.pending.get(parentId);
+          if (pending) return pending.depth + 1;
+          let live = liveDepths.get(parentId);
+          if (live === undefined) {
+            live = this.liveDepth(parentId) ?? 0;
+            liveDepths.set(parentId, live);
+          }
+          return live + 1;
         },
         node: (node, depth) => {
           if (base + ++added > maxNodes) throw new TooLargeError('nodes', maxNodes);

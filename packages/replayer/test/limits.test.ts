@@ -64,3 +64,41 @@ test('one walk: mutations count on top of the snapshot handed over before them, 
   expect(JSON.stringify(small)).not.toContain('alert(1)');
   expect(() => sanitizeChecked(g, mutation(2, el('section', {}, rows(30))))).toThrow(/more than 40 nodes/);
 });
+
+test('mutations: the depth of a live parent is looked up once an event, and a parent added by the same event counts from its own depth', () => {
+  let lookups = 0;
+  const g = new NodeGuard(
+    resolveLimits({ maxDepth: 10 }),
+    () => 0,
+    (id) => (lookups++, id === 7 ? 8 : undefined),
+    () => undefined,
+  );
+  const adds = Array.from({ length: 100 }, (_, i) => ({
+    parentId: 7,
+    nextId: null,
+    node: el('span', { id: `s${i}` }),
+  }));
+  const many = { type: 3, timestamp: 1, data: { source: 0, adds, removes: [], texts: [], attributes: [] } };
+  sanitizeChecked(g, many as unknown as eventWithTime);
+  expect(lookups).toBe(1);
+  // A parent at depth 9 (added under the live node at depth 8), then a child of it at 10, then one at 11: too deep.
+  const parent = el('div', {});
+  const child = el('div', {});
+  const chain = (n: number) => ({
+    type: 3,
+    timestamp: 1,
+    data: {
+      source: 0,
+      adds: [
+        { parentId: 7, nextId: null, node: parent },
+        { parentId: parent.id, nextId: null, node: child },
+        ...(n > 2 ? [{ parentId: child.id, nextId: null, node: el('b', {}) }] : []),
+      ],
+      removes: [],
+      texts: [],
+      attributes: [],
+    },
+  });
+  expect(() => sanitizeChecked(g, chain(2) as unknown as eventWithTime)).not.toThrow();
+  expect(() => sanitizeChecked(g, chain(3) as unknown as eventWithTime)).toThrow(/deeper than 10/);
+});
