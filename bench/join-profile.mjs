@@ -10,7 +10,7 @@ import { launchBrowser } from '../test-support/browser.mjs';
 import { startRelay, startSite } from '../test-support/processes.mjs';
 import { startNaiveRelay } from './lib/naive-relay.mjs';
 import { median } from './lib/stats.mjs';
-import { PHASES, functionKey, phaseWindows, selfTimes } from './lib/cpu-profile.mjs';
+import { PHASES, SETUP, functionKey, phaseWindows, selfTimes } from './lib/cpu-profile.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,7 +47,7 @@ try {
       return count;
     });
     await sleep(1500); // the full snapshot is sent and cached
-    const totalsByPhase = new Map(PHASES.map((p) => [p, new Map()]));
+    const totalsByPhase = new Map([SETUP, ...PHASES].map((p) => [p, new Map()]));
     const joins = [];
     for (let i = 0; i < JOINS; i++) {
       const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
@@ -91,6 +91,7 @@ try {
         socketOpen: marks.open,
         lastFrame: marks.last,
         rendered: marks.found,
+        setup: marks.setup ?? 0,
       });
       for (const [phase, totals] of selfTimes(profile, functionKey, windows)) {
         const into = totalsByPhase.get(phase);
@@ -116,6 +117,7 @@ try {
         .join('\n');
     for (const [phase, totals] of totalsByPhase) {
       const sum = [...totals.values()].reduce((a, b) => a + b, 0);
+      if (!sum) continue;
       console.log(
         `\n${phase}: ${(sum / JOINS).toFixed(1)} ms a join, main-thread self time by function:\n${top(totals, TOP)}`,
       );

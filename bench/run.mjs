@@ -481,6 +481,7 @@ async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile =
               socketOpen: marks.socketOpen,
               lastFrame: marks.lastMessageBeforeRender,
               rendered: ms,
+              setup: marks.replayerSetupBeforeStart ?? 0,
             }),
         };
       } finally {
@@ -638,7 +639,7 @@ function buildTable(r) {
               .slice(0, 4)
               .map(([k, v]) => `${k} ${fmtMs(v)}`)
               .join(', ');
-            return `${phase.replace(/^.* → /, '→ ')} ${fmtMs(total)}: ${top}`;
+            return `${phase.includes(' → ') ? phase.replace(/^.* → /, '→ ') : phase} ${fmtMs(total)}: ${top}`;
           })
           .filter(Boolean)
           .join('; ');

@@ -84,8 +84,13 @@ export function selfTimes(profile, keyOf, windows) {
   return totals;
 }
 
-/** Phase windows from a join's marks (ms after the clock start; see bench/pages/bench.js). */
+/**
+ * Phase windows from a join's marks (ms after the clock start; see bench/pages/bench.js), on the
+ * profile's time line, which starts at bench.join: naive builds its Replayer there (`setup` ms)
+ * before its clock starts, so that comes first as a window of its own.
+ */
 export function phaseWindows(marks) {
+  const setup = marks.setup ?? 0;
   const edges = [
     0,
     marks.connectionInfo ?? marks.socketCreated ?? 0,
@@ -93,8 +98,12 @@ export function phaseWindows(marks) {
     marks.lastFrame,
     marks.rendered,
   ];
-  return PHASES.map((name, k) => [name, edges[k] ?? 0, edges[k + 1] ?? edges[k] ?? 0]);
+  const windows = PHASES.map((name, k) => [name, setup + (edges[k] ?? 0), setup + (edges[k + 1] ?? edges[k] ?? 0)]);
+  return setup ? [[SETUP, 0, setup], ...windows] : windows;
 }
+
+/** naive only: building rrweb's Replayer before its clock starts. */
+export const SETUP = 'Replayer setup (before the clock)';
 
 /** `{phase: {bucket: ms}}`, rounded, largest first. */
 export function bucketSummary(profile, marks) {
