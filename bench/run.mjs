@@ -10,7 +10,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync, inflateRawSync } from 'node:zlib';
+import zlib, { gzipSync, inflateRawSync } from 'node:zlib';
 import { launchBrowser } from '../test-support/browser.mjs';
 import { startNaiveRelay } from './lib/naive-relay.mjs';
 import { CORPUS, REPO, startRelay, startSite } from '../test-support/processes.mjs';
@@ -20,6 +20,7 @@ import { firstSnapshotScenario } from './lib/first-snapshot.mjs';
 import { sessionBytesScenario } from './lib/session-bytes.mjs';
 import { relayMemoryScenario } from './lib/relay-memory.mjs';
 import { FIDELITY, corpusFidelityScenario } from '../test-support/fidelity.mjs';
+import { bucketSummary } from './lib/cpu-profile.mjs';
 
 const CONFIG = {
   /** Row 1: agent live first, then the customer shares; `warmup` unmeasured mutations, then N spaced gap ms apart. */
@@ -28,8 +29,12 @@ const CONFIG = {
   skew: { warmup: 10, n: 100, gapMs: [30, 50], boundMs: 5000, skewMs: 5 * 60_000 },
   /** Row 3: the customer shares and keeps changing the page (pre), the agent joins 2 s in, then N measured mutations. */
   late: { pre: 80, preGapMs: [30, 50], joinAfterMs: 2000, warmup: 10, n: 50, gapMs: [30, 50], boundMs: 5000 },
-  /** Row 4/5: a 10,000-node page already shared; `trials` agents join one after another. */
-  big: { trials: 7, timeoutMs: 10_000 },
+  /**
+   * Row 4/5: a page already shared; `trials` agents join one after another. One page per entry of
+   * `sizes` (table rows of 9 nodes: 1,100 ≈ 10,000 nodes, the page of row 5 and the bars; 50 = 200
+   * cells; 2,100 ≈ 19,000 nodes); with `profile`, one more join per page runs under the CPU profiler.
+   */
+  big: { trials: 7, timeoutMs: 10_000, sizes: [1100, 50, 2100], profile: true },
   /**
    * Rows 6/7: 2,000 nodes replaced every animation frame for 5 s, on four setups (no recording,
    * record() alone, ours + agent, naive + agent) interleaved `rounds` times; `afterMs` = how long the
@@ -49,6 +54,8 @@ const CONFIG = {
 };
 
 const SIDES = ['ours', 'naive'];
+/** Results key of row 4's page of `rows` table rows (`big`: the 10,000-node page). */
+const bigKey = (rows) => (rows === 1100 ? 'big' : `big${rows}`);
 /** `--only 6,7` (or BENCH_ROWS=6,7): run these rows only. Rows 6 and 7 come from one scenario, as do 4 and 5. */
 function onlyRows() {
   const i = process.argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
@@ -301,26 +308,42 @@ async function lateJoinScenario(side, { pre, preGapMs, joinAfterMs, warmup, n, g
   }
 }
 
-/** Splits one of our frames: JSON header, newline, payload (deflate-raw when header.z === 1). */
+/** Splits one of our frames: JSON header, newline, payload (deflate-raw when header.z === 1, or 2 for a snapshot batch). */
 function decodeOurFrame(payload) {
   const bytes = typeof payload === 'string' ? Buffer.from(payload) : Buffer.from(payload);
   const nl = bytes.indexOf(0x0a);
   const header = JSON.parse(bytes.subarray(0, nl === -1 ? bytes.length : nl).toString());
   const body = nl === -1 ? Buffer.alloc(0) : bytes.subarray(nl + 1);
-  const json = header.z === 1 ? inflateRawSync(body).toString() : body.toString();
+  // z: 2 = a history of sync-flushed deflate-raw batches; a snapshot batch starts one, so it inflates alone.
+  const json =
+    header.z === 1
+      ? inflateRawSync(body).toString()
+      : header.z === 2 && header.snap
+        ? inflateRawSync(body, { finishFlush: zlib.Z_SYNC_FLUSH }).toString()
+        : body.toString();
   return { header, wireBytes: bytes.length, binary: typeof payload !== 'string', json };
 }
 
-/** Rows 4 and 5: a 10,000-node page is shared; agents join it; its full snapshot's size on the wire. */
-async function bigPageScenario(side, { trials, timeoutMs }) {
-  const room = roomId('big');
+/**
+ * Rows 4 and 5: a page of `rows` table rows (1,100: ~10,000 nodes) is shared; agents join it; its
+ * full snapshot's size on the wire. With `profile`, one more join runs under the CPU profiler.
+ */
+async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile = false }) {
+  const room = roomId(`big${rows}`);
   const customerContext = await newContext();
   const frames = [];
   try {
-    const customer = await openCustomer(customerContext, side, room, 'big.html', (tab) => {
-      // Attached before the page loads, so the first frames are seen.
-      tab.on('websocket', (ws) => ws.on('framesent', (frame) => frames.push(frame.payload)));
-    });
+    const customer = await openCustomer(
+      customerContext,
+      side,
+      room,
+      'big.html',
+      (tab) => {
+        // Attached before the page loads, so the first frames are seen.
+        tab.on('websocket', (ws) => ws.on('framesent', (frame) => frames.push(frame.payload)));
+      },
+      { rows: String(rows) },
+    );
     const nodes = await customer.evaluate(() => {
       const walker = document.createTreeWalker(document, NodeFilter.SHOW_ALL);
       let count = 0;
@@ -354,7 +377,7 @@ async function bigPageScenario(side, { trials, timeoutMs }) {
     const deadline = Date.now() + timeoutMs;
     let snapshot;
     while (!(snapshot = findSnapshot()) && Date.now() < deadline) await sleep(20);
-    if (!snapshot) throw new Error(`${side}: the 10,000-node page's full snapshot was never sent`);
+    if (!snapshot) throw new Error(`${side}: the ${nodes.nodes}-node page's full snapshot was never sent`);
     await sleep(500); // the relay has it cached by now
 
     let wire;
@@ -365,7 +388,7 @@ async function bigPageScenario(side, { trials, timeoutMs }) {
       wire = {
         frames: 1,
         binary: snapshot.binary,
-        compressed: snapshot.header.z === 1,
+        compressed: (snapshot.header.z ?? 0) !== 0,
         wireBytes: snapshot.wireBytes,
         jsonBytes,
         eventsInFrame: events.length,
@@ -399,51 +422,80 @@ async function bigPageScenario(side, { trials, timeoutMs }) {
         : frames.filter((p) => typeof p === 'string' && p.startsWith('{"type":2')).length;
     wire.gzipOverJson = Math.round((wire.gzipJsonBytes / wire.jsonBytes) * 10000) / 10000;
 
-    const joins = [];
-    const phases = [];
-    for (let i = 0; i < trials; i++) {
+    /** One agent joins in a context of its own; with `profile`, under Chromium's CPU profiler (not one of the timed joins). */
+    const joinOnce = async (profile) => {
       const agentContext = await newContext();
       try {
         const agent = await openAgent(agentContext, side, room, { auto: '0', watchFor: 'last', trace: '1' });
         // Playwright compiles its injected script on the first waitForFunction (10–20 ms of main thread): not inside the measured window.
         await waitFor(agent, () => true, undefined, 5000);
+        const cdp = profile ? await agentContext.newCDPSession(agent) : undefined;
+        if (cdp) {
+          await cdp.send('Profiler.enable');
+          await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+        }
         await sleep(50);
+        if (cdp) await cdp.send('Profiler.start');
         await agent.evaluate(() => {
           window.bench.join();
         });
         const found = await waitFor(agent, () => window.bench.foundAt !== undefined, undefined, timeoutMs);
-        const ms = found ? await agent.evaluate(() => window.bench.foundAt - window.bench.joinAt) : null;
-        joins.push(ms === null ? null : Math.round(ms * 100) / 100);
-        if (found) {
-          // Where the time went, ms after join() / new WebSocket.
-          phases.push(
-            await agent.evaluate(() => {
-              const { marks, joinAt, foundAt } = window.bench;
-              const at = (t) => (t === undefined ? null : Math.round((t - joinAt) * 10) / 10);
-              return {
-                connectionInfo: at(marks.joinResolved),
-                socketOpen: at(marks.open),
-                firstMessage: at(marks.firstMessage),
-                lastMessageBeforeRender: at(marks.lastMessageBeforeFound),
-                messagesBeforeRender: marks.messagesBeforeFound,
-                snapshotEvent: at(marks.snapshotEvent),
-                // naive only: building rrweb's Replayer (iframe) before the clock starts at new WebSocket.
-                replayerSetupBeforeStart:
-                  marks.replayerStart === undefined ? null : Math.round((joinAt - marks.replayerStart) * 10) / 10,
-                lastElementInReplay: at(foundAt),
-              };
-            }),
-          );
-        }
-        if (!found)
+        const cpu = cdp ? (await cdp.send('Profiler.stop')).profile : undefined;
+        if (!found) {
           log(
-            `${side}: agent ${i + 1} did not render the 10,000-node page within ${timeoutMs} ms`,
+            `${side}: an agent did not render the ${nodes.nodes}-node page within ${timeoutMs} ms`,
             JSON.stringify(await diagnostics(agent)),
           );
+          return { ms: null };
+        }
+        // Where the time went, ms after join() / new WebSocket.
+        const marks = await agent.evaluate(() => {
+          const { marks, joinAt, foundAt } = window.bench;
+          const at = (t) => (t === undefined ? null : Math.round((t - joinAt) * 10) / 10);
+          // ours: the connection-info reply's last byte (Resource Timing), before join() resolves.
+          const info = performance.getEntriesByType('resource').find((e) => /connectioninfo/i.test(e.name));
+          return {
+            connectionInfo: info ? at(performance.timeOrigin + info.responseEnd) : null,
+            joinResolved: at(marks.joinResolved),
+            socketCreated: at(marks.socketCreated),
+            socketOpen: at(marks.open),
+            firstMessage: at(marks.firstMessage),
+            lastMessageBeforeRender: at(marks.lastMessageBeforeFound),
+            messagesBeforeRender: marks.messagesBeforeFound,
+            snapshotEvent: at(marks.snapshotEvent),
+            // naive only: building rrweb's Replayer (iframe) before the clock starts at new WebSocket.
+            replayerSetupBeforeStart:
+              marks.replayerStart === undefined ? null : Math.round((joinAt - marks.replayerStart) * 10) / 10,
+            lastElementInReplay: at(foundAt),
+          };
+        });
+        const ms = marks.lastElementInReplay;
+        return {
+          ms,
+          marks,
+          profile:
+            cpu &&
+            bucketSummary(cpu, {
+              connectionInfo: marks.connectionInfo,
+              socketCreated: marks.socketCreated,
+              socketOpen: marks.socketOpen,
+              lastFrame: marks.lastMessageBeforeRender,
+              rendered: ms,
+              setup: marks.replayerSetupBeforeStart ?? 0,
+            }),
+        };
       } finally {
         await agentContext.close();
       }
+    };
+    const joins = [];
+    const phases = [];
+    for (let i = 0; i < trials; i++) {
+      const { ms, marks } = await joinOnce(false);
+      joins.push(ms);
+      if (marks) phases.push(marks);
     }
+    const profiled = profile ? await joinOnce(true) : undefined;
     const rendered = joins.filter((x) => x !== null);
     // Agents joining should be served from the relay's cache, not make the customer snapshot again.
     wire.snapshotsSentDuringScenario = snapshotFrames();
@@ -454,6 +506,10 @@ async function bigPageScenario(side, { trials, timeoutMs }) {
         rendered: rendered.length,
         timeoutMs,
         medianMs: rendered.length ? median(rendered) : null,
+        // naive: counted from new rrweb.Replayer (its setup included, as ours includes it in join()).
+        medianWithSetupMs: phases.length
+          ? median(phases.map((p) => p.lastElementInReplay + (p.replayerSetupBeforeStart ?? 0)))
+          : null,
         minMs: rendered.length ? Math.min(...rendered) : null,
         maxMs: rendered.length ? Math.max(...rendered) : null,
         samplesMs: joins,
@@ -465,6 +521,8 @@ async function bigPageScenario(side, { trials, timeoutMs }) {
           }),
         ),
         phasesPerJoin: phases,
+        // Main-thread self time (ms) of one more join under the CPU profiler, per phase, by bucket.
+        ...(profiled?.profile ? { profile: profiled.profile, profiledJoinMs: profiled.ms } : {}),
       },
       snapshot: wire,
     };
@@ -540,26 +598,53 @@ function buildTable(r) {
     naive: safe((s) => current(s.late), all) ?? 'error',
     ratio: '—',
   });
-  const nodes = safe((s) => s.big.page.nodes, r.ours) ?? safe((s) => s.big.page.nodes, r.naive) ?? 10_000;
-  ms(
-    `4. join → first render of ${nodes.toLocaleString('en')}-node page, median ms (${CONFIG.big.trials} joins)`,
-    (s) => s.big.firstRender.medianMs,
-  );
-  text('4. first render, min–max ms (rendered/joins)', (s) => {
-    const f = s.big.firstRender;
-    return f.rendered
-      ? `${fmtMs(f.minMs)}–${fmtMs(f.maxMs)} (${f.rendered}/${f.trials})`
-      : `none within ${f.timeoutMs / 1000} s (0/${f.trials})`;
-  });
-  text('4. median ms to: connection info → socket open → last frame in → rendered', (s) => {
-    const p = s.big.firstRender.phasesMs;
-    const setup = p.replayerSetupBeforeStart
-      ? ` (+${fmtMs(p.replayerSetupBeforeStart)} Replayer setup before start)`
-      : '';
-    return (
-      [p.connectionInfo, p.socketOpen, p.lastMessageBeforeRender, p.lastElementInReplay].map(fmtMs).join(' → ') + setup
+  // Row 4 for each page size (CONFIG.big.sizes; `big` is the 10,000-node page rows 5 and the bars read).
+  for (const size of CONFIG.big.sizes) {
+    const key = bigKey(size);
+    const big = (s) => s[key];
+    const nodes = safe((s) => big(s).page.nodes, r.ours) ?? safe((s) => big(s).page.nodes, r.naive) ?? size * 9;
+    const page = `${nodes.toLocaleString('en')}-node page`;
+    ms(`4. join → first render of ${page}, median ms (${CONFIG.big.trials} joins)`, (s) => big(s).firstRender.medianMs);
+    ms(
+      `4. … ${page}, naive's clock started at new rrweb.Replayer (its iframe setup counted, as ours counts it)`,
+      (s) => big(s).firstRender.medianWithSetupMs,
     );
-  });
+    text(`4. ${page}: first render, min–max ms (rendered/joins)`, (s) => {
+      const f = big(s).firstRender;
+      return f.rendered
+        ? `${fmtMs(f.minMs)}–${fmtMs(f.maxMs)} (${f.rendered}/${f.trials})`
+        : `none within ${f.timeoutMs / 1000} s (0/${f.trials})`;
+    });
+    text(`4. ${page}: median ms to: connection info → socket open → last frame in → rendered`, (s) => {
+      const p = big(s).firstRender.phasesMs;
+      const setup = p.replayerSetupBeforeStart
+        ? ` (+${fmtMs(p.replayerSetupBeforeStart)} Replayer setup before start)`
+        : p.joinResolved
+          ? ` (join() resolved ${fmtMs(p.joinResolved)})`
+          : '';
+      return (
+        [p.connectionInfo, p.socketOpen, p.lastMessageBeforeRender, p.lastElementInReplay].map(fmtMs).join(' → ') +
+        setup
+      );
+    });
+    if (CONFIG.big.profile)
+      text(`4. ${page}: one profiled join, main-thread ms by phase (largest parts)`, (s) => {
+        const f = big(s).firstRender;
+        if (!f.profile) return '—';
+        return Object.entries(f.profile)
+          .map(([phase, parts]) => {
+            const total = Object.values(parts).reduce((a, b) => a + b, 0);
+            if (total < 0.5) return undefined;
+            const top = Object.entries(parts)
+              .slice(0, 4)
+              .map(([k, v]) => `${k} ${fmtMs(v)}`)
+              .join(', ');
+            return `${phase.includes(' → ') ? phase.replace(/^.* → /, '→ ') : phase} ${fmtMs(total)}: ${top}`;
+          })
+          .filter(Boolean)
+          .join('; ');
+      });
+  }
   const bytes = (metric, get) => {
     const o = safe(get, r.ours);
     const nv = safe(get, r.naive);
@@ -860,8 +945,11 @@ async function main() {
       () => lateJoinScenario('naive-all', CONFIG.late),
     );
   if (wanted('4') || wanted('5'))
-    for (const side of SIDES)
-      await run(side, 'big', 'rows 4 and 5, the 10,000-node page', () => bigPageScenario(side, CONFIG.big));
+    for (const rows of CONFIG.big.sizes)
+      for (const side of SIDES)
+        await run(side, bigKey(rows), `rows 4 and 5, the page of ${rows} table rows`, () =>
+          bigPageScenario(side, { ...CONFIG.big, rows }),
+        );
   const harness = {
     newContext,
     openCustomer,
@@ -933,7 +1021,7 @@ async function main() {
         2: 'as 1, customer page Date/Date.now 5 minutes ahead (context.addInitScript)',
         3: 'customer shares and changes the page (#probe text + a new #log row every 30–50 ms); agent joins 2 s in while that continues; then N measured #probe changes',
         '3b': 'row 3 for the naive pages against the naive relay variant that replays every event since the snapshot to a late joiner',
-        4: 'from calling CobrowseReplayer.join (ours) / new WebSocket (naive) to #last existing in the replay document (naive builds its Replayer and iframe before that start, see replayerSetupBeforeStart; ours does it inside join()); phasesMs = median ms after that start of each step (connectionInfo = join() resolved; socket marks from a WebSocket subclass in the agent page)',
+        4: "from calling CobrowseReplayer.join (ours) / new WebSocket (naive) to #last existing in the replay document (naive builds its Replayer and iframe before that start, see replayerSetupBeforeStart; ours does it inside join()); phasesMs = median ms after that start of each step (connectionInfo = the connection-info reply's responseEnd in Resource Timing, joinResolved = join() resolved; socket marks from a WebSocket subclass in the agent page); medianWithSetupMs = naive counted from new rrweb.Replayer; one page per CONFIG.big.sizes (bench/pages/big.html?rows=N); profile = main-thread self time of one more join under the CDP Profiler (200 µs sampling), per phase, by bucket (rrweb, SDK, DOM and natives, GC, other = V8 (program): style, layout, parsing; idle = waiting)",
         5: 'full snapshot frame(s) as sent by the customer page (Playwright framesent): ours = header + deflate-raw batch, naive = Meta + FullSnapshot JSON text',
         6: 'bench/pages/burst.html: every animation frame for 5 s, #grid gets 2,000 new nodes (1,000 <span> + text) and #probe the frame counter; agent watching first; lag at end = time of the last frame − time of the newest frame the agent showed by then; back to live = when the agent showed the last frame − when the customer drew it. Five setups (none, record() alone, ours with no agent, ours, naive) interleaved, order reversed every other round',
         7: "same bursts: customer page main-thread CPU (CDP Performance.getMetrics, timeDomain threadTicks, TaskDuration delta) / frames drawn. record() alone = rrweb.record({emit() {}}) (events dropped, nothing stringified). 'whole page' = ours/record − 1; 'recording's own share' = (ours − none)/(record − none) − 1. Ours and naive have an agent replaying in another renderer process on the same cores; ours-solo shares with no agent, like record() alone",

@@ -80,6 +80,13 @@ test.describe('live co-browsing', () => {
     await expect.poll(() => iframe.getAttribute('width')).toBe('700');
     await expect.poll(() => iframe.getAttribute('height')).toBe('500');
     await expect.poll(() => agent.evaluate(() => (window as any).agent.iframe.contentWindow.innerWidth)).toBe(700);
+    // The agent's container shrinks: the replay is scaled to fit it again.
+    await agent.evaluate(() =>
+      Object.assign(document.querySelector<HTMLElement>('#screen')!.style, { width: '350px' }),
+    );
+    await expect.poll(async () => (await iframe.boundingBox())!.width).toBeLessThanOrEqual(351);
+    const box = (await iframe.boundingBox())!;
+    expect(Math.abs(box.width / box.height - 700 / 500)).toBeLessThan(0.01);
   });
 
   test('on a page that allows scripts by nonce, the recorder passes its nonce to the compressor it loads', async ({

@@ -1,5 +1,5 @@
 import type { eventWithTime } from '@rrweb/types';
-import { RrwebEventType, RrwebSource, walkEvent, walkNode } from '@cobrowse/protocol';
+import { type RrwebVisitor, RrwebEventType, RrwebSource, walkEvent } from '@cobrowse/protocol';
 
 /**
  * How much of a customer's page the replay takes on, so that a hostile or broken stream cannot
@@ -88,6 +88,18 @@ export class NodeGuard {
 
   /** Checks an event; throws {@link TooLargeError} when applying it would pass a limit. */
   check(event: eventWithTime): void {
+    const watch = this.watch(event);
+    if (!watch) return;
+    walkEvent(event, watch.visitor);
+    watch.done();
+  }
+
+  /**
+   * The checks of one event as callbacks for a walk over it, so that the sanitizer's walk does both
+   * (see sanitizeEvent's `checks`): they throw {@link TooLargeError} from inside that walk, before
+   * anything of the event is applied. `done()` after the walk. Undefined: nothing to check.
+   */
+  watch(event: eventWithTime): { visitor: Pick<RrwebVisitor, 'node' | 'add'>; done: () => void } | undefined {
     const { maxNodes, maxDepth } = this.limits;
     this.scheduleClear();
     if (event.type === FULL_SNAPSHOT) {
@@ -95,31 +107,47 @@ export class NodeGuard {
       this.pendingNodes = 0;
       this.replaced = true;
       let nodes = 0;
-      walkNode((event.data as { node?: unknown }).node, {
-        node: (node, depth) => {
-          if (++nodes > maxNodes) throw new TooLargeError('nodes', maxNodes);
-          if (depth > maxDepth) throw new TooLargeError('depth', maxDepth);
-          if (typeof node.id === 'number') this.pending.set(node.id, { tag: node.tagName?.toLowerCase(), depth });
+      return {
+        visitor: {
+          node: (node, depth) => {
+            if (++nodes > maxNodes) throw new TooLargeError('nodes', maxNodes);
+            if (depth > maxDepth) throw new TooLargeError('depth', maxDepth);
+            if (typeof node.id === 'number') this.pending.set(node.id, { tag: node.tagName?.toLowerCase(), depth });
+          },
         },
-      });
-      this.pendingNodes = nodes;
-      return;
+        done: () => {
+          this.pendingNodes = nodes;
+        },
+      };
     }
     if (event.type !== INCREMENTAL || (event.data as { source?: number }).source !== RrwebSource.Mutation) return;
     const base = this.pendingNodes + (this.replaced ? 0 : this.liveNodes());
     let added = 0;
-    walkEvent(event, {
-      add: (parentId) => {
-        const parent = this.pending.get(parentId)?.depth ?? this.liveDepth(parentId) ?? 0;
-        return parent + 1;
+    // Depth in the replay of each parent met (a framework re-rendering a list adds hundreds of nodes
+    // to one parent): nothing of the event is applied during the walk, so it cannot change there.
+    const liveDepths = new Map<number, number>();
+    return {
+      visitor: {
+        add: (parentId) => {
+          const pending = this.pending.get(parentId);
+          if (pending) return pending.depth + 1;
+          let live = liveDepths.get(parentId);
+          if (live === undefined) {
+            live = this.liveDepth(parentId) ?? 0;
+            liveDepths.set(parentId, live);
+          }
+          return live + 1;
+        },
+        node: (node, depth) => {
+          if (base + ++added > maxNodes) throw new TooLargeError('nodes', maxNodes);
+          if (depth > maxDepth) throw new TooLargeError('depth', maxDepth);
+          if (typeof node.id === 'number') this.pending.set(node.id, { tag: node.tagName?.toLowerCase(), depth });
+        },
       },
-      node: (node, depth) => {
-        if (base + ++added > maxNodes) throw new TooLargeError('nodes', maxNodes);
-        if (depth > maxDepth) throw new TooLargeError('depth', maxDepth);
-        if (typeof node.id === 'number') this.pending.set(node.id, { tag: node.tagName?.toLowerCase(), depth });
+      done: () => {
+        this.pendingNodes += added;
       },
-    });
-    this.pendingNodes += added;
+    };
   }
 
   /** Once the events handed over in this task are applied, the replay itself knows their nodes. */

@@ -181,12 +181,15 @@ export class LivePlayer {
         this.setPolicy(this.policy);
       }
     }
-    this.guard.check(event);
+    // One walk over the event's nodes: the size limits (throwing before anything is applied) and the sanitizer.
+    const watch = this.guard.watch(event);
     sanitizeEvent(event, this.tagOf, {
       assets: this.assets.size ? this.lookup : undefined,
       styleText: this.isStyleText,
       base: this.policy?.base,
+      checks: watch?.visitor,
     });
+    watch?.done();
     if (event.type === FULL_SNAPSHOT) {
       // No Meta before it (a broken or hostile stream): the strictest policy, no customer origin at all.
       const policy = this.policy ?? replayPolicy('', this.mode, this.origins);

@@ -1,5 +1,6 @@
 import type { eventWithTime } from '@rrweb/types';
 import {
+  type RrwebVisitor,
   type SerializedElement,
   mayReferToAssets,
   parseSrcset,
@@ -132,6 +133,11 @@ export interface SanitizeOptions {
   styleText?: (id: number) => boolean;
   /** The customer page's URL: relative URLs in attributes and stylesheets are resolved against it. */
   base?: string;
+  /**
+   * Checks to run in the same walk (the size limits: see NodeGuard.watch): one pass over the
+   * event's nodes instead of two. What they throw stops the walk and comes out of sanitizeEvent.
+   */
+  checks?: Pick<RrwebVisitor, 'node' | 'add'>;
 }
 
 /**
@@ -148,6 +154,8 @@ export function sanitizeEvent(
   walkEvent(
     event,
     {
+      node: options.checks?.node,
+      add: options.checks?.add,
       element: (node, tag) => cleanElement(node, tag, assets, base),
       styleText: (node) => {
         node.textContent = css(node.textContent, assets, base);

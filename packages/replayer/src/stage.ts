@@ -61,7 +61,13 @@ export class Stage {
     this.status.hidden = true;
     this.root.append(this.viewport, this.status);
     container.appendChild(this.root);
-    this.resizeObserver = new ResizeObserver(() => this.fit());
+    // The stage's size as the observer last reported it (it reports once soon after observe()):
+    // fitting then never forces a layout of the console in the middle of building a replay.
+    this.resizeObserver = new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1]?.contentRect;
+      if (box) this.box = { width: box.width, height: box.height };
+      this.fit();
+    });
     this.resizeObserver.observe(this.root);
   }
 
@@ -75,16 +81,20 @@ export class Stage {
   /** Current scale factor (replay pixels per customer pixel). */
   scale = 1;
 
+  /** The stage's content box (undefined until the observer first reported it). */
+  private box: { width: number; height: number } | undefined;
+
   private fit(): void {
     if (!this.width || !this.height) return;
-    const box = this.root.getBoundingClientRect();
+    this.viewport.style.width = `${this.width}px`;
+    this.viewport.style.height = `${this.height}px`;
+    const box = this.box;
+    if (!box) return; // the observer's first report scales it
     const scale = Math.min(box.width / this.width, box.height / this.height) || 1;
     this.scale = scale;
     const left = Math.max(0, (box.width - this.width * scale) / 2);
     const top = Math.max(0, (box.height - this.height * scale) / 2);
     this.viewport.style.transform = `translate(${left}px, ${top}px) scale(${scale})`;
-    this.viewport.style.width = `${this.width}px`;
-    this.viewport.style.height = `${this.height}px`;
   }
 
   showStatus(text: string | undefined): void {

@@ -1,0 +1,72 @@
+// Where a burst frame's time goes, ours and naive: for each frame of a 3 s burst (2,000 nodes replaced
+// per frame, bench/pages/burst.html) prints, in ms after the burst started, when the customer page drew
+// it, when its page called WebSocket.send, when the agent's socket got a message and when the frame's
+// #probe text showed in the replay. Sends, messages and frames are listed in order (one batch a frame
+// when the machine keeps up; compare the lists rather than columns when it does not).
+//
+//   node bench/burst-trace.mjs
+//
+// A tool for finding time, not a bench row (row 6 measures the lag): noisy on a shared machine.
+import { launchBrowser } from '../test-support/browser.mjs';
+import { startRelay, startSite } from '../test-support/processes.mjs';
+import { startNaiveRelay } from './lib/naive-relay.mjs';
+const [relay, naive, site, browser] = await Promise.all([
+  startRelay(['--dev']),
+  startNaiveRelay(),
+  startSite(),
+  launchBrowser(),
+]);
+const url = (page, side, room, extra = {}) =>
+  `${site.url}/bench/pages/${page}?${new URLSearchParams({ mode: side, relay: side === 'ours' ? relay.url : naive.url, room, ...extra })}`;
+const init = () => {
+  const now = () => performance.timeOrigin + performance.now();
+  window.__sends = [];
+  window.__msgs = [];
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (d) {
+    window.__sends.push([now(), d.length ?? d.byteLength ?? d.size]);
+    return send.call(this, d);
+  };
+  const N = window.WebSocket;
+  window.WebSocket = class extends N {
+    constructor(...a) {
+      super(...a);
+      this.addEventListener('message', (e) => window.__msgs.push([now(), e.data.length ?? e.data.byteLength]));
+    }
+  };
+};
+try {
+  for (const side of ['ours', 'naive']) {
+    const room = 'bt-' + side;
+    const actx = await browser.newContext();
+    await actx.addInitScript(init);
+    const a = await actx.newPage();
+    await a.goto(url('agent.html', side, room));
+    await a.evaluate(() => window.bench.ready);
+    const cctx = await browser.newContext();
+    await cctx.addInitScript(init);
+    const c = await cctx.newPage();
+    await c.goto(url('burst.html', side, room));
+    await c.evaluate(() => window.bench.ready);
+    await c.waitForFunction(() => window.bench.liveStatus() === 'live');
+    await new Promise((d) => setTimeout(d, 1000));
+    const t0 = await c.evaluate(() => performance.timeOrigin + performance.now());
+    const stamps = await c.evaluate(() => window.bench.burst('b', 3000, 2000));
+    await new Promise((d) => setTimeout(d, 3000));
+    const sends = (await c.evaluate(() => window.__sends)).filter(([t]) => t >= t0);
+    const msgs = (await a.evaluate(() => window.__msgs)).filter(([t]) => t >= t0);
+    const arrivals = new Map(await a.evaluate(() => window.bench.arrivals));
+    console.log(
+      `== ${side}: ${stamps.length} frames; customer sends ${sends.length} (${sends.map((s) => s[1]).slice(0, 5)}…), agent msgs ${msgs.length}`,
+    );
+    const rel = (x) => (x - t0).toFixed(0);
+    console.log('frames ', stamps.map(([, t]) => rel(t)).join(' '));
+    console.log('sends  ', sends.map(([t, n]) => rel(t) + ':' + Math.round(n / 1000) + 'k').join(' '));
+    console.log('msgs   ', msgs.map(([t, n]) => rel(t) + ':' + Math.round(n / 1000) + 'k').join(' '));
+    console.log('shown  ', stamps.map(([id]) => (arrivals.get(id) ? rel(arrivals.get(id)) : '—')).join(' '));
+    await actx.close();
+    await cctx.close();
+  }
+} finally {
+  await Promise.allSettled([browser.close(), relay.stop(), naive.close(), site.close()]);
+}

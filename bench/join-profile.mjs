@@ -1,0 +1,128 @@
+// Where an agent's join goes: a page of `--rows` table rows (9 nodes a row) is shared (ours and/or
+// naive), then `--joins` agents join it one after another, each with Chromium's CPU profiler on from
+// join() (ours) / new WebSocket (naive) until the page's last element is in the replay. Prints the
+// phase marks of each join and the agent page's main-thread self time per phase, by function.
+//
+//   node bench/join-profile.mjs [--rows 1100] [--joins 5] [--side ours|naive|both] [--top 25]
+//
+// A tool for finding time, not a bench row: no JSON is written, and the figures are noisy on a shared machine.
+import { launchBrowser } from '../test-support/browser.mjs';
+import { startRelay, startSite } from '../test-support/processes.mjs';
+import { startNaiveRelay } from './lib/naive-relay.mjs';
+import { median } from './lib/stats.mjs';
+import { PHASES, SETUP, functionKey, phaseWindows, selfTimes } from './lib/cpu-profile.mjs';
+
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1];
+};
+const ROWS = Number(arg('rows', 1100));
+const JOINS = Number(arg('joins', 5));
+const TOP = Number(arg('top', 25));
+const SIDES = arg('side', 'both') === 'both' ? ['ours', 'naive'] : [arg('side')];
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+const [relay, naive, site, browser] = await Promise.all([
+  startRelay(['--dev']),
+  startNaiveRelay(),
+  startSite(),
+  launchBrowser(),
+]);
+
+const url = (page, side, room, extra = {}) =>
+  `${site.url}/bench/pages/${page}?${new URLSearchParams({ mode: side, relay: side === 'ours' ? relay.url : naive.url, room, rows: String(ROWS), ...extra })}`;
+
+try {
+  for (const side of SIDES) {
+    const room = `profile-${process.pid}-${side}`;
+    const customerContext = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+    const customer = await customerContext.newPage();
+    await customer.goto(url('big.html', side, room));
+    await customer.evaluate(() => window.bench.ready);
+    await customer.waitForFunction(() => window.bench.liveStatus() === 'live');
+    const nodes = await customer.evaluate(() => {
+      const walker = document.createTreeWalker(document, NodeFilter.SHOW_ALL);
+      let count = 0;
+      while (walker.nextNode()) count++;
+      return count;
+    });
+    await sleep(1500); // the full snapshot is sent and cached
+    const totalsByPhase = new Map([SETUP, ...PHASES].map((p) => [p, new Map()]));
+    const joins = [];
+    for (let i = 0; i < JOINS; i++) {
+      const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+      const agent = await context.newPage();
+      await agent.goto(url('agent.html', side, room, { auto: '0', watchFor: 'last', trace: '1' }));
+      await agent.evaluate(() => window.bench.ready);
+      await agent.waitForFunction(() => true, undefined, { polling: 10 });
+      const cdp = await context.newCDPSession(agent);
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+      await sleep(50);
+      await cdp.send('Profiler.start');
+      await agent.evaluate(() => void window.bench.join());
+      await agent.waitForFunction(() => window.bench.foundAt !== undefined, undefined, {
+        polling: 10,
+        timeout: 10_000,
+      });
+      const { profile } = await cdp.send('Profiler.stop');
+      const marks = await agent.evaluate(() => {
+        const { marks, joinAt, foundAt } = window.bench;
+        const at = (t) => (t === undefined ? null : Math.round((t - joinAt) * 10) / 10);
+        return {
+          // The connection-info reply's last byte (Resource Timing), and join() resolved.
+          info: (() => {
+            const entry = performance.getEntriesByType('resource').find((e) => /connectioninfo/i.test(e.name));
+            return entry ? Math.round((performance.timeOrigin + entry.responseEnd - joinAt) * 10) / 10 : null;
+          })(),
+          joined: at(marks.joinResolved),
+          socket: at(marks.socketCreated),
+          open: at(marks.open),
+          first: at(marks.firstMessage),
+          last: at(marks.lastMessageBeforeFound),
+          found: at(foundAt),
+          setup: marks.replayerStart === undefined ? null : Math.round((joinAt - marks.replayerStart) * 10) / 10,
+        };
+      });
+      joins.push(marks);
+      const windows = phaseWindows({
+        connectionInfo: marks.info,
+        socketCreated: marks.socket,
+        socketOpen: marks.open,
+        lastFrame: marks.last,
+        rendered: marks.found,
+        setup: marks.setup ?? 0,
+      });
+      for (const [phase, totals] of selfTimes(profile, functionKey, windows)) {
+        const into = totalsByPhase.get(phase);
+        for (const [k, v] of totals) into.set(k, (into.get(k) ?? 0) + v);
+      }
+      await context.close();
+    }
+    await customerContext.close();
+    console.log(`\n## ${side}: ${nodes} nodes, ${JOINS} joins (ms after join(); naive: after new WebSocket)`);
+    console.log('  info joined socket  open first  last found  (setup before start)');
+    for (const m of joins)
+      console.log(
+        [m.info, m.joined, m.socket, m.open, m.first, m.last, m.found, m.setup]
+          .map((x) => String(x ?? '—').padStart(6))
+          .join(''),
+      );
+    console.log(`median found: ${median(joins.map((m) => m.found))}`);
+    const top = (totals, n) =>
+      [...totals]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, n)
+        .map(([k, v]) => `${(v / JOINS).toFixed(1).padStart(7)}  ${k}`)
+        .join('\n');
+    for (const [phase, totals] of totalsByPhase) {
+      const sum = [...totals.values()].reduce((a, b) => a + b, 0);
+      if (!sum) continue;
+      console.log(
+        `\n${phase}: ${(sum / JOINS).toFixed(1)} ms a join, main-thread self time by function:\n${top(totals, TOP)}`,
+      );
+    }
+  }
+} finally {
+  await Promise.allSettled([browser.close(), relay.stop(), naive.close(), site.close()]);
+}
