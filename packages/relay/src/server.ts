@@ -104,13 +104,15 @@ export function createRelay(input: RelayOptions = {}): Relay {
   );
   core.rooms.on('closed', (room) => logger.debug({ reqId: room.openedBy, roomId: roomRef(room.id) }, 'room closed'));
 
-  // Ready for new rooms: listening, not closing, and below maxRooms (a cluster adds its own checks).
+  // Ready for new rooms: listening, not closing, and below maxRooms; in a cluster, the cluster's own
+  // checks (its Redis link, registration, settling after an outage) answer before the shared state's,
+  // so an outage reads "redis unreachable" whichever of the two links noticed it first.
   const readiness = new Readiness()
     .add(() => (url ? undefined : 'not listening yet'))
     .add(() => (draining ? 'draining' : undefined))
     .add(() => (core.rooms.size >= options.maxRooms ? 'at maxRooms' : undefined))
-    .add(() => core.state.unavailable())
-    .add(() => cluster?.notReady());
+    .add(() => cluster?.notReady())
+    .add(() => core.state.unavailable());
   const cachedBytes = () => {
     let bytes = 0;
     for (const room of core.rooms) bytes += room.cachedBytes;

@@ -110,11 +110,7 @@ export function redisState(
     passphrases,
     endings,
     unavailable: () =>
-      redis.status !== 'ready'
-        ? `redis is ${redis.status}`
-        : subscribed
-          ? undefined
-          : 'not yet subscribed to room endings',
+      redis.status !== 'ready' ? 'redis unreachable' : subscribed ? undefined : 'not yet subscribed to room endings',
     close: async () => {
       clearInterval(keep);
       redis.disconnect();
