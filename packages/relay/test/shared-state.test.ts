@@ -202,3 +202,16 @@ test.describe('shared state: Redis away', () => {
     }
   });
 });
+
+test('each node holds two Redis connections: one for commands (the cluster and the state share it), one subscribed to endings', async () => {
+  const cluster = await twoNodes(OPTIONS);
+  try {
+    const list = String(await cluster.inspect.call('CLIENT', 'LIST'));
+    const clients = list.trim().split('\n');
+    // Both nodes' connections, and the inspector's own.
+    expect(clients).toHaveLength(2 * 2 + 1);
+    expect(clients.filter((line) => / sub=1 /.test(line))).toHaveLength(2);
+  } finally {
+    await cluster.close();
+  }
+});
