@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { type ConnectionInfo, type Role, SOCKET_PATH, signToken } from '@cobrowse/protocol';
+import type { Redis } from 'ioredis';
 import type { ResolvedOptions } from './options.js';
 import { header } from './http-util.js';
 import { Rooms, roomKey } from './rooms.js';
@@ -73,10 +74,14 @@ export class Core {
   /** Room placement of a cluster (option `redis`); undefined on a single process. */
   cluster: ClusterPlacement | undefined;
 
-  /** `onStateError`: told when shared state (Redis) fails, for the log. */
+  /**
+   * `onStateError`: told when shared state (Redis) fails, for the log. `redisLink`: a cluster node's
+   * one command connection to Redis (with `redis`), which the shared state uses.
+   */
   constructor(
     readonly options: ResolvedOptions,
     onStateError: (error: Error) => void = () => undefined,
+    redisLink?: () => Promise<Redis>,
   ) {
     this.cacheBudget = new CacheBudget(options.cacheBudgetBytes, options.assetBudgetBytes);
     this.rooms = new Rooms(
@@ -98,7 +103,7 @@ export class Core {
         idleMs: options.idleMs,
       },
     );
-    this.state = createState(options, this.rooms, onStateError);
+    this.state = createState(options, this.rooms, onStateError, redisLink);
     this.rooms.shared = this.state.endings;
     this.limits = this.state.limits;
   }

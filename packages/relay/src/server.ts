@@ -22,6 +22,7 @@ import { createLogger, requestId, roomOf, roomRef } from './log.js';
 import { Metrics } from './metrics.js';
 import { HEALTHZ_PATH, METRICS_PATH, READYZ_PATH, Readiness } from './health.js';
 import type { Cluster } from './cluster/cluster.js';
+import type { Redis } from 'ioredis';
 
 export interface Relay {
   /** Starts listening; resolves with the base http:// URL. */
@@ -85,11 +86,24 @@ export function createRelay(input: RelayOptions = {}): Relay {
   const logger = createLogger(options.logLevel, options.log);
   // Shared state (state/): in memory, or in Redis for a cluster; its failures are logged, at most one line per 10 s.
   let stateWarned = 0;
-  const core = new Core(options, (error) => {
-    if (Date.now() - stateWarned < 10_000) return;
-    stateWarned = Date.now();
-    logger.warn({ component: 'state', err: error }, 'shared state unavailable');
-  });
+  // A cluster node's one command connection to Redis, shared by the state and the cluster (each adds
+  // what it needs: the state a subscriber). Opened on first use; the Redis code loads only with `redis`.
+  let redisLink: Promise<Redis> | undefined;
+  const link = options.redis
+    ? () =>
+        (redisLink ??= import('./cluster/redis.js').then(({ connectRedis }) =>
+          connectRedis(options.redis!, () => undefined),
+        ))
+    : undefined;
+  const core = new Core(
+    options,
+    (error) => {
+      if (Date.now() - stateWarned < 10_000) return;
+      stateWarned = Date.now();
+      logger.warn({ component: 'state', err: error }, 'shared state unavailable');
+    },
+    link,
+  );
   // Session recordings (recordings/): the gateway taps rooms into them; the routes serve them.
   const recordings = new Recordings(options.recordings, (line) => logger.warn({ component: 'recordings' }, line));
   const gateway = new Gateway(options, core.rooms, core.traffic, logger, recordings);
@@ -104,13 +118,15 @@ export function createRelay(input: RelayOptions = {}): Relay {
   );
   core.rooms.on('closed', (room) => logger.debug({ reqId: room.openedBy, roomId: roomRef(room.id) }, 'room closed'));
 
-  // Ready for new rooms: listening, not closing, and below maxRooms (a cluster adds its own checks).
+  // Ready for new rooms: listening, not closing, and below maxRooms; in a cluster, the cluster's own
+  // checks (its Redis link, registration, settling after an outage) answer before the shared state's,
+  // so an outage reads "redis unreachable" whichever of the two links noticed it first.
   const readiness = new Readiness()
     .add(() => (url ? undefined : 'not listening yet'))
     .add(() => (draining ? 'draining' : undefined))
     .add(() => (core.rooms.size >= options.maxRooms ? 'at maxRooms' : undefined))
-    .add(() => core.state.unavailable())
-    .add(() => cluster?.notReady());
+    .add(() => cluster?.notReady())
+    .add(() => core.state.unavailable());
   const cachedBytes = () => {
     let bytes = 0;
     for (const room of core.rooms) bytes += room.cachedBytes;
@@ -266,7 +282,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
         });
       });
       // A cluster node registers before it is ready (readyz says why until then).
-      if (cluster) await cluster.start(listening);
+      if (cluster) await cluster.start(listening, link!);
       url = listening;
       return listening;
     },
@@ -285,6 +301,8 @@ export function createRelay(input: RelayOptions = {}): Relay {
       });
       // Rooms' recordings end with the relay: last records written, summaries completed.
       await Promise.all([closing, recordings.close(), core.close()]);
+      // The shared Redis connection goes last: the cluster and the state are done with it.
+      (await redisLink)?.disconnect();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { CloseCode, PASSPHRASE_PREFIX } from '@cobrowse/protocol';
 import { type Peer, enter } from './attack-support.js';
-import { keysAllExpire, on, twoNodes, until } from './shared-state-support.js';
+import { keysAllExpire, on, placed, twoNodes, until } from './shared-state-support.js';
 import { post } from './helpers.js';
 
 const AGENT = { authorization: 'Bearer agent-004' };
@@ -9,21 +9,24 @@ const OPTIONS = { passphraseAgentTokens: ['agent-004'], roomGraceMs: 10_000 };
 
 // Seed 004 over two relay nodes sharing one Redis.
 test.describe('shared state, seed 004: a passphrase works on every node, once', () => {
-  test('created on A, redeemed on B; status and logout on B end the room held on A', async () => {
+  test('redeemed, status and logout on the node without the room: the room held by its owner ends', async () => {
     const cluster = await twoNodes(OPTIONS);
     const { a, b } = cluster;
     try {
       const request = await post(`${a.base}${PASSPHRASE_PREFIX}/customer/session/request`, {});
       expect(request.status).toBe(200);
-      const customer = (await enter(on(a, request.json.wssUrlOut), request.json.signature, 'recorder')) as Peer;
+      // The cluster placed the room on one node (its connection info names it); the rest goes to the other.
+      const { owner, other } = placed([a, b], request.json.wssUrlOut);
+      const customer = (await enter(request.json.wssUrlOut, request.json.signature, 'recorder')) as Peer;
       const joined = await post(
-        `${b.base}${PASSPHRASE_PREFIX}/agent/session/live/join`,
+        `${other.base}${PASSPHRASE_PREFIX}/agent/session/live/join`,
         { passphrase: request.json.passphrase.toLowerCase() },
         AGENT,
       );
       expect(joined.status).toBe(200);
       expect(joined.json.sessionId).toBe(request.json.sessionId);
-      const agent = (await enter(on(a, joined.json.wssUrl), joined.json.signature, 'replayer')) as Peer;
+      expect(placed([a, b], joined.json.wssUrl).owner).toBe(owner);
+      const agent = (await enter(joined.json.wssUrl, joined.json.signature, 'replayer')) as Peer;
       // Used: neither node takes it again.
       for (const node of [a, b]) {
         const again = await post(
@@ -34,14 +37,14 @@ test.describe('shared state, seed 004: a passphrase works on every node, once', 
         expect(again.status).toBe(404);
         expect(again.json.error).toBe('PASSPHRASE_INVALID');
       }
-      // B knows what A holds: the customer is connected.
+      // The other node knows what the owner holds: the customer is connected.
       const customerAuth = { authorization: `Bearer ${request.json.token}` };
       const status = await (
-        await fetch(`${b.base}${PASSPHRASE_PREFIX}/customer/status`, { headers: customerAuth })
+        await fetch(`${other.base}${PASSPHRASE_PREFIX}/customer/status`, { headers: customerAuth })
       ).json();
       expect(status.state).toBe('active');
       const agentStatus = await (
-        await fetch(`${b.base}${PASSPHRASE_PREFIX}/agent/status?sessionId=${request.json.sessionId}`, {
+        await fetch(`${other.base}${PASSPHRASE_PREFIX}/agent/status?sessionId=${request.json.sessionId}`, {
           headers: AGENT,
         })
       ).json();
@@ -62,7 +65,7 @@ test.describe('shared state, seed 004: a passphrase works on every node, once', 
         ).status,
       ).toBe(401);
 
-      const logout = await fetch(`${b.base}${PASSPHRASE_PREFIX}/customer/session/logout`, {
+      const logout = await fetch(`${other.base}${PASSPHRASE_PREFIX}/customer/session/logout`, {
         method: 'POST',
         headers: customerAuth,
       });

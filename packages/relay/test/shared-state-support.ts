@@ -55,5 +55,16 @@ export async function keysAllExpire(inspect: Redis): Promise<{ keys: string[]; w
   return { keys, withoutTtl };
 }
 
-/** A socket URL of `info` moved onto `node` (the cluster places a room on one node; tests pick it). */
+/**
+ * The room's node among `nodes`: the one a socket URL of its connection info names (the cluster
+ * places each room on one owner), and the other one, for what must work from a node without it.
+ */
+export function placed<T extends Node>(nodes: [T, T], wssUrl: string): { owner: T; other: T } {
+  const port = new URL(wssUrl).port;
+  const index = nodes.findIndex((node) => new URL(node.base).port === port);
+  if (index < 0) throw new Error(`${wssUrl} names none of the nodes`);
+  return { owner: nodes[index]!, other: nodes[1 - index]! };
+}
+
+/** A socket URL of `info` moved onto `node` (a node that is not the room's refuses or moves the socket). */
 export const on = (node: Node, wssUrl: string) => wssUrl.replace(/^ws:\/\/[^/]+/, node.base.replace(/^http/, 'ws'));

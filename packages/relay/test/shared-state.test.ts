@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { CloseCode, SESSION_PREFIX, encodeText } from '@cobrowse/protocol';
 import { type Peer, batch, enter } from './attack-support.js';
-import { keysAllExpire, on, ready, twoNodes, until } from './shared-state-support.js';
+import { keysAllExpire, on, placed, ready, twoNodes, until } from './shared-state-support.js';
 import { relayFor } from './helpers.js';
 
 const SHOP = 'https://shop.example';
@@ -9,34 +9,36 @@ const OPTIONS = { corsOrigins: [SHOP], sessionAgentTokens: ['agent-002'], roomGr
 
 // Seed 002 over two relay nodes sharing one Redis: whichever node a request reaches, it finds the session.
 test.describe('shared state, seed 002: a session is the same on every node', () => {
-  test('created on A, looked up and stopped on B: A closes its sockets and both nodes refuse the old tokens', async () => {
+  test('looked up and stopped on the node without the room: its owner closes its sockets and both nodes refuse the old tokens', async () => {
     const cluster = await twoNodes(OPTIONS);
     const { a, b } = cluster;
     try {
       const created = await (await fetch(`${a.base}${SESSION_PREFIX}/sessions`, { method: 'POST' })).json();
       expect(created.sessionToken).toMatch(/^\d{9}$/);
-      // The agent asks node B; the room lives on A (the cluster's placement would say so: the test picks A).
-      const lookup = await fetch(`${b.base}${SESSION_PREFIX}/sessions/${created.sessionToken}`, {
+      // The cluster placed the room on one node (its connection info names it); the agent asks the other.
+      const { owner, other } = placed([a, b], created.wssUrlOut);
+      const lookup = await fetch(`${other.base}${SESSION_PREFIX}/sessions/${created.sessionToken}`, {
         headers: { origin: SHOP, authorization: 'Bearer agent-002' },
       });
       expect(lookup.status).toBe(200);
       const info = await lookup.json();
       expect(info.sessionToken).toBe(created.sessionToken);
-      const customer = (await enter(on(a, created.wssUrlOut), created.signature, 'recorder')) as Peer;
-      const agent = (await enter(on(a, info.wssUrl), info.signature, 'replayer')) as Peer;
+      expect(placed([a, b], info.wssUrl).owner).toBe(owner);
+      const customer = (await enter(created.wssUrlOut, created.signature, 'recorder')) as Peer;
+      const agent = (await enter(info.wssUrl, info.signature, 'replayer')) as Peer;
       customer.ws.send(batch(1, true));
       await agent.until(() => agent.events().length === 1);
 
-      // The customer's stop reaches B.
-      const stop = await fetch(`${b.base}${SESSION_PREFIX}/users/${created.userToken}/session/stop`);
+      // The customer's stop reaches the node without the room.
+      const stop = await fetch(`${other.base}${SESSION_PREFIX}/users/${created.userToken}/session/stop`);
       expect(stop.status).toBe(200);
       const stopped = await stop.json();
-      // A, which holds the room, told the store when the customer connected.
+      // The owner told the store when the customer connected.
       expect(stopped.activationTime).toEqual(expect.any(Number));
       expect(stopped.deactivationTime).toBeGreaterThanOrEqual(stopped.activationTime);
       expect((await customer.closed).code).toBe(CloseCode.SessionEnded);
       expect((await agent.closed).code).toBe(CloseCode.SessionEnded);
-      expect(a.rooms.live('session', created.sessionToken)).toBe(false);
+      expect(owner.rooms.live('session', created.sessionToken)).toBe(false);
       for (const node of [a, b]) {
         expect(await enter(on(node, created.wssUrlOut), created.signature, 'recorder')).toBe(410);
         expect(await enter(on(node, info.wssUrl), info.signature, 'replayer')).toBe(410);
@@ -47,10 +49,10 @@ test.describe('shared state, seed 002: a session is the same on every node', () 
           (await fetch(`${node.base}${SESSION_PREFIX}/sessions/${created.sessionToken}`, { headers: { origin: SHOP } }))
             .status,
         ).toBe(404);
-      const replayed = await fetch(`${a.base}${SESSION_PREFIX}/users/${created.userToken}/session/stop`);
+      const replayed = await fetch(`${owner.base}${SESSION_PREFIX}/users/${created.userToken}/session/stop`);
       expect(replayed.status).toBe(200);
       expect(await replayed.json()).toEqual(stopped);
-      expect(await enter(on(a, created.wssUrlOut), created.signature, 'recorder')).toBe(410);
+      expect(await enter(created.wssUrlOut, created.signature, 'recorder')).toBe(410);
       // What Redis holds: namespaced keys with TTLs, and no user token in clear.
       const { keys, withoutTtl } = await keysAllExpire(cluster.inspect);
       expect(withoutTtl).toEqual([]);
@@ -67,10 +69,12 @@ test.describe('shared state, seed 002: a session is the same on every node', () 
     const { a, b } = cluster;
     try {
       const created = await (await fetch(`${a.base}${SESSION_PREFIX}/sessions`, { method: 'POST' })).json();
-      const customer = (await enter(on(a, created.wssUrlOut), created.signature, 'recorder')) as Peer;
-      expect((await fetch(`${a.base}${SESSION_PREFIX}/users/${created.userToken}/session/stop`)).status).toBe(200);
+      // The room's node is the one its connection info names (the cluster's placement).
+      const { owner, other } = placed([a, b], created.wssUrlOut);
+      const customer = (await enter(created.wssUrlOut, created.signature, 'recorder')) as Peer;
+      expect((await fetch(`${owner.base}${SESSION_PREFIX}/users/${created.userToken}/session/stop`)).status).toBe(200);
       expect((await customer.closed).code).toBe(CloseCode.SessionEnded);
-      expect(await enter(on(b, created.wssUrlOut), created.signature, 'recorder')).toBe(410);
+      expect(await enter(on(other, created.wssUrlOut), created.signature, 'recorder')).toBe(410);
       const c = await relayFor({ ...OPTIONS, redis: cluster.redis.url, nodeId: 'node-c' });
       try {
         await ready(c);
@@ -80,11 +84,11 @@ test.describe('shared state, seed 002: a session is the same on every node', () 
       }
       // A bye on the room's node revokes everywhere too.
       const again = await (await fetch(`${a.base}${SESSION_PREFIX}/sessions`, { method: 'POST' })).json();
-      const sharer = (await enter(on(a, again.wssUrlOut), again.signature, 'recorder')) as Peer;
+      const sharer = (await enter(again.wssUrlOut, again.signature, 'recorder')) as Peer;
       sharer.ws.send(encodeText({ type: 'bye', reason: 'done' }));
       await sharer.closed;
       await until(
-        () => enter(on(b, again.wssUrlOut), again.signature, 'recorder'),
+        () => enter(on(placed([a, b], again.wssUrlOut).other, again.wssUrlOut), again.signature, 'recorder'),
         (r) => r === 410,
       );
     } finally {
@@ -97,12 +101,12 @@ test.describe('shared state, seed 002: a session is the same on every node', () 
     const { a } = cluster;
     try {
       const created = await (await fetch(`${a.base}${SESSION_PREFIX}/sessions`, { method: 'POST' })).json();
-      const customer = (await enter(on(a, created.wssUrlOut), created.signature, 'recorder')) as Peer;
-      // An ending whose message A never hears: the revocation key alone, then A's subscription drops.
+      const customer = (await enter(created.wssUrlOut, created.signature, 'recorder')) as Peer;
+      // An ending whose message the room's node never hears: the revocation key alone, then its subscription drops.
       await cluster.inspect.set(`cobrowse:ended:session/${created.sessionToken}`, String(Date.now()), 'PX', 60_000);
       await cluster.inspect.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
       expect((await customer.closed).code).toBe(CloseCode.SessionEnded);
-      expect(await enter(on(a, created.wssUrlOut), created.signature, 'recorder')).toBe(410);
+      expect(await enter(created.wssUrlOut, created.signature, 'recorder')).toBe(410);
     } finally {
       await cluster.close();
     }
@@ -129,7 +133,7 @@ test.describe('shared state, seed 002: a session is the same on every node', () 
       expect((await fetch(`${b.base}${SESSION_PREFIX}/users/${other.userToken}/session/stop`)).status).toBe(200);
       const owner = await fetch(url, { headers: { origin: SHOP, 'x-cobrowse-user-token': created.userToken } });
       expect(owner.status).toBe(200);
-      const customer = (await enter(on(a, created.wssUrlOut), created.signature, 'recorder')) as Peer;
+      const customer = (await enter(created.wssUrlOut, created.signature, 'recorder')) as Peer;
       expect(customer.welcome().role).toBe('recorder');
       customer.ws.close();
     } finally {
@@ -144,7 +148,7 @@ test.describe('shared state: Redis away', () => {
     const { a, b, redis } = cluster;
     try {
       const created = await (await fetch(`${a.base}${SESSION_PREFIX}/sessions`, { method: 'POST' })).json();
-      const customer = (await enter(on(a, created.wssUrlOut), created.signature, 'recorder')) as Peer;
+      const customer = (await enter(created.wssUrlOut, created.signature, 'recorder')) as Peer;
       await redis.kill();
 
       const started = Date.now();
@@ -164,7 +168,10 @@ test.describe('shared state: Redis away', () => {
       expect((await join.json()).error).toBe('UNAVAILABLE');
       // A new socket cannot be checked against the cluster's revocations: refused for now, retryable.
       expect(await enter(on(b, created.wssUrlOut), created.signature, 'recorder')).toBe(503);
-      expect((await fetch(`${a.base}/readyz`)).status).toBe(503);
+      // Readiness gives one answer for the outage, whichever of the node's Redis links noticed it first.
+      const readyz = await fetch(`${a.base}/readyz`);
+      expect(readyz.status).toBe(503);
+      expect(await readyz.json()).toEqual({ status: 'not ready', reason: 'redis unreachable' });
       // No hang: every answer came at once.
       expect(Date.now() - started).toBeLessThan(5_000);
       // The socket already open is untouched, and the nodes are alive.
@@ -172,25 +179,39 @@ test.describe('shared state: Redis away', () => {
       expect((await fetch(`${a.base}/healthz`)).status).toBe(200);
 
       await redis.restart();
-      await until(
-        () => fetch(`${b.base}${SESSION_PREFIX}/sessions`, { method: 'POST' }).then((r) => r.status),
-        (s) => s === 200,
+      // Both nodes say when they take new rooms again: Redis reached, registered, held rooms re-claimed
+      // (a couple of heartbeats after Redis is back, new rooms wait; doors answer 503 meanwhile).
+      await Promise.all([ready(a), ready(b)]);
+      // A fresh session works across the nodes again, endings included: a stop at the node without the room ends it.
+      const fresh = await until(
+        () => fetch(`${b.base}${SESSION_PREFIX}/sessions`, { method: 'POST' }).then((r) => r.json()),
+        (body) => typeof body.wssUrlOut === 'string',
       );
+      const sharer = (await enter(fresh.wssUrlOut, fresh.signature, 'recorder')) as Peer;
+      const { other } = placed([a, b], fresh.wssUrlOut);
       await until(
-        () => fetch(`${a.base}/readyz`).then((r) => r.status),
-        (s) => s === 200,
-      );
-      // A fresh session works across the nodes again, endings included.
-      const fresh = await (await fetch(`${b.base}${SESSION_PREFIX}/sessions`, { method: 'POST' })).json();
-      const sharer = (await enter(on(a, fresh.wssUrlOut), fresh.signature, 'recorder')) as Peer;
-      await until(
-        () => fetch(`${b.base}${SESSION_PREFIX}/users/${fresh.userToken}/session/stop`).then((r) => r.status),
+        () => fetch(`${other.base}${SESSION_PREFIX}/users/${fresh.userToken}/session/stop`).then((r) => r.status),
         (s) => s === 200,
       );
       expect((await sharer.closed).code).toBe(CloseCode.SessionEnded);
+      // The socket that was open through the outage is still open.
+      expect(customer.ws.readyState).toBe(customer.ws.OPEN);
       customer.ws.close();
     } finally {
       await cluster.close();
     }
   });
+});
+
+test('each node holds two Redis connections: one for commands (the cluster and the state share it), one subscribed to endings', async () => {
+  const cluster = await twoNodes(OPTIONS);
+  try {
+    const list = String(await cluster.inspect.call('CLIENT', 'LIST'));
+    const clients = list.trim().split('\n');
+    // Both nodes' connections, and the inspector's own.
+    expect(clients).toHaveLength(2 * 2 + 1);
+    expect(clients.filter((line) => / sub=1 /.test(line))).toHaveLength(2);
+  } finally {
+    await cluster.close();
+  }
 });

@@ -7,7 +7,6 @@ import type { ResolvedOptions } from '../options.js';
 import type { Rooms } from '../rooms.js';
 import { type Logger, roomRef } from '../log.js';
 import { Refusal } from '../door.js';
-import { connectRedis } from './redis.js';
 import { type NodeInfo, Registry } from './registry.js';
 import { Placement } from './placement.js';
 import type { Candidate } from './rendezvous.js';
@@ -71,8 +70,11 @@ export class Cluster {
     return this.registry?.view.size ?? 0;
   }
 
-  /** Connects to Redis and registers this node, reachable at its configured URLs (else `listenUrl`). */
-  async start(listenUrl: string): Promise<void> {
+  /**
+   * Registers this node, reachable at its configured URLs (else `listenUrl`), over the node's
+   * command connection `link` (shared with the state; the relay closes it).
+   */
+  async start(listenUrl: string, link: () => Promise<Redis>): Promise<void> {
     const { options } = this;
     const listen = listenUrl.replace(/^http/, 'ws');
     const reachable = !WILDCARD.test(new URL(listen).hostname) ? listen : undefined;
@@ -80,7 +82,8 @@ export class Cluster {
     const publicUrl = (options.publicUrl ?? reachable ?? internalUrl).replace(/\/+$/, '');
     this.self = { internalUrl, publicUrl };
     let lastError = '';
-    const redis = connectRedis(options.redis!, (error) => {
+    const redis = await link();
+    redis.on('error', (error: Error) => {
       if (error.message === lastError) return;
       lastError = error.message;
       this.log.warn({ component: 'cluster', err: error.message }, 'redis unreachable');
@@ -106,6 +109,11 @@ export class Cluster {
       this.wasReady = true;
       void this.tick();
     });
+    // The connection may be up already (the shared state opened it): its first 'ready' was before us.
+    if (redis.status === 'ready') {
+      this.wasReady = true;
+      void this.tick();
+    }
     this.timer = setInterval(() => void this.tick(), this.heartbeatMs);
     this.timer.unref();
     // The first registration, bounded: a node whose Redis is away starts anyway, not ready.
@@ -293,10 +301,9 @@ export class Cluster {
     while (this.connections() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   }
 
-  /** Closes the Redis link (after a drain, or on close without one). */
+  /** Stops the heartbeats (after a drain, or on close without one); the relay closes the Redis link. */
   stop(): void {
     clearInterval(this.timer);
-    this.redis?.disconnect();
   }
 
   /** Cluster gauges for /metrics. */

@@ -1,7 +1,10 @@
 /** Redis key names of the cluster: one prefix, so a Redis shared with other software stays tidy. */
 export const PREFIX = 'cobrowse:';
 
-/** Set of node ids that registered (members whose node key expired are dropped by whoever sees them). */
+/**
+ * Set of node ids that registered (members whose node key expired are dropped by whoever sees them);
+ * its TTL of `nodeTtlMs` is renewed by every heartbeat, so it expires once no node is left.
+ */
 export const NODES_KEY = `${PREFIX}nodes`;
 
 /** Prefix of each node's registration (JSON {@link NodeInfo}, with a TTL of `nodeTtlMs`). */

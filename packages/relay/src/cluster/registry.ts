@@ -43,7 +43,9 @@ export function parseNodeInfo(id: string, text: string | null): NodeInfo | undef
 /**
  * The node registry: this node's registration (a key with a TTL of `nodeTtlMs`, renewed on every
  * heartbeat) and the current view of every live node (re-read on each heartbeat). A node that stops
- * renewing (killed, cut off) drops out when its key expires.
+ * renewing (killed, cut off) drops out when its key expires. The index of node ids is bounded: its
+ * members whose key expired are pruned on every read, and the index itself has the same TTL, renewed
+ * by every heartbeat of any node, so a cluster that is entirely gone leaves nothing behind.
  */
 export class Registry {
   /** Live nodes as last read, this one included once registered. */
@@ -68,6 +70,8 @@ export class Registry {
         .multi()
         .set(nodeKey(this.selfId), JSON.stringify(this.self()), 'PX', this.ttlMs)
         .sadd(NODES_KEY, this.selfId)
+        // The index lives as long as some node beats: once every node is gone, it expires too.
+        .pexpire(NODES_KEY, this.ttlMs)
         .exec();
       if (this.deregistered) return; // deregistered meanwhile: take it back out
       this.registered = true;

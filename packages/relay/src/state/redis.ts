@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { connectRedis } from '../cluster/redis.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Rooms } from '../rooms.js';
@@ -16,17 +17,20 @@ const REVOCATION_MARGIN_MS = 60_000;
 const KEEP_EVERY_MS = 60_000;
 
 /**
- * A cluster node: the doors' state in Redis, shared by every node. Two connections: one for
- * commands (fail fast while Redis is away: doors answer 503), one subscribed to the channel on which
- * nodes say that a room ended, so a stop that reaches any node closes the room where it lives.
+ * A cluster node: the doors' state in Redis, shared by every node. Two connections: the node's
+ * command connection `commands` (shared with the cluster, which owns it; fail fast while Redis is
+ * away: doors answer 503), and one of its own subscribed to the channel on which nodes say that a
+ * room ended, so a stop that reaches any node closes the room where it lives.
  */
 export function redisState(
+  commands: Redis,
   url: string,
   options: ResolvedOptions,
   rooms: Rooms,
   onError: (error: Error) => void,
 ): SharedState {
-  const redis = defineScripts(connectRedis(url, onError));
+  commands.on('error', onError);
+  const redis = defineScripts(commands);
   const subscriber = connectRedis(url, onError);
   const sessions = new RedisSessions(redis);
   const passphrases = new RedisPassphrases(redis, options.passphraseTtlMs, options.tokenTtlMs);
@@ -110,14 +114,10 @@ export function redisState(
     passphrases,
     endings,
     unavailable: () =>
-      redis.status !== 'ready'
-        ? `redis is ${redis.status}`
-        : subscribed
-          ? undefined
-          : 'not yet subscribed to room endings',
+      redis.status !== 'ready' ? 'redis unreachable' : subscribed ? undefined : 'not yet subscribed to room endings',
     close: async () => {
       clearInterval(keep);
-      redis.disconnect();
+      commands.off('error', onError);
       subscriber.disconnect();
     },
   };
