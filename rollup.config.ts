@@ -6,6 +6,7 @@ import esbuild, { minify } from 'rollup-plugin-esbuild';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import { rrwebUntainted } from './build/rrweb-untainted.ts';
+import { rrwebSlicedSnapshot } from './build/rrweb-sliced-snapshot.ts';
 
 /** `import text from 'x.css'` yields the file's text (the replayer injects rrweb's styles itself). */
 const cssText: Plugin = {
@@ -35,6 +36,26 @@ const withoutPostcss: Plugin = {
     });
     if (blocks !== 2)
       this.error(`expected rrweb.js to hold 2 postcss blocks, found ${blocks}: check the rrweb version`);
+    return { code: out, map: null };
+  },
+};
+
+/**
+ * rrweb's own canvas recording (record option `recordCanvas`) ships its worker as a 2.6 KB string;
+ * the recorder never turns that option on (it samples canvases itself, see canvas-sampler.ts), so
+ * its builds carry an empty worker instead (~1 KB gzipped). Fails the build if rrweb's layout changes.
+ */
+const CANVAS_WORKER = /\nvar jsContent = "(?:[^"\\\n]|\\.)*";\n/g;
+const withoutCanvasWorker: Plugin = {
+  name: 'rrweb-without-canvas-worker',
+  transform(code, id) {
+    if (!/[\\/]rrweb[\\/]dist[\\/]rrweb\.js$/.test(id)) return null;
+    let found = 0;
+    const out = code.replace(CANVAS_WORKER, () => {
+      found++;
+      return '\nvar jsContent = "";\n';
+    });
+    if (found !== 1) this.error(`expected rrweb.js to hold 1 canvas worker, found ${found}: check the rrweb version`);
     return { code: out, map: null };
   },
 };
@@ -197,12 +218,20 @@ function iife(
 export default [
   esm('protocol', { index: 'index.ts', compress: 'compress.ts', decompress: 'decompress.ts' }, 'browser'),
   esm('client', { index: 'index.ts' }, 'browser'),
-  esm('recorder', { index: 'index.ts' }, 'browser', [withoutPostcss, rrwebUntainted(), withoutRrwebTypes('recorder')]),
+  esm('recorder', { index: 'index.ts' }, 'browser', [
+    withoutPostcss,
+    withoutCanvasWorker,
+    rrwebUntainted(),
+    rrwebSlicedSnapshot(),
+    withoutRrwebTypes('recorder'),
+  ]),
   esm('replayer', { index: 'index.ts' }, 'browser', [rrwebUntainted(), withoutRrwebTypes('replayer')]),
   esm('relay', { index: 'index.ts', cli: 'cli.ts' }, 'node'),
   iife('recorder', 'recorder.iife.js', 'CobrowseRecorder', "typeof import('./index.js')", [
     withoutPostcss,
+    withoutCanvasWorker,
     rrwebUntainted(),
+    rrwebSlicedSnapshot(),
     lazyCompressor,
   ]),
   iife(
