@@ -36,8 +36,11 @@ const CONFIG = {
    * agent is given after the burst to show its last frame; `settleMs` = quiet time before each burst.
    */
   burst: { rounds: 2, durationMs: 5000, nodes: 2000, afterMs: 5000, settleMs: 300 },
-  /** Row 8: sharing of the 10,000-node page starts `trials` times per setup (record() alone, ours, naive), interleaved. */
-  first: { trials: 4, settleMs: 700, timeoutMs: 10_000, afterMs: 400 },
+  /**
+   * Row 8: sharing of the 10,000- and 20,000-node pages (big.html with `rows` table rows) starts
+   * `trials` times per setup (record() alone, ours, naive), interleaved.
+   */
+  first: { trials: 4, rows: [1100, 2200], settleMs: 700, timeoutMs: 10_000, afterMs: 400 },
   /** Row 9: a scripted session on bench/pages/session.html, ours and naive at once; bytes per minute = bytes × 60 s / window. */
   session: { durationMs: 30_000 },
   /** Row 10: rooms (1 recorder sending row 9's session + 1 replayer) opened `parallel` at a time on a relay process of their own, after `warmupRooms`. */
@@ -662,6 +665,15 @@ function buildTable(r) {
       (x, side) => x.firstSnapshot.summary[side].longestTaskMs,
       task,
     );
+    const sizes = both.firstSnapshot.bySize ?? [first];
+    sizes.forEach((size) => {
+      rows.push({
+        metric: `8. … ${fmtMs(size.record.nodes)}-node page: longest task, median ms — ours / record() alone (ratio); naive / record() alone (ratio)`,
+        ours: `${task(size.ours.longestTaskMs)} / ${task(size.record.longestTaskMs)} (${fmtRatio(size.ours.longestOverRecord)})`,
+        naive: `${task(size.naive.longestTaskMs)} / ${task(size.record.longestTaskMs)} (${fmtRatio(size.naive.longestOverRecord)})`,
+        ratio: fmtRatio(ratio(size.ours.longestTaskMs, size.naive.longestTaskMs)),
+      });
+    });
     pair(
       `8. … the same, least disturbed start, ms (record() alone: ${task(first.record.longestTaskMinMs)})`,
       (x, side) => x.firstSnapshot.summary[side].longestTaskMinMs,
@@ -793,6 +805,15 @@ function bars(r) {
             () => r.both.firstSnapshot.summary.ours.longestTaskMs,
             50,
           ),
+          ...(r.both.firstSnapshot.bySize?.[1]
+            ? [
+                check(
+                  'sharing a 20,000-node page: no main-thread task over 50 ms (longest, median of the starts)',
+                  () => r.both.firstSnapshot.bySize[1].ours.longestTaskMs,
+                  50,
+                ),
+              ]
+            : []),
         ]
       : []),
     ...(r.both?.fidelity

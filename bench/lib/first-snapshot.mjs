@@ -27,8 +27,10 @@ function instrument() {
     return out;
   };
   const send = WebSocket.prototype.send;
+  w.__cost.lastSendAt = 0;
   WebSocket.prototype.send = function (data) {
     const bytes = typeof data === 'string' ? data.length : (data.byteLength ?? data.size ?? 0);
+    w.__cost.lastSendAt = now();
     if (bytes > 10_000) w.__cost.sends.push({ at: now(), bytes, binary: typeof data !== 'string' });
     return send.call(this, data);
   };
@@ -36,14 +38,16 @@ function instrument() {
 
 const round1 = (x) => (typeof x === 'number' ? Math.round(x * 10) / 10 : null);
 
-async function startTrial(h, variant, { settleMs, timeoutMs, afterMs }) {
+async function startTrial(h, variant, rows, { settleMs, timeoutMs, afterMs }) {
   const side = variant === 'naive' ? 'naive' : 'ours';
   const context = await h.newContext();
   try {
     await context.addInitScript(instrument);
     const page = await context.newPage();
     page.on('pageerror', (error) => h.log(`${variant} big.html: page error: ${error.message}`));
-    await page.goto(h.pageUrl('big.html', side, h.roomId(`first-${variant}`), { mode: variant, auto: '0' }));
+    await page.goto(
+      h.pageUrl('big.html', side, h.roomId(`first-${variant}`), { mode: variant, auto: '0', rows: String(rows) }),
+    );
     await page.evaluate(() => window.bench.ready);
     const cdp = await context.newCDPSession(page);
     // threadTicks: main-thread CPU time, which other processes on a busy machine do not inflate.
@@ -68,6 +72,8 @@ async function startTrial(h, variant, { settleMs, timeoutMs, afterMs }) {
         ? await h.waitFor(page, () => window.bench.recordEvents >= 2, undefined, timeoutMs)
         : await h.waitFor(page, () => window.__cost.sends.length > 0, undefined, timeoutMs);
     if (!sent) throw new Error(`${variant}: the first snapshot was not taken/sent within ${timeoutMs} ms`);
+    // Ours sends the snapshot in slices: until the page has sent nothing for `afterMs`.
+    await h.waitFor(page, (quiet) => window.bench.now() - window.__cost.lastSendAt > quiet, afterMs, timeoutMs);
     await h.sleep(afterMs);
     const startCpuMs = (await cpu()) - cpuBefore;
     const cost = await page.evaluate(() => ({ ...window.__cost, recordCallMs: window.bench.recordCallMs ?? null }));
@@ -76,8 +82,16 @@ async function startTrial(h, variant, { settleMs, timeoutMs, afterMs }) {
     const snapshotStringify = cost.stringify.filter((s) => s.start >= t0).sort((a, b) => b.chars - a.chars)[0];
     const inside = (x) => !!longest && !!x && x.start >= longest.start && x.start <= longest.start + longest.ms;
     const send = cost.sends.find((s) => s.at >= t0);
+    const nodes = await page.evaluate(() => {
+      let n = 0;
+      const walker = document.createTreeWalker(document, NodeFilter.SHOW_ALL);
+      while (walker.nextNode()) n++;
+      return n;
+    });
     return {
       variant,
+      rows,
+      nodes,
       longestTaskMs: longest ? round1(longest.ms) : 0,
       tasksOver50: tasks.length,
       longTasksMs: tasks.map((t) => round1(t.ms)),
@@ -99,20 +113,29 @@ async function startTrial(h, variant, { settleMs, timeoutMs, afterMs }) {
   }
 }
 
+/** Row 8 on each page size (`cfg.rows`: table rows of big.html; 1,100 ≈ 9,940 nodes, 2,200 ≈ 19,800). */
 export async function firstSnapshotScenario(h, cfg) {
   const trials = [];
-  for (let i = 0; i < cfg.trials; i++) {
-    const order = i % 2 ? [...SNAPSHOT_VARIANTS].reverse() : SNAPSHOT_VARIANTS;
-    for (const variant of order) {
-      h.log(`row 8, first snapshot ${i + 1}/${cfg.trials}: ${variant}`);
-      try {
-        trials.push(await startTrial(h, variant, cfg));
-      } catch (error) {
-        h.log(`first snapshot ${variant} FAILED: ${error?.stack ?? error}`);
-        trials.push({ variant, error: String(error?.message ?? error) });
+  for (const rows of cfg.rows) {
+    for (let i = 0; i < cfg.trials; i++) {
+      const order = i % 2 ? [...SNAPSHOT_VARIANTS].reverse() : SNAPSHOT_VARIANTS;
+      for (const variant of order) {
+        h.log(`row 8, first snapshot (${rows} rows) ${i + 1}/${cfg.trials}: ${variant}`);
+        try {
+          trials.push(await startTrial(h, variant, rows, cfg));
+        } catch (error) {
+          h.log(`first snapshot ${variant} FAILED: ${error?.stack ?? error}`);
+          trials.push({ variant, rows, error: String(error?.message ?? error) });
+        }
       }
     }
   }
+  const bySize = cfg.rows.map((rows) => summarize(trials.filter((t) => t.rows === rows)));
+  // `summary`: the first size (the 10,000-node page), as before; `bySize`: every size.
+  return { summary: bySize[0], bySize, trials };
+}
+
+function summarize(trials) {
   const summary = {};
   for (const variant of SNAPSHOT_VARIANTS) {
     const ok = trials.filter((t) => t.variant === variant && !t.error);
@@ -135,7 +158,15 @@ export async function firstSnapshotScenario(h, cfg) {
       encodeToSendMs: med((t) => t.encodeToSendMs),
       sentBytes: med((t) => t.sentBytes),
       worker: ok.length ? ok.every((t) => t.workers > 0) : null,
+      nodes: med((t) => t.nodes),
     };
   }
-  return { summary, trials };
+  // Ours and naive against rrweb's record() alone, started the same way in the same run.
+  for (const variant of ['ours', 'naive']) {
+    const s = summary[variant];
+    const rec = summary.record.longestTaskMs;
+    s.longestOverRecord =
+      typeof s.longestTaskMs === 'number' && rec ? Math.round((s.longestTaskMs / rec) * 100) / 100 : null;
+  }
+  return summary;
 }

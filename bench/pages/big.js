@@ -1,5 +1,7 @@
 // Builds ~10,000 DOM nodes (elements + text): 1,100 table rows of 4 cells, then #last.
+// `?rows=2200` builds ~20,000 (row 8 measures both sizes).
 (function () {
+  const rows = Number(new URLSearchParams(location.search).get('rows')) || 1100;
   const names = [
     'Alice Martin',
     'Bob Chen',
@@ -17,7 +19,7 @@
   const fragment = document.createDocumentFragment();
   let seed = 42;
   const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
-  for (let i = 1; i <= 1100; i++) {
+  for (let i = 1; i <= rows; i++) {
     const tr = document.createElement('tr');
     const cells = [
       '#' + (100000 + i),

@@ -243,8 +243,15 @@ export class RecorderSession {
     // The full snapshot in slices (see snapshot-slices.ts), when rrweb carries the hooks for it.
     const hooks = (record as unknown as { cobrowse?: SliceHooks }).cobrowse;
     const slices = hooks
-      ? new SnapshotSlices(hooks, record.mirror as unknown as SliceMirror, (error) =>
-          this.emitter.emit('error', error instanceof Error ? error : new Error(String(error))),
+      ? new SnapshotSlices(
+          hooks,
+          record.mirror as unknown as SliceMirror,
+          (error) => this.emitter.emit('error', error instanceof Error ? error : new Error(String(error))),
+          // The focused element may have come in a slice after the snapshot: say again what has focus.
+          () => {
+            this.focusedId = undefined;
+            this.reportFocus();
+          },
         )
       : undefined;
     const stop = record({

@@ -19,7 +19,7 @@ import { RrwebEventType, RrwebSource } from '@cobrowse/protocol';
  * sent their removal; if they come back, rrweb's add carries their whole subtree).
  *
  * A new full snapshot (reconnect, agent request, checkout) supersedes the stream of the previous
- * one and clears the mirror first, so that "in the mirror" keeps meaning "the agent has it".
+ * one; mirror entries from before it no longer count as "the agent has it".
  */
 export const SNAPSHOT_SLICE_MS = 20;
 export const STREAM_SLICE_MS = 25;
@@ -34,7 +34,8 @@ export interface SliceHooks {
 export interface SliceMirror {
   getId(node: Node | undefined | null): number;
   getNode(id: number): Node | null;
-  reset(): void;
+  getMeta(node: Node): object | null;
+  readonly idNodeMap: Map<number, Node>;
 }
 
 interface Serialized {
@@ -69,11 +70,15 @@ export class SnapshotSlices {
   private until = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  /** Mirror entries from before the latest full snapshot. */
+  private old = new WeakSet<object>();
 
   constructor(
     private readonly hooks: SliceHooks,
     private readonly mirror: SliceMirror,
     private readonly onError: (error: unknown) => void,
+    /** The whole page has been sent (what refers to nodes by id can say so again). */
+    private readonly onStreamed: () => void,
     private readonly sliceMs = { snapshot: SNAPSHOT_SLICE_MS, stream: STREAM_SLICE_MS },
   ) {
     hooks.defer(this.cut);
@@ -89,8 +94,15 @@ export class SnapshotSlices {
     this.queue = [];
     clearTimeout(this.timer);
     this.timer = undefined;
-    // Ids from before this snapshot say nothing about what the agent's new document holds.
-    this.mirror.reset();
+    // What was serialised before this snapshot says nothing about what the agent's new document
+    // holds: those entries (rrweb's meta objects, replaced when a node is serialised again) are old.
+    // Ids stay as they are (focus, canvases, assets and agent tools refer to nodes by id).
+    const old = new WeakSet<object>();
+    for (const node of this.mirror.idNodeMap.values()) {
+      const meta = this.mirror.getMeta(node);
+      if (meta) old.add(meta);
+    }
+    this.old = old;
     this.until = performance.now() + this.sliceMs.snapshot;
   }
 
@@ -123,7 +135,7 @@ export class SnapshotSlices {
   /** The agent has this node (in the mirror since the latest full snapshot, and not removed since). */
   private has(node: Node): boolean {
     const id = this.mirror.getId(node);
-    return id > 0 && this.mirror.getNode(id) === node;
+    return id > 0 && this.mirror.getNode(id) === node && !this.old.has(this.mirror.getMeta(node)!);
   }
 
   private readonly slice = (): void => {
@@ -144,7 +156,8 @@ export class SnapshotSlices {
         type: RrwebEventType.IncrementalSnapshot,
         data: { source: RrwebSource.Mutation, texts: [], attributes: [], removes: [], adds },
       });
-    this.schedule();
+    if (this.queue.length) this.schedule();
+    else if (!this.stopped) this.onStreamed();
   };
 
   /** Adds the children of `parent` the agent lacks, last first; requeues `parent` when the slice ends first. */
