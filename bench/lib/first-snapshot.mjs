@@ -31,7 +31,9 @@ function instrument() {
   WebSocket.prototype.send = function (data) {
     const bytes = typeof data === 'string' ? data.length : (data.byteLength ?? data.size ?? 0);
     w.__cost.lastSendAt = now();
-    if (bytes > 10_000) w.__cost.sends.push({ at: now(), bytes, binary: typeof data !== 'string' });
+    // Big frames (naive: the snapshot as text) and every binary one (ours: batches, a sliced snapshot's small ones too).
+    if (bytes > 10_000 || typeof data !== 'string')
+      w.__cost.sends.push({ at: now(), bytes, binary: typeof data !== 'string' });
     return send.call(this, data);
   };
 }

@@ -21,8 +21,8 @@ import { RrwebEventType, RrwebSource } from '@cobrowse/protocol';
  * A new full snapshot (reconnect, agent request, checkout) supersedes the stream of the previous
  * one; mirror entries from before it no longer count as "the agent has it".
  */
-export const SNAPSHOT_SLICE_MS = 20;
-export const STREAM_SLICE_MS = 25;
+export const SNAPSHOT_SLICE_MS = 12;
+export const STREAM_SLICE_MS = 16;
 
 /** What build/rrweb-sliced-snapshot.ts adds to rrweb's `record` (absent from an unpatched rrweb). */
 export interface SliceHooks {
