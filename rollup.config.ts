@@ -41,21 +41,24 @@ const withoutPostcss: Plugin = {
 };
 
 /**
- * rrweb's own canvas recording (record option `recordCanvas`) ships its worker as a 2.6 KB string;
- * the recorder never turns that option on (it samples canvases itself, see canvas-sampler.ts), so
- * its builds carry an empty worker instead (~1 KB gzipped). Fails the build if rrweb's layout changes.
+ * rrweb's own canvas recording (record option `recordCanvas`: prototype patches, argument
+ * serialisers, a worker shipped as a 2.6 KB string) is never turned on by the recorder (it samples
+ * canvases itself, see canvas-sampler.ts): its builds carry CanvasManager without the two methods
+ * that start it, and so without what only they use (~2 KB gzipped). Fails the build if rrweb's
+ * layout changes.
  */
-const CANVAS_WORKER = /\nvar jsContent = "(?:[^"\\\n]|\\.)*";\n/g;
-const withoutCanvasWorker: Plugin = {
-  name: 'rrweb-without-canvas-worker',
+const CANVAS_RECORDING =
+  /\tinitCanvasFPSObserver\(fps, win, blockClass, blockSelector, options\) \{\n[\s\S]*?\n(\tstartPendingCanvasMutationFlusher\(\) \{)/g;
+const withoutCanvasRecording: Plugin = {
+  name: 'rrweb-without-canvas-recording',
   transform(code, id) {
     if (!/[\\/]rrweb[\\/]dist[\\/]rrweb\.js$/.test(id)) return null;
     let found = 0;
-    const out = code.replace(CANVAS_WORKER, () => {
+    const out = code.replace(CANVAS_RECORDING, (_all, next: string) => {
       found++;
-      return '\nvar jsContent = "";\n';
+      return `\tinitCanvasFPSObserver() {}\n\tinitCanvasMutationObserver() {}\n${next}`;
     });
-    if (found !== 1) this.error(`expected rrweb.js to hold 1 canvas worker, found ${found}: check the rrweb version`);
+    if (found !== 1) this.error(`expected rrweb.js to hold 1 canvas recorder, found ${found}: check the rrweb version`);
     return { code: out, map: null };
   },
 };
@@ -220,7 +223,7 @@ export default [
   esm('client', { index: 'index.ts' }, 'browser'),
   esm('recorder', { index: 'index.ts' }, 'browser', [
     withoutPostcss,
-    withoutCanvasWorker,
+    withoutCanvasRecording,
     rrwebUntainted(),
     rrwebSlicedSnapshot(),
     withoutRrwebTypes('recorder'),
@@ -229,7 +232,7 @@ export default [
   esm('relay', { index: 'index.ts', cli: 'cli.ts' }, 'node'),
   iife('recorder', 'recorder.iife.js', 'CobrowseRecorder', "typeof import('./index.js')", [
     withoutPostcss,
-    withoutCanvasWorker,
+    withoutCanvasRecording,
     rrwebUntainted(),
     rrwebSlicedSnapshot(),
     lazyCompressor,

@@ -24,6 +24,10 @@ import { RrwebEventType, RrwebSource } from '@cobrowse/protocol';
 export const SNAPSHOT_SLICE_MS = 12;
 export const STREAM_SLICE_MS = 16;
 
+/** The events that carry a sliced snapshot's rest: the sender compresses them off the main thread, whatever their size. */
+const streamed = new WeakSet<object>();
+export const isStreamed = (event: object): boolean => streamed.has(event);
+
 /** What build/rrweb-sliced-snapshot.ts adds to rrweb's `record` (absent from an unpatched rrweb). */
 export interface SliceHooks {
   defer(fn: ((parent: Node) => boolean) | null): void;
@@ -70,6 +74,7 @@ export class SnapshotSlices {
   private until = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  private asked = 0;
   /** Mirror entries from before the latest full snapshot. */
   private old = new WeakSet<object>();
 
@@ -122,7 +127,8 @@ export class SnapshotSlices {
 
   /** rrweb asks before each child of `parent`: true leaves the rest of its children for later. */
   private readonly cut = (parent: Node): boolean => {
-    if (!this.until || performance.now() < this.until) return false;
+    // The clock is read every 16th child: reading it costs as much as a small node's serialisation.
+    if (!this.until || (++this.asked & 15) !== 0 || performance.now() < this.until) return false;
     if (parent.nodeType !== 1 || WHOLE.has(parent.nodeName) || !document.body?.contains(parent)) return false;
     this.queue.push(parent);
     return true;
@@ -151,11 +157,14 @@ export class SnapshotSlices {
     } finally {
       this.until = 0;
     }
-    if (adds.length)
-      this.hooks.emit({
+    if (adds.length) {
+      const event = {
         type: RrwebEventType.IncrementalSnapshot,
         data: { source: RrwebSource.Mutation, texts: [], attributes: [], removes: [], adds },
-      });
+      };
+      streamed.add(event);
+      this.hooks.emit(event);
+    }
     if (this.queue.length) this.schedule();
     else if (!this.stopped) this.onStreamed();
   };
