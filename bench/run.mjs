@@ -693,6 +693,9 @@ function buildTable(r) {
       const v = x.firstSnapshot.summary[side];
       return `${v.iframesAdded} / ${fmtMs(v.stringifyMs)} ms ${v.stringifyInLongestTask ? 'inside the long task' : 'in a task of its own'}`;
     });
+    pair('8. … bytes the start sent in all (ours: every slice, deflated; naive: the snapshot as text)', (x, side) =>
+      fmtBytes(x.firstSnapshot.summary[side].sentTotalBytes),
+    );
     pair('8. … the snapshot batch on its way out', (x, side) => {
       const v = x.firstSnapshot.summary[side];
       return side === 'ours'

@@ -141,6 +141,8 @@ async function startTrial(h, variant, rows, { settleMs, timeoutMs, afterMs }) {
       encodeToSendMs:
         send && snapshotStringify ? round1(send.at - (snapshotStringify.start + snapshotStringify.ms)) : null,
       sentBytes: send?.bytes ?? null,
+      // Every frame the start sent (ours: the snapshot's slices; naive: the snapshot's text).
+      sentTotalBytes: cost.sends.filter((s) => s.at >= t0).reduce((sum, s) => sum + s.bytes, 0),
       sentBinary: send?.binary ?? null,
       workers: page.workers().length,
     };
@@ -195,6 +197,7 @@ function summarize(trials) {
       stringifyInLongestTask: ok.length ? ok.every((t) => t.stringify?.inLongestTask) : null,
       encodeToSendMs: med((t) => t.encodeToSendMs),
       sentBytes: med((t) => t.sentBytes),
+      sentTotalBytes: med((t) => t.sentTotalBytes),
       worker: ok.length ? ok.every((t) => t.workers > 0) : null,
       nodes: med((t) => t.nodes),
     };

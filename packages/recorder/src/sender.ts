@@ -70,7 +70,7 @@ export class Sender {
     if (batch.snap) this.history.reset();
     const text = JSON.stringify(batch.events);
     // Longer in characters is longer in UTF-8: a big batch goes to the worker without encoding it here.
-    // A sliced snapshot's rest (snapshot-slices.ts) goes to the worker too: it is page-sized in all.
+    // A sliced snapshot (snapshot-slices.ts: its first part and the rest) goes to the worker too: it is page-sized in all.
     const bulk = this.deflater !== undefined && batch.events.some(isStreamed);
     const json = text.length <= HISTORY_BATCH_BYTES && !bulk ? encoder.encode(text) : undefined;
     if (json && json.length <= HISTORY_BATCH_BYTES) {

@@ -257,7 +257,7 @@ export class RecorderSession {
     const stop = record({
       emit: (event: eventWithTime) => {
         if (event.type === META) slices?.snapshotStarts();
-        else if (event.type === FULL_SNAPSHOT) slices?.snapshotTaken();
+        else if (event.type === FULL_SNAPSHOT) slices?.snapshotTaken(event);
         this.batcher.push(event);
         this.assets?.observe(event);
         if (event.type === INCREMENTAL && (event.data as { source: number }).source === MUTATION) values.changed();

@@ -24,7 +24,7 @@ import { RrwebEventType, RrwebSource } from '@cobrowse/protocol';
 export const SNAPSHOT_SLICE_MS = 12;
 export const STREAM_SLICE_MS = 16;
 
-/** The events that carry a sliced snapshot's rest: the sender compresses them off the main thread, whatever their size. */
+/** The events of a sliced snapshot (its first part and the rest): the sender compresses them off the main thread, whatever their size. */
 const streamed = new WeakSet<object>();
 export const isStreamed = (event: object): boolean => streamed.has(event);
 
@@ -112,8 +112,9 @@ export class SnapshotSlices {
   }
 
   /** rrweb has emitted the full snapshot: what its walk left out follows in slices. */
-  snapshotTaken(): void {
+  snapshotTaken(event: object): void {
     this.until = 0;
+    if (this.queue.length) streamed.add(event);
     this.schedule();
   }
 
