@@ -6,6 +6,7 @@ import esbuild, { minify } from 'rollup-plugin-esbuild';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import commonjs from '@rollup/plugin-commonjs';
 import { rrwebUntainted } from './build/rrweb-untainted.ts';
+import { rrwebSlicedSnapshot } from './build/rrweb-sliced-snapshot.ts';
 
 /** `import text from 'x.css'` yields the file's text (the replayer injects rrweb's styles itself). */
 const cssText: Plugin = {
@@ -35,6 +36,29 @@ const withoutPostcss: Plugin = {
     });
     if (blocks !== 2)
       this.error(`expected rrweb.js to hold 2 postcss blocks, found ${blocks}: check the rrweb version`);
+    return { code: out, map: null };
+  },
+};
+
+/**
+ * rrweb's own canvas recording (record option `recordCanvas`: prototype patches, argument
+ * serialisers, a worker shipped as a 2.6 KB string) is never turned on by the recorder (it samples
+ * canvases itself, see canvas-sampler.ts): its builds carry CanvasManager without the two methods
+ * that start it, and so without what only they use (~2 KB gzipped). Fails the build if rrweb's
+ * layout changes.
+ */
+const CANVAS_RECORDING =
+  /\tinitCanvasFPSObserver\(fps, win, blockClass, blockSelector, options\) \{\n[\s\S]*?\n(\tstartPendingCanvasMutationFlusher\(\) \{)/g;
+const withoutCanvasRecording: Plugin = {
+  name: 'rrweb-without-canvas-recording',
+  transform(code, id) {
+    if (!/[\\/]rrweb[\\/]dist[\\/]rrweb\.js$/.test(id)) return null;
+    let found = 0;
+    const out = code.replace(CANVAS_RECORDING, (_all, next: string) => {
+      found++;
+      return `\tinitCanvasFPSObserver() {}\n\tinitCanvasMutationObserver() {}\n${next}`;
+    });
+    if (found !== 1) this.error(`expected rrweb.js to hold 1 canvas recorder, found ${found}: check the rrweb version`);
     return { code: out, map: null };
   },
 };
@@ -197,12 +221,20 @@ function iife(
 export default [
   esm('protocol', { index: 'index.ts', compress: 'compress.ts', decompress: 'decompress.ts' }, 'browser'),
   esm('client', { index: 'index.ts' }, 'browser'),
-  esm('recorder', { index: 'index.ts' }, 'browser', [withoutPostcss, rrwebUntainted(), withoutRrwebTypes('recorder')]),
+  esm('recorder', { index: 'index.ts' }, 'browser', [
+    withoutPostcss,
+    withoutCanvasRecording,
+    rrwebUntainted(),
+    rrwebSlicedSnapshot(),
+    withoutRrwebTypes('recorder'),
+  ]),
   esm('replayer', { index: 'index.ts' }, 'browser', [rrwebUntainted(), withoutRrwebTypes('replayer')]),
   esm('relay', { index: 'index.ts', cli: 'cli.ts' }, 'node'),
   iife('recorder', 'recorder.iife.js', 'CobrowseRecorder', "typeof import('./index.js')", [
     withoutPostcss,
+    withoutCanvasRecording,
     rrwebUntainted(),
+    rrwebSlicedSnapshot(),
     lazyCompressor,
   ]),
   iife(

@@ -41,8 +41,11 @@ const CONFIG = {
    * agent is given after the burst to show its last frame; `settleMs` = quiet time before each burst.
    */
   burst: { rounds: 2, durationMs: 5000, nodes: 2000, afterMs: 5000, settleMs: 300 },
-  /** Row 8: sharing of the 10,000-node page starts `trials` times per setup (record() alone, ours, naive), interleaved. */
-  first: { trials: 4, settleMs: 700, timeoutMs: 10_000, afterMs: 400 },
+  /**
+   * Row 8: sharing of the 10,000- and 20,000-node pages (big.html with `rows` table rows) starts
+   * `trials` times per setup (record() alone, ours, naive), interleaved.
+   */
+  first: { trials: 4, rows: [1100, 2200], settleMs: 700, timeoutMs: 10_000, afterMs: 400 },
   /** Row 9: a scripted session on bench/pages/session.html, ours and naive at once; bytes per minute = bytes × 60 s / window. */
   session: { durationMs: 30_000 },
   /** Row 10: rooms (1 recorder sending row 9's session + 1 replayer) opened `parallel` at a time on a relay process of their own, after `warmupRooms`. */
@@ -747,6 +750,21 @@ function buildTable(r) {
       (x, side) => x.firstSnapshot.summary[side].longestTaskMs,
       task,
     );
+    const sizes = both.firstSnapshot.bySize ?? [first];
+    sizes.forEach((size) => {
+      rows.push({
+        metric: `8. … ${fmtMs(size.record.nodes)}-node page: longest task, median ms — ours / record() alone (ratio); naive / record() alone (ratio)`,
+        ours: `${task(size.ours.longestTaskMs)} / ${task(size.record.longestTaskMs)} (${fmtRatio(size.ours.longestOverRecord)})`,
+        naive: `${task(size.naive.longestTaskMs)} / ${task(size.record.longestTaskMs)} (${fmtRatio(size.naive.longestOverRecord)})`,
+        ratio: fmtRatio(ratio(size.ours.longestTaskMs, size.naive.longestTaskMs)),
+      });
+      rows.push({
+        metric: `8. … ${fmtMs(size.record.nodes)}-node page: longest task as main-thread CPU (trace), median / worst ms — ours, naive; record() alone: ${fmtMs(size.record.longestTaskCpuMs)}`,
+        ours: `${fmtMs(size.ours.longestTaskCpuMs)} / ${fmtMs(size.ours.longestTaskCpuMaxMs)} (${fmtRatio(size.ours.longestCpuOverRecord)} of record())`,
+        naive: `${fmtMs(size.naive.longestTaskCpuMs)} / ${fmtMs(size.naive.longestTaskCpuMaxMs)} (${fmtRatio(size.naive.longestCpuOverRecord)} of record())`,
+        ratio: fmtRatio(ratio(size.ours.longestTaskCpuMs, size.naive.longestTaskCpuMs)),
+      });
+    });
     pair(
       `8. … the same, least disturbed start, ms (record() alone: ${task(first.record.longestTaskMinMs)})`,
       (x, side) => x.firstSnapshot.summary[side].longestTaskMinMs,
@@ -760,6 +778,9 @@ function buildTable(r) {
       const v = x.firstSnapshot.summary[side];
       return `${v.iframesAdded} / ${fmtMs(v.stringifyMs)} ms ${v.stringifyInLongestTask ? 'inside the long task' : 'in a task of its own'}`;
     });
+    pair('8. … bytes the start sent in all (ours: every slice, deflated; naive: the snapshot as text)', (x, side) =>
+      fmtBytes(x.firstSnapshot.summary[side].sentTotalBytes),
+    );
     pair('8. … the snapshot batch on its way out', (x, side) => {
       const v = x.firstSnapshot.summary[side];
       return side === 'ours'
@@ -878,6 +899,22 @@ function bars(r) {
             () => r.both.firstSnapshot.summary.ours.longestTaskMs,
             50,
           ),
+          ...(r.both.firstSnapshot.bySize ?? []).map((size) =>
+            check(
+              `sharing a ${size.record.nodes}-node page: no task over 50 ms of main-thread CPU (trace; worst of the starts)`,
+              () => size.ours.longestTaskCpuMaxMs,
+              50,
+            ),
+          ),
+          ...(r.both.firstSnapshot.bySize?.[1]
+            ? [
+                check(
+                  'sharing a 20,000-node page: no main-thread task over 50 ms (longest, median of the starts)',
+                  () => r.both.firstSnapshot.bySize[1].ours.longestTaskMs,
+                  50,
+                ),
+              ]
+            : []),
         ]
       : []),
     ...(r.both?.fidelity
@@ -1025,7 +1062,7 @@ async function main() {
         5: 'full snapshot frame(s) as sent by the customer page (Playwright framesent): ours = header + deflate-raw batch, naive = Meta + FullSnapshot JSON text',
         6: 'bench/pages/burst.html: every animation frame for 5 s, #grid gets 2,000 new nodes (1,000 <span> + text) and #probe the frame counter; agent watching first; lag at end = time of the last frame − time of the newest frame the agent showed by then; back to live = when the agent showed the last frame − when the customer drew it. Five setups (none, record() alone, ours with no agent, ours, naive) interleaved, order reversed every other round',
         7: "same bursts: customer page main-thread CPU (CDP Performance.getMetrics, timeDomain threadTicks, TaskDuration delta) / frames drawn. record() alone = rrweb.record({emit() {}}) (events dropped, nothing stringified). 'whole page' = ours/record − 1; 'recording's own share' = (ours − none)/(record − none) − 1. Ours and naive have an agent replaying in another renderer process on the same cores; ours-solo shares with no agent, like record() alone",
-        8: "bench/pages/big.html loaded with nothing started, then bench.start() from a page task: Long Tasks API entries after it (longest), CDP threadTicks TaskDuration − DevToolsCommandDuration until 400 ms after the snapshot left the page (or was emitted); JSON.stringify and WebSocket.send wrapped in the page to time the snapshot's encoding and sending; MutationObserver counts iframes added. record() alone = stock rrweb UMD, like naive",
+        8: "bench/pages/big.html (?rows=1100: 9,940 nodes; ?rows=2200: 19,840) loaded with nothing started, then bench.start() from a page task: Long Tasks API entries after it (longest, wall time), the same tasks' main-thread CPU time (tdur of RunTask on the renderer main thread, Chromium trace), CDP threadTicks TaskDuration − DevToolsCommandDuration until 400 ms after the page last sent a frame (ours sends the snapshot in slices) or record() emitted; JSON.stringify and WebSocket.send wrapped in the page to time the snapshot's encoding and sending; MutationObserver counts iframes added. record() alone = stock rrweb UMD, like naive",
         9: 'bench/pages/session.html; the script is in results.both.session.script; the three setups run at once in three contexts; bytes = frames the page sent after its first snapshot (payload + WebSocket framing, as no compression applies) × 60 s / window; ours with compressUplink: the relay /cobrowse/status uplinkBytes delta (wire bytes after permessage-deflate)',
         10: "relay processes of their own (node --inspect on loopback): warm-up rooms, then HeapProfiler.collectGarbage + process.memoryUsage() before and after N rooms; each room = a recorder sending row 9's captured frames (ours: epoch rewritten in the header) + a replayer that caught up (ours: every cached batch; naive: Meta + FullSnapshot)",
         fidelity:

@@ -32,16 +32,23 @@ export class AssetScanner {
 
   /** Every reference of one event. */
   scan(event: eventWithTime): void {
+    // Read once per event: document.baseURI serialises a URL on every read (2,000 elements a frame in a burst).
     const base = document.baseURI;
     walkEvent(event, {
       element: (node, tag) => {
-        if (typeof node.id === 'number') this.scanElement(node.id, tag, node.attributes);
+        if (typeof node.id === 'number') this.scanElement(node.id, tag, node.attributes, undefined, base);
       },
       styleText: (node) => this.scanCss(node.textContent, base),
       attributes: (change) => {
         const node = this.io.node(change.id);
         if (node?.nodeType === 1)
-          this.scanElement(change.id, (node as Element).localName.toLowerCase(), change.attributes, node as Element);
+          this.scanElement(
+            change.id,
+            (node as Element).localName.toLowerCase(),
+            change.attributes,
+            node as Element,
+            base,
+          );
       },
       text: (change) => {
         if (typeof change.value === 'string' && this.io.node(change.id)?.parentNode?.nodeName === 'STYLE')
@@ -60,8 +67,7 @@ export class AssetScanner {
   }
 
   /** One element's references: its stylesheet text, its style attribute, its asset attributes. */
-  private scanElement(id: number, tag: string, attributes: Attributes, live?: Element): void {
-    const base = document.baseURI;
+  private scanElement(id: number, tag: string, attributes: Attributes, live: Element | undefined, base: string): void {
     // A stylesheet's text (rrweb inlines <style> and readable <link> sheets, @imports included).
     if (typeof attributes._cssText === 'string') this.scanCss(attributes._cssText, base);
     const found: { url: string; kind: AssetKind }[] = [];

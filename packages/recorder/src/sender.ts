@@ -3,6 +3,7 @@ import { encodeBinary, encodeText } from '@cobrowse/protocol';
 import { HistoryCompressor } from './compressor.js';
 import type { Batch } from './batcher.js';
 import { Deflater, type DeflaterOptions } from './deflate.js';
+import { isStreamed } from './snapshot-slices.js';
 
 /**
  * Batches up to this many bytes of JSON are compressed at once, on the page's main thread, against
@@ -69,7 +70,9 @@ export class Sender {
     if (batch.snap) this.history.reset();
     const text = JSON.stringify(batch.events);
     // Longer in characters is longer in UTF-8: a big batch goes to the worker without encoding it here.
-    const json = text.length <= HISTORY_BATCH_BYTES ? encoder.encode(text) : undefined;
+    // A sliced snapshot (snapshot-slices.ts: its first part and the rest) goes to the worker too: it is page-sized in all.
+    const bulk = this.deflater !== undefined && batch.events.some(isStreamed);
+    const json = text.length <= HISTORY_BATCH_BYTES && !bulk ? encoder.encode(text) : undefined;
     if (json && json.length <= HISTORY_BATCH_BYTES) {
       const bytes = this.compress(json);
       if (bytes) {

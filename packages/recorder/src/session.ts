@@ -27,6 +27,7 @@ import { ValueWatch } from './value-watch.js';
 import { CanvasSampler } from './canvas-sampler.js';
 import { Overlay } from './overlay.js';
 import { AgentTools, type ControlEvent } from './control.js';
+import { type SliceHooks, type SliceMirror, SnapshotSlices } from './snapshot-slices.js';
 
 export type RecorderStatus = ChannelStatus;
 
@@ -46,6 +47,7 @@ const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 const FULL_SNAPSHOT = RrwebEventType.FullSnapshot;
 const INCREMENTAL = RrwebEventType.IncrementalSnapshot;
 const MUTATION = RrwebSource.Mutation;
+const META = RrwebEventType.Meta;
 const POINTER_SETTLE_MS = 100;
 
 /** A running share. Created by `start()`. */
@@ -238,8 +240,24 @@ export class RecorderSession {
             (element) => !!(element.closest(blocked) || element.closest(masked)),
             (event) => this.batcher.push(event),
           );
+    // The full snapshot in slices (see snapshot-slices.ts), when rrweb carries the hooks for it.
+    const hooks = (record as unknown as { cobrowse?: SliceHooks }).cobrowse;
+    const slices = hooks
+      ? new SnapshotSlices(
+          hooks,
+          record.mirror as unknown as SliceMirror,
+          (error) => this.emitter.emit('error', error instanceof Error ? error : new Error(String(error))),
+          // The focused element may have come in a slice after the snapshot: say again what has focus.
+          () => {
+            this.focusedId = undefined;
+            this.reportFocus();
+          },
+        )
+      : undefined;
     const stop = record({
       emit: (event: eventWithTime) => {
+        if (event.type === META) slices?.snapshotStarts();
+        else if (event.type === FULL_SNAPSHOT) slices?.snapshotTaken(event);
         this.batcher.push(event);
         this.assets?.observe(event);
         if (event.type === INCREMENTAL && (event.data as { source: number }).source === MUTATION) values.changed();
@@ -279,6 +297,7 @@ export class RecorderSession {
       clearTimeout(this.pointerTimer);
       values.stop();
       canvas?.stop();
+      slices?.stop();
       stop?.();
     };
   }

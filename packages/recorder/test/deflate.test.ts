@@ -13,7 +13,8 @@ class FakeWorker implements DeflateWorker {
   terminated = false;
   constructor(private readonly mode: 'answer' | 'silent' | 'error-answer') {}
   postMessage(message: unknown): void {
-    const job = message as { id: number; text: string };
+    const { id, bytes } = message as { id: number; bytes: Uint8Array };
+    const job = { id, text: Buffer.from(bytes).toString('utf8') };
     this.received.push(job);
     if (this.mode === 'silent') return;
     setTimeout(() => {
