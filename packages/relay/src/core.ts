@@ -2,11 +2,15 @@ import type { IncomingMessage } from 'node:http';
 import { type ConnectionInfo, type Role, SOCKET_PATH, signToken } from '@cobrowse/protocol';
 import type { Redis } from 'ioredis';
 import type { ResolvedOptions } from './options.js';
+import { Scope } from './scope.js';
 import { header } from './http-util.js';
 import { Rooms, roomKey } from './rooms.js';
 import { noteRoom } from './log.js';
 import { CacheBudget } from './room.js';
 import { type SharedState, createState } from './state/index.js';
+
+/** Room scopes live in scope.ts (the state layer reads them too); doors import them from here. */
+export { Scope };
 import { Traffic } from './metrics.js';
 
 export interface IssueRequest {
@@ -23,17 +27,6 @@ export interface IssueRequest {
   /** Socket path prefix for this role (default `/ws/cobrowse/`); the room id follows. */
   socketPath?: string;
 }
-
-/**
- * Room scopes: which dialect's rooms a credential reaches. Seed 003 (agent reconnect) is the agent
- * side of calls opened through seed 000, so it shares that scope (as a replayer only).
- */
-export const Scope = {
-  cec: (tenant?: string) => (tenant ? `cec:${tenant}` : 'cec'),
-  apiaccess: (tenant: string) => `apiaccess:${tenant}`,
-  session: 'session',
-  passphrase: 'passphrase',
-} as const;
 
 /** Room ids are opaque to the relay but bounded: printable, no path tricks, at most 128 characters. */
 export function validRoomId(value: unknown): value is string {

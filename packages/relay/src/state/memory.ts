@@ -4,7 +4,7 @@ import { MemoryGuesses } from './guesses.js';
 import { MemorySessions } from './memory-sessions.js';
 import { MemoryPassphrases } from './memory-passphrases.js';
 import type { SharedState } from './types.js';
-import { Scope } from '../core.js';
+import { Scope } from '../scope.js';
 
 /** Whether a room of a scope is going on at this node. */
 export type LiveRooms = (scope: string, roomId: string) => boolean;

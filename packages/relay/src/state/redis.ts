@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { connectRedis } from '../cluster/redis.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Rooms } from '../rooms.js';
-import { Scope } from '../core.js';
+import { Scope } from '../scope.js';
 import { defineScripts } from './redis-scripts.js';
 import { RedisGuesses, RedisLimiter } from './redis-limits.js';
 import { RedisSessions } from './redis-sessions.js';
