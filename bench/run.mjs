@@ -328,6 +328,53 @@ function decodeOurFrame(payload) {
 }
 
 /**
+ * A full snapshot as the recorder sends it: the snap batch and the batches after it until the page
+ * has sent nothing for 600 ms (the bench page is static once built). Wire bytes, and the JSON they
+ * carry: `z: 1` batches inflate alone, `z: 2` batches are one deflate stream from the snap batch on.
+ */
+async function slicedSnapshot(frames, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let seen = -1;
+  let quietSince = Date.now();
+  while (Date.now() < deadline && Date.now() - quietSince < 600) {
+    if (frames.length !== seen) {
+      seen = frames.length;
+      quietSince = Date.now();
+    }
+    await sleep(50);
+  }
+  const decoded = [];
+  for (const payload of frames) {
+    const bytes = Buffer.from(payload);
+    const nl = bytes.indexOf(0x0a);
+    let header;
+    try {
+      header = JSON.parse(bytes.subarray(0, nl === -1 ? bytes.length : nl).toString());
+    } catch {
+      continue;
+    }
+    if (header.type === 'events') decoded.push({ header, wireBytes: bytes.length, body: bytes.subarray(nl + 1) });
+  }
+  const first = decoded.findIndex((f) => f.header.snap);
+  const taken = decoded.slice(first);
+  const texts = [];
+  const stream = [];
+  for (const f of taken) {
+    if (f.header.z === 1) texts.push(inflateRawSync(f.body).toString());
+    else if (f.header.z === 2) stream.push(f.body);
+    else texts.push(f.body.toString());
+  }
+  if (stream.length) texts.push(inflateRawSync(Buffer.concat(stream), { finishFlush: zlib.Z_SYNC_FLUSH }).toString());
+  const json = texts.join('');
+  return {
+    frames: taken.length,
+    wireBytes: taken.reduce((sum, f) => sum + f.wireBytes, 0),
+    jsonBytes: Buffer.byteLength(json),
+    json,
+  };
+}
+
+/**
  * Rows 4 and 5: a page of `rows` table rows (1,100: ~10,000 nodes) is shared; agents join it; its
  * full snapshot's size on the wire. With `profile`, one more join runs under the CPU profiler.
  */
@@ -385,18 +432,20 @@ async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile =
 
     let wire;
     if (side === 'ours') {
+      // The recorder sends a big page's snapshot in time slices (snapshot-slices.ts): the snap batch,
+      // then the rest of the page as add mutations. All of them count, until the static page goes quiet.
+      const sliced = await slicedSnapshot(frames, timeoutMs);
       const events = JSON.parse(snapshot.json);
       const full = events.find((e) => e.type === 2);
-      const jsonBytes = Buffer.byteLength(snapshot.json);
       wire = {
-        frames: 1,
+        frames: sliced.frames,
         binary: snapshot.binary,
         compressed: (snapshot.header.z ?? 0) !== 0,
-        wireBytes: snapshot.wireBytes,
-        jsonBytes,
+        wireBytes: sliced.wireBytes,
+        jsonBytes: sliced.jsonBytes,
         eventsInFrame: events.length,
         fullSnapshotEventJsonBytes: Buffer.byteLength(JSON.stringify(full)),
-        gzipJsonBytes: gzipSync(snapshot.json).length,
+        gzipJsonBytes: gzipSync(sliced.json).length,
       };
     } else {
       const texts = [snapshot.meta, snapshot.full].filter(Boolean);
@@ -872,7 +921,12 @@ function bars(r) {
       6,
     ),
     check('10,000-node page: first full render ≤ 150 ms (median)', (s) => s.big.firstRender.medianMs, 150),
-    check('full snapshot wire bytes ≤ 0.1 × JSON', (s) => s.big.snapshot.wireOverJson, 0.1),
+    // Against rrweb's full snapshot as JSON (naive's frame): a sliced snapshot carries more JSON than that.
+    check(
+      "full snapshot wire bytes ≤ 0.1 × rrweb's snapshot JSON",
+      (s) => Math.round((s.big.snapshot.wireBytes / r.naive.big.snapshot.jsonBytes) * 10000) / 10000,
+      0.1,
+    ),
     ...(r.both?.burst
       ? [
           check(
