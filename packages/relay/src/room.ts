@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { TokenBucket } from './limiter.js';
 import { ASSETS_VERSION, CloseCode, encodeText, type Message } from '@cobrowse/protocol';
 import { FrameCache, SlabPool } from './frame-cache.js';
+import { SharedFrame } from './shared-frame.js';
 import type { RecordingWriter } from './recordings/writer.js';
 import type { Traffic } from './metrics.js';
 
@@ -126,8 +127,9 @@ export class Room {
 
   /** Whether one more recorder frame of `bytes` fits the room's rate limits. */
   admit(bytes: number): boolean {
-    this.lastActivity = Date.now();
-    return this.messageRate.take(1) && this.byteRate.take(bytes);
+    const now = Date.now();
+    this.lastActivity = now;
+    return this.messageRate.take(1, now) && this.byteRate.take(bytes, now);
   }
 
   /** Nobody in the room and no admitted socket on its way in. */
@@ -199,7 +201,9 @@ export class Room {
         }
       }
     }
-    for (const peer of this.replayers) this.forward(peer, data, binary);
+    if (this.replayers.size === 0) return;
+    const out = new SharedFrame(data, binary);
+    for (const peer of this.replayers) this.forward(peer, out);
   }
 
   /**
@@ -222,11 +226,12 @@ export class Room {
       budget.assetsUsed += data.length;
     }
     const index = this.assets.length - 1;
+    const out = new SharedFrame(data, true);
     for (const peer of this.replayers) {
       if (!speaksAssets(peer)) continue;
       // A peer missing earlier stored assets gets them (in order) when it is caught up.
       if (stored && (peer.assetsSent ?? 0) !== index) continue;
-      this.forward(peer, data, true);
+      this.forward(peer, out);
       if (stored && !peer.lagging) peer.assetsSent = index + 1;
     }
   }
@@ -243,7 +248,7 @@ export class Room {
     peer.assetsSent = this.assets.length;
   }
 
-  private forward(peer: Peer, data: Buffer, binary: boolean): void {
+  private forward(peer: Peer, out: SharedFrame): void {
     const socket = peer.socket;
     if (socket.readyState !== socket.OPEN) return;
     if (peer.lagging) {
@@ -257,10 +262,10 @@ export class Room {
       peer.lagging = true;
       return;
     }
-    socket.send(data, { binary });
+    out.sendTo(socket);
     const traffic = this.limits.traffic;
     traffic.messagesOut++;
-    traffic.bytesOut += data.length;
+    traffic.bytesOut += out.data.length;
   }
 
   /**

@@ -1,0 +1,83 @@
+import type { WebSocket } from 'ws';
+
+/**
+ * One recorder batch on its way to a room's agents, framed once as a server-to-client WebSocket
+ * frame (FIN, text or binary opcode, unmasked) and written as that one buffer to every agent's TCP
+ * socket. Through `ws`'s `send` each agent would cost an options object, a frame header, a cork,
+ * two writes and a `writev`; here it is one `write` of a buffer shared by all of them.
+ *
+ * The bytes on the wire are exactly what `socket.send(data, { binary })` writes on a socket
+ * without permessage-deflate (agents' sockets never have it). A socket this cannot write to
+ * directly (compression negotiated, `ws` busy with a queued message, or a `ws` whose internals
+ * differ from the ones read here) gets the ordinary `send`: the fast path is an optimisation, never
+ * a requirement. What the socket has not yet written still counts in `bufferedAmount` (the
+ * backpressure check), since both paths queue on the same TCP socket.
+ */
+export class SharedFrame {
+  private framed: Buffer | undefined;
+
+  constructor(
+    readonly data: Buffer,
+    readonly binary: boolean,
+  ) {}
+
+  /** Sends the batch to one open socket. */
+  sendTo(socket: WebSocket): void {
+    const tcp = directSocket(socket);
+    if (tcp) tcp.write((this.framed ??= frame(this.data, this.binary)));
+    else socket.send(this.data, { binary: this.binary });
+  }
+}
+
+/** The parts of a `ws` WebSocket (8.x) the fast path reads. */
+interface WsInternals {
+  _socket?: { write?: unknown; writable?: boolean };
+  _sender?: { _state?: unknown; _queue?: unknown[] };
+  _extensions?: Record<string, unknown>;
+}
+
+/** The one extension `ws` negotiates. */
+const DEFLATE = 'permessage-deflate';
+
+/**
+ * The socket's TCP stream when a frame may be written to it directly: no extension negotiated
+ * (permessage-deflate would set RSV1 and compress) and nothing queued in `ws`'s sender (a
+ * message written now must not overtake it).
+ */
+export function directSocket(socket: WebSocket): { write(chunk: Buffer): boolean } | undefined {
+  const ws = socket as unknown as WsInternals;
+  const tcp = ws._socket;
+  const sender = ws._sender;
+  if (
+    tcp === undefined ||
+    typeof tcp.write !== 'function' ||
+    !tcp.writable ||
+    sender === undefined ||
+    sender._state !== 0 ||
+    !Array.isArray(sender._queue) ||
+    sender._queue.length !== 0 ||
+    ws._extensions === undefined ||
+    ws._extensions[DEFLATE] !== undefined
+  )
+    return undefined;
+  return tcp as { write(chunk: Buffer): boolean };
+}
+
+/** A whole unmasked WebSocket frame (RFC 6455 §5.2) carrying `data` as one final text or binary message. */
+export function frame(data: Buffer, binary: boolean): Buffer {
+  const length = data.length;
+  const headerBytes = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(headerBytes + length);
+  out[0] = 0x80 | (binary ? 0x02 : 0x01);
+  if (length < 126) out[1] = length;
+  else if (length < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(length, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    out.writeUInt32BE(length >>> 0, 6);
+  }
+  data.copy(out, headerBytes);
+  return out;
+}
