@@ -50,7 +50,7 @@ import { cpus, setPriority, totalmem, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { summarizeProfile } from './lib/cpu-profile.mjs';
+import { monotonicUs, summarizeProfile } from './lib/cpu-profile.mjs';
 import {
   CLK_TCK,
   Histogram,
@@ -459,6 +459,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     // --- the timed run: sample the server every second
     const atStart = memory(server.pid);
     const cpu0 = {
+      monoUs: monotonicUs(),
       server: cpuTicks(server.pid),
       serverSplit: cpuTicksSplit(server.pid),
       workers: workers.map((w) => cpuTicks(w.pid)),
@@ -507,6 +508,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     const stopped = await Promise.all(workers.map((w) => w.ask({ cmd: 'stop' }, 'stopped', 30_000)));
     const queuesAtStop = socketQueues(server.port);
     const cpu1 = {
+      monoUs: monotonicUs(),
       server: cpuTicks(server.pid),
       workers: workers.map((w) => cpuTicks(w.pid)),
       machine: machineTicks(),
@@ -589,6 +591,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       unreadAtStopSockets: stopped.reduce((a, s) => a + s.queuedSockets, 0),
       latencyMs: hist.summary(),
       latencyAllMs: histAll.summary(),
+      profileWindow: { fromUs: cpu0.monoUs, toUs: cpu1.monoUs },
       serverCpuPct: pctOfCore(serverTicks),
       serverCpuPerDelivery:
         drained && cpu0.serverSplit && totals.delivered > 0
@@ -648,9 +651,10 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     if (process.env.LOAD_SERVER_NODE_ARGS) process.stderr.write(server.output());
     if (server.profileFile && result) {
       if (existsSync(server.profileFile)) {
-        result.profile = summarizeProfile(server.profileFile, 10);
+        // The timed run only (not the setup of thousands of sockets, not the drain).
+        result.profile = summarizeProfile(server.profileFile, 10, result.profileWindow);
         log(
-          `${tag}: CPU profile ${relative(REPO, server.profileFile)} (${result.profile.idlePct} % idle); top 10 by self time:\n${result.profile.markdown}`,
+          `${tag}: CPU profile ${relative(REPO, server.profileFile)}, the timed run (${result.profile.idlePct} % idle); top 10 by self time:\n${result.profile.markdown}`,
         );
       } else log(`${tag}: no CPU profile was written (${server.profileFile})`);
     }
@@ -869,7 +873,7 @@ async function main() {
       markdown += `\n### Shape ${key}: ${(ours ?? theirs).label}\n\n${table(ours, theirs)}\n`;
       for (const r of [ours, theirs])
         if (r?.profile)
-          markdown += `\n${r.server} CPU profile (\`${relative(REPO, r.profile.file)}\`, ${r.profile.idlePct} % idle), top 10 by self time:\n\n${r.profile.markdown}\n`;
+          markdown += `\n${r.server} CPU profile of the timed run (\`${relative(REPO, r.profile.file)}\`, ${r.profile.idlePct} % idle), top 10 by self time:\n\n${r.profile.markdown}\n`;
       report.headline[key] = {
         p99RatioOursOverSocketIo: ratioOf(ours?.latencyMs.p99, theirs?.latencyMs.p99),
         peakRssRatioOursOverSocketIo: ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak),

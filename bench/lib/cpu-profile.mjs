@@ -8,7 +8,7 @@ import { basename } from 'node:path';
  * of the samples that were not `(idle)`: time spent inside a system call (a socket write) counts for
  * the JavaScript function that made it, time in V8's collector for `(garbage collector)`.
  */
-export function selfTimes(profile) {
+export function selfTimes(profile, window = {}) {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const counts = new Map();
   for (const id of profile.samples) counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -16,7 +16,13 @@ export function selfTimes(profile) {
   const deltas = profile.timeDeltas ?? [];
   const mean = (profile.endTime - profile.startTime) / Math.max(1, profile.samples.length);
   const micros = new Map();
+  // Sample times are V8's monotonic clock in µs, the same clock as process.hrtime in any process.
+  const from = window.fromUs ?? -Infinity;
+  const to = window.toUs ?? Infinity;
+  let t = profile.startTime;
   for (let i = 0; i < profile.samples.length; i++) {
+    t += deltas[i] ?? 0;
+    if (t < from || t >= to) continue;
     const id = profile.samples[i];
     const dt = i + 1 < deltas.length ? Math.max(0, deltas[i + 1]) : mean;
     micros.set(id, (micros.get(id) ?? 0) + dt);
@@ -60,9 +66,15 @@ function shortUrl(url) {
   return path.startsWith('node:') ? path : basename(path);
 }
 
-/** The top `n` functions by self time of a .cpuprofile file, as markdown table rows and as data. */
-export function summarizeProfile(file, n = 10) {
-  const summary = selfTimes(JSON.parse(readFileSync(file, 'utf8')));
+/** Now on the clock V8's profiles use (monotonic, µs): to give {@link summarizeProfile} a window. */
+export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * The top `n` functions by self time of a .cpuprofile file, as markdown table rows and as data;
+ * `window` ({@link monotonicUs} readings `fromUs`, `toUs`) keeps only the samples taken within it.
+ */
+export function summarizeProfile(file, n = 10, window = {}) {
+  const summary = selfTimes(JSON.parse(readFileSync(file, 'utf8')), window);
   const top = summary.functions.filter((f) => f.name !== '(idle)').slice(0, n);
   const rows = [
     `| self time (% of busy) | function | where |`,

@@ -13,19 +13,67 @@ import type { WebSocket } from 'ws';
  * a requirement. What the socket has not yet written still counts in `bufferedAmount` (the
  * backpressure check), since both paths queue on the same TCP socket.
  */
-export class SharedFrame {
-  private framed: Buffer | undefined;
+export class SharedFrame implements Outgoing {
+  private wire: Buffer | undefined;
 
   constructor(
     readonly data: Buffer,
     readonly binary: boolean,
   ) {}
 
+  get count(): number {
+    return 1;
+  }
+
+  get bytes(): number {
+    return this.data.length;
+  }
+
+  /** The whole frame, header and payload, as it goes on the wire. */
+  framed(): Buffer {
+    return (this.wire ??= frame(this.data, this.binary));
+  }
+
   /** Sends the batch to one open socket. */
   sendTo(socket: WebSocket): void {
     const tcp = directSocket(socket);
-    if (tcp) tcp.write((this.framed ??= frame(this.data, this.binary)));
+    if (tcp) tcp.write(this.framed());
     else socket.send(this.data, { binary: this.binary });
+  }
+}
+
+/** What the room hands each agent's socket: one batch, or several in a row. */
+export interface Outgoing {
+  /** Batches (messages) it carries. */
+  readonly count: number;
+  /** Their payload bytes. */
+  readonly bytes: number;
+  sendTo(socket: WebSocket): void;
+}
+
+/**
+ * Several batches that arrived in one read of the recorder's socket, in order, written to each
+ * agent as one buffer (their frames back to back): one system call per agent for all of them
+ * instead of one per batch. A relay that fell behind catches up with fewer, larger writes.
+ */
+export class SharedFrames implements Outgoing {
+  private wire: Buffer | undefined;
+  readonly bytes: number;
+
+  constructor(readonly frames: readonly SharedFrame[]) {
+    let bytes = 0;
+    for (const f of frames) bytes += f.data.length;
+    this.bytes = bytes;
+  }
+
+  get count(): number {
+    return this.frames.length;
+  }
+
+  sendTo(socket: WebSocket): void {
+    const tcp = directSocket(socket);
+    if (tcp) tcp.write((this.wire ??= Buffer.concat(this.frames.map((f) => f.framed()))));
+    else for (const f of this.frames) socket.send(f.data, { binary: f.binary });
   }
 }
 
