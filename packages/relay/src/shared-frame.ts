@@ -31,7 +31,10 @@ export class SharedFrame implements Outgoing {
 
   /** The whole frame, header and payload, as it goes on the wire. */
   framed(): Buffer {
-    return (this.wire ??= frame(this.data, this.binary));
+    if (this.wire) return this.wire;
+    const out = take(frameBytes(this.data.length));
+    frameInto(out, 0, this.data, this.binary);
+    return (this.wire = out);
   }
 
   /** Sends the batch to one open socket. */
@@ -70,9 +73,18 @@ export class SharedFrames implements Outgoing {
     return this.frames.length;
   }
 
+  private join(): Buffer {
+    let total = 0;
+    for (const f of this.frames) total += frameBytes(f.data.length);
+    const out = take(total);
+    let at = 0;
+    for (const f of this.frames) at = frameInto(out, at, f.data, f.binary);
+    return out;
+  }
+
   sendTo(socket: WebSocket): void {
     const tcp = directSocket(socket);
-    if (tcp) tcp.write((this.wire ??= Buffer.concat(this.frames.map((f) => f.framed()))));
+    if (tcp) tcp.write((this.wire ??= this.join()));
     else for (const f of this.frames) socket.send(f.data, { binary: f.binary });
   }
 }
@@ -113,19 +125,53 @@ export function directSocket(socket: WebSocket): { write(chunk: Buffer): boolean
 
 /** A whole unmasked WebSocket frame (RFC 6455 §5.2) carrying `data` as one final text or binary message. */
 export function frame(data: Buffer, binary: boolean): Buffer {
+  const out = Buffer.allocUnsafe(frameBytes(data.length));
+  frameInto(out, 0, data, binary);
+  return out;
+}
+
+/** Bytes of the frame that carries `length` payload bytes. */
+function frameBytes(length: number): number {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + length;
+}
+
+/** Writes the frame carrying `data` into `out` at `at`; returns where it ends. */
+function frameInto(out: Buffer, at: number, data: Buffer, binary: boolean): number {
   const length = data.length;
-  const headerBytes = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(headerBytes + length);
-  out[0] = 0x80 | (binary ? 0x02 : 0x01);
-  if (length < 126) out[1] = length;
-  else if (length < 65536) {
-    out[1] = 126;
-    out.writeUInt16BE(length, 2);
+  out[at] = 0x80 | (binary ? 0x02 : 0x01);
+  if (length < 126) {
+    out[at + 1] = length;
+    at += 2;
+  } else if (length < 65536) {
+    out[at + 1] = 126;
+    out.writeUInt16BE(length, at + 2);
+    at += 4;
   } else {
-    out[1] = 127;
-    out.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    out.writeUInt32BE(length >>> 0, 6);
+    out[at + 1] = 127;
+    out.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2);
+    out.writeUInt32BE(length >>> 0, at + 6);
+    at += 10;
   }
-  data.copy(out, headerBytes);
+  data.copy(out, at);
+  return at + length;
+}
+
+/**
+ * Outgoing frames are cut from 64 KiB slabs: one memory allocation per ~60 batches (Buffer's own
+ * pool takes one per 8, and one per buffer over 4 KiB). A slab is never written again once cut, and
+ * goes when the last frame cut from it has been written to every socket it was queued on.
+ */
+const SLAB_BYTES = 64 * 1024;
+let slab = Buffer.alloc(0);
+let slabUsed = 0;
+
+function take(bytes: number): Buffer {
+  if (bytes > SLAB_BYTES / 4) return Buffer.allocUnsafeSlow(bytes);
+  if (slabUsed + bytes > slab.length) {
+    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + bytes);
+  slabUsed = (slabUsed + bytes + 7) & ~7; // 8-byte aligned, as Buffer's pool does
   return out;
 }
