@@ -47,10 +47,20 @@
 import { execFileSync, fork, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, setPriority, totalmem, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { CLK_TCK, Histogram, cpuTicks, machineTicks, memory, round, socketQueues } from './lib/load-stats.mjs';
+import { monotonicUs, summarizeProfile } from './lib/relay-profile.mjs';
+import {
+  CLK_TCK,
+  Histogram,
+  cpuTicks,
+  cpuTicksSplit,
+  machineTicks,
+  memory,
+  round,
+  socketQueues,
+} from './lib/load-stats.mjs';
 
 const REPO = resolve(import.meta.dirname, '..');
 const RESULTS = join(REPO, 'bench/results');
@@ -90,7 +100,8 @@ const { values: args } = parseArgs({
     retries: { type: 'string', default: '1' },
     client: { type: 'string', default: 'raw' },
     deflate: { type: 'string', default: 'on' },
-    profile: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'profile-dir': { type: 'string' },
     soak: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -117,7 +128,9 @@ if (args.help) {
                     the ws / socket.io-client packages (a cross-check; costs the generator more CPU)
   --deflate on|off  offer permessage-deflate on every socket, as browsers do (default on; the relay
                     accepts it on recorders' sockets and inflates each message, socket.io declines)
-  --profile DIR     write a V8 CPU profile of the server into DIR
+  --profile         write a V8 CPU profile of each server run (node --cpu-prof, the whole process: setup,
+                    run and drain) under bench/results/profiles/ and print its top 10 functions by self time
+  --profile-dir DIR  where --profile writes (default bench/results/profiles)
   --soak            shape "soak" (200 rooms × 100 msgs/s) on the relay, RSS every minute
 `);
   process.exit(0);
@@ -197,8 +210,10 @@ function waitExit(child, ms) {
   });
 }
 
+const PROFILE_DIR = resolve(args['profile-dir'] ?? join(RESULTS, 'profiles'));
+
 /** Spawns a server process and resolves once it prints "listening on http://…". */
-async function startServer(kind) {
+async function startServer(kind, tag) {
   let argv;
   if (kind === 'relay') {
     if (!existsSync(RELAY_CLI)) throw new Error(`${RELAY_CLI} is missing: run \`npm run build\` first`);
@@ -217,14 +232,21 @@ async function startServer(kind) {
     argv = [SOCKETIO_SERVER, '--port', '0'];
   }
   const nodeArgs = [];
-  if (args.profile) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resolve(args.profile)}`);
+  const profileFile = args.profile
+    ? join(PROFILE_DIR, `${tag.replace('/', '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`)
+    : undefined;
+  if (profileFile) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${basename(profileFile)}`);
+  }
   // Diagnostics only, e.g. LOAD_SERVER_NODE_ARGS=--trace-gc (the server's output is printed after its run).
   if (process.env.LOAD_SERVER_NODE_ARGS)
     nodeArgs.push(...process.env.LOAD_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
   // The relay runs as an operator runs it: its bin, which gives node --max-semi-space-size=8 (the
-  // rest through NODE_OPTIONS). socket.io's server gets the same flag: like for like.
+  // rest through NODE_OPTIONS). socket.io's server gets the same flag: like for like. Node refuses
+  // --cpu-prof in NODE_OPTIONS: a profiled relay is started by node with the bin's flag instead.
   const child =
-    kind === 'relay'
+    kind === 'relay' && !profileFile
       ? track(
           spawn(RELAY_BIN, argv, {
             stdio: ['ignore', 'pipe', 'pipe'],
@@ -237,10 +259,14 @@ async function startServer(kind) {
           }),
         )
       : track(
-          spawn(process.execPath, ['--max-semi-space-size=8', ...nodeArgs, ...argv], {
-            stdio: ['ignore', 'pipe', 'pipe'],
-            cwd: REPO,
-          }),
+          spawn(
+            process.execPath,
+            ['--max-semi-space-size=8', ...nodeArgs, ...(kind === 'relay' ? [RELAY_CLI] : []), ...argv],
+            {
+              stdio: ['ignore', 'pipe', 'pipe'],
+              cwd: REPO,
+            },
+          ),
         );
   pinTo(child.pid, SERVER_CPUS);
   let output = '';
@@ -270,10 +296,12 @@ async function startServer(kind) {
     pid: child.pid,
     child,
     output: () => output,
+    profileFile,
     alive: () => child.exitCode === null && child.signalCode === null,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      await waitExit(child, 5000);
+      // A profiled process writes its profile as it exits: give it the time.
+      await waitExit(child, profileFile ? 60_000 : 5000);
     },
   };
 }
@@ -388,7 +416,8 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     `${tag}: ${shape.label}, ${duration} s, ${workerCount} generator processes${pin ? ` (server on core ${SERVER_CPUS}, generator on ${GENERATOR_CPUS})` : ''}`,
   );
   const backgroundBusyPct = await waitQuiet(tag);
-  const server = await startServer(kind);
+  const server = await startServer(kind, tag);
+  let result;
   const workers = startWorkers(workerCount);
   try {
     const idle = memory(server.pid);
@@ -430,7 +459,9 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     // --- the timed run: sample the server every second
     const atStart = memory(server.pid);
     const cpu0 = {
+      monoUs: monotonicUs(),
       server: cpuTicks(server.pid),
+      serverSplit: cpuTicksSplit(server.pid),
       workers: workers.map((w) => cpuTicks(w.pid)),
       machine: machineTicks(),
       t: performance.now(),
@@ -477,6 +508,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     const stopped = await Promise.all(workers.map((w) => w.ask({ cmd: 'stop' }, 'stopped', 30_000)));
     const queuesAtStop = socketQueues(server.port);
     const cpu1 = {
+      monoUs: monotonicUs(),
       server: cpuTicks(server.pid),
       workers: workers.map((w) => cpuTicks(w.pid)),
       machine: machineTicks(),
@@ -497,6 +529,9 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     );
     const end = memory(server.pid);
     if (end.rss > peak) peak = end.rss;
+    // The server's CPU over the run and the drain, for every message it delivered: what a message
+    // costs it, a figure other processes on the machine disturb far less than latency.
+    const drained = cpuTicksSplit(server.pid);
     const status = await relayStatus(server);
     if (!server.alive()) throw new Error(`${kind} died during the drain:\n${server.output().slice(-3000)}`);
 
@@ -530,7 +565,7 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     const span = (key) => cpu1.machine[key] - cpu0.machine[key];
     const machineTotal = span('total');
     const pctOfCore = (ticks) => round((ticks / CLK_TCK / wall) * 100);
-    const result = {
+    result = {
       shape: shape.name,
       server: kind,
       label: shape.label,
@@ -556,7 +591,15 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       unreadAtStopSockets: stopped.reduce((a, s) => a + s.queuedSockets, 0),
       latencyMs: hist.summary(),
       latencyAllMs: histAll.summary(),
+      profileWindow: { fromUs: cpu0.monoUs, toUs: cpu1.monoUs },
       serverCpuPct: pctOfCore(serverTicks),
+      serverCpuPerDelivery:
+        drained && cpu0.serverSplit && totals.delivered > 0
+          ? {
+              userUs: round(((drained.user - cpu0.serverSplit.user) / CLK_TCK / totals.delivered) * 1e6, 2),
+              systemUs: round(((drained.system - cpu0.serverSplit.system) / CLK_TCK / totals.delivered) * 1e6, 2),
+            }
+          : undefined,
       generatorCpuPct: pctOfCore(workerTicks),
       kernelIrqCpuPct: pctOfCore(span('irq')),
       otherProcessesCpuPct: Math.max(0, pctOfCore(span('process') - serverTicks - workerTicks)),
@@ -593,7 +636,11 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
       log(`${tag}: ${v.count} sockets closed: ${key} (first at t=${v.firstAtS} s, ${v.phase})`);
     log(
       `${tag}: delivered ${result.delivered}/${result.expected} (${result.deliveredPct?.toFixed(3)} %), p50 ${result.latencyMs.p50} p99 ${result.latencyMs.p99} max ${result.latencyMs.max} ms, ` +
-        `server CPU ${result.serverCpuPct} %, RSS start ${result.rssMiB.start} peak ${result.rssMiB.peak} end ${result.rssMiB.end} MiB` +
+        `server CPU ${result.serverCpuPct} %` +
+        (result.serverCpuPerDelivery
+          ? ` (${result.serverCpuPerDelivery.userUs} µs user + ${result.serverCpuPerDelivery.systemUs} µs system per delivery)`
+          : '') +
+        `, RSS start ${result.rssMiB.start} peak ${result.rssMiB.peak} end ${result.rssMiB.end} MiB` +
         (result.disturbed ? ` — DISTURBED: other processes used ${result.otherProcessesCpuPct} % of a core` : ''),
     );
     return result;
@@ -602,6 +649,15 @@ async function runOne(shapeKey, kind, { soak = false } = {}) {
     await Promise.all(workers.map((w) => waitExit(w.child, 5000)));
     await server.stop();
     if (process.env.LOAD_SERVER_NODE_ARGS) process.stderr.write(server.output());
+    if (server.profileFile && result) {
+      if (existsSync(server.profileFile)) {
+        // The timed run only (not the setup of thousands of sockets, not the drain).
+        result.profile = summarizeProfile(server.profileFile, 10, result.profileWindow);
+        log(
+          `${tag}: CPU profile ${relative(REPO, server.profileFile)}, the timed run (${result.profile.idlePct} % idle); top 10 by self time:\n${result.profile.markdown}`,
+        );
+      } else log(`${tag}: no CPU profile was written (${server.profileFile})`);
+    }
   }
 }
 
@@ -648,6 +704,9 @@ function table(ours, theirs) {
     'server CPU (% of one core)',
     (r) => r.serverCpuPct,
     fmtRatio(ratioOf(ours?.serverCpuPct, theirs?.serverCpuPct)),
+  );
+  both('server CPU per delivered message, run + drain (µs user + system)', (r) =>
+    r.serverCpuPerDelivery ? `${r.serverCpuPerDelivery.userUs} + ${r.serverCpuPerDelivery.systemUs}` : '—',
   );
   both(
     'server RSS start / peak / end (MiB)',
@@ -812,6 +871,9 @@ async function main() {
       const ours = runs.find((r) => r.shape === key && r.server === 'relay');
       const theirs = runs.find((r) => r.shape === key && r.server === 'socketio');
       markdown += `\n### Shape ${key}: ${(ours ?? theirs).label}\n\n${table(ours, theirs)}\n`;
+      for (const r of [ours, theirs])
+        if (r?.profile)
+          markdown += `\n${r.server} CPU profile of the timed run (\`${relative(REPO, r.profile.file)}\`, ${r.profile.idlePct} % idle), top 10 by self time:\n\n${r.profile.markdown}\n`;
       report.headline[key] = {
         p99RatioOursOverSocketIo: ratioOf(ours?.latencyMs.p99, theirs?.latencyMs.p99),
         peakRssRatioOursOverSocketIo: ratioOf(ours?.rssMiB.peak, theirs?.rssMiB.peak),

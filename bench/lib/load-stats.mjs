@@ -87,6 +87,17 @@ export function cpuTicks(pid) {
   }
 }
 
+/** User and system CPU ticks of a process (all threads), apart. */
+export function cpuTicksSplit(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { user: Number(fields[11]), system: Number(fields[12]) };
+  } catch {
+    return undefined;
+  }
+}
+
 /** VmRSS and VmHWM (kernel-tracked peak RSS) of a process, in MiB. */
 export function memory(pid) {
   try {

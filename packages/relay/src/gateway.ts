@@ -289,6 +289,8 @@ export class Gateway {
       conn.alive = true;
       // Metrics: counters only; one recorder frame in a few is timed through its fan-out.
       const start = recorder ? traffic.sampleStart() : 0;
+      // More of the recorder's socket read follows this message: its batches go out together.
+      const more = recorder && unreadBytes(socket) > 0;
       const buffer = toBuffer(data);
       if (recorder) {
         traffic.recorderMessagesIn++;
@@ -298,7 +300,7 @@ export class Gateway {
         traffic.replayerBytesIn += buffer.length;
       }
       try {
-        this.onFrame(conn, buffer, isBinary, helloTimer);
+        this.onFrame(conn, buffer, isBinary, helloTimer, more);
       } catch (error) {
         this.fail(conn, error);
       }
@@ -313,8 +315,10 @@ export class Gateway {
     });
   }
 
-  private onFrame(conn: Connection, data: Buffer, binary: boolean, helloTimer: NodeJS.Timeout): void {
+  private onFrame(conn: Connection, data: Buffer, binary: boolean, helloTimer: NodeJS.Timeout, more: boolean): void {
     const message = decodeHeader(data);
+    // Batches the room holds from this read go out before whatever this message makes it send.
+    if (message.type !== 'events') conn.room?.flush();
     const allowed = conn.claims.role === 'recorder' ? RECORDER_SENDS : REPLAYER_SENDS;
     if (!allowed.has(message.type)) {
       throw new ProtocolError(ErrorCode.Forbidden, `a ${conn.claims.role} may not send "${message.type}"`);
@@ -334,7 +338,7 @@ export class Gateway {
           throw new ProtocolError(ErrorCode.BadField, '"events" epoch differs from the hello');
         if (!conn.room!.admit(data.length))
           throw new ProtocolError(ErrorCode.RateLimited, 'the page sends faster than the relay allows');
-        conn.room!.onEvents(message.epoch, message.seq, message.snap === true, data, binary);
+        conn.room!.onEvents(message.epoch, message.seq, message.snap === true, data, binary, more);
         return;
       }
       case 'asset': {
@@ -482,6 +486,11 @@ const connections = new WeakMap<WebSocket, Connection>();
 /** The customer's control answers recorded per second (burst twice that). */
 const CONTROL_NOTES_PER_S = 20;
 const controlNotes = new WeakMap<Member, TokenBucket>();
+
+/** Bytes ws's receiver holds past the message it is emitting (the rest of the socket read), 0 if unknown. */
+function unreadBytes(socket: WebSocket): number {
+  return (socket as unknown as { _receiver?: ReceiverState })._receiver?._bufferedBytes ?? 0;
+}
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;

@@ -13,8 +13,8 @@ export class TokenBucket {
     this.tokens = burst;
   }
 
-  take(amount = 1): boolean {
-    const now = Date.now();
+  /** `now`: the caller's clock reading (ms), when it has one already. */
+  take(amount = 1, now = Date.now()): boolean {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
     if (this.tokens < amount) return false;

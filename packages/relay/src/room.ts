@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import { TokenBucket } from './limiter.js';
 import { ASSETS_VERSION, CloseCode, encodeText, type Message } from '@cobrowse/protocol';
 import { FrameCache, SlabPool } from './frame-cache.js';
+import { type Outgoing, SharedFrame, SharedFrames } from './shared-frame.js';
 import type { RecordingWriter } from './recordings/writer.js';
 import type { Traffic } from './metrics.js';
 
@@ -126,8 +127,9 @@ export class Room {
 
   /** Whether one more recorder frame of `bytes` fits the room's rate limits. */
   admit(bytes: number): boolean {
-    this.lastActivity = Date.now();
-    return this.messageRate.take(1) && this.byteRate.take(bytes);
+    const now = Date.now();
+    this.lastActivity = now;
+    return this.messageRate.take(1, now) && this.byteRate.take(bytes, now);
   }
 
   /** Nobody in the room and no admitted socket on its way in. */
@@ -159,8 +161,21 @@ export class Room {
     for (const peer of this.replayers) Room.send(peer, message);
   }
 
-  /** A recorder batch: cache it and forward the same bytes to every replayer. */
-  onEvents(epoch: string, seq: number, snap: boolean, data: Buffer, binary: boolean): void {
+  /**
+   * Batches accepted from the recorder's current socket read and not yet sent to the replayers:
+   * more of the same read follows (see {@link onEvents}). Sent together by {@link flush}, at the
+   * latest once the read is processed.
+   */
+  private held: SharedFrame[] = [];
+  private flushQueued = false;
+
+  /**
+   * A recorder batch: cache it and forward the same bytes to every replayer. `more`: the
+   * recorder's socket read holds more after this batch; the batch is then held and written to each
+   * replayer together with the ones that follow it in the read (one write per replayer instead of
+   * one per batch), no later than the end of that read's processing.
+   */
+  onEvents(epoch: string, seq: number, snap: boolean, data: Buffer, binary: boolean, more = false): void {
     if (epoch !== this.epoch) {
       this.epoch = epoch;
       this.lastSeq = 0;
@@ -199,7 +214,29 @@ export class Room {
         }
       }
     }
-    for (const peer of this.replayers) this.forward(peer, data, binary);
+    if (this.replayers.size === 0) return;
+    const out = new SharedFrame(data, binary);
+    if (more || this.held.length > 0) {
+      this.held.push(out);
+      if (!more) this.flush();
+      else if (!this.flushQueued) {
+        this.flushQueued = true;
+        // After the callback that is processing the read, before any other socket's.
+        process.nextTick(flushRoom, this);
+      }
+      return;
+    }
+    for (const peer of this.replayers) this.forward(peer, out);
+  }
+
+  /** Sends the held batches (if any) to every replayer, in order, ahead of anything sent after. */
+  flush(): void {
+    this.flushQueued = false;
+    const held = this.held;
+    if (held.length === 0) return;
+    this.held = [];
+    const out = held.length === 1 ? held[0]! : new SharedFrames(held);
+    for (const peer of this.replayers) this.forward(peer, out);
   }
 
   /**
@@ -208,6 +245,7 @@ export class Room {
    * watching now get it, later ones do not.
    */
   onAsset(epoch: string, url: string, data: Buffer): void {
+    this.flush();
     const key = `${epoch} ${url}`;
     if (this.assetUrls.has(key)) return;
     // Past the bound of distinct assets nothing more is taken: a later frame could not be told from a replacement.
@@ -222,11 +260,12 @@ export class Room {
       budget.assetsUsed += data.length;
     }
     const index = this.assets.length - 1;
+    const out = new SharedFrame(data, true);
     for (const peer of this.replayers) {
       if (!speaksAssets(peer)) continue;
       // A peer missing earlier stored assets gets them (in order) when it is caught up.
       if (stored && (peer.assetsSent ?? 0) !== index) continue;
-      this.forward(peer, data, true);
+      this.forward(peer, out);
       if (stored && !peer.lagging) peer.assetsSent = index + 1;
     }
   }
@@ -243,7 +282,7 @@ export class Room {
     peer.assetsSent = this.assets.length;
   }
 
-  private forward(peer: Peer, data: Buffer, binary: boolean): void {
+  private forward(peer: Peer, out: Outgoing): void {
     const socket = peer.socket;
     if (socket.readyState !== socket.OPEN) return;
     if (peer.lagging) {
@@ -257,10 +296,10 @@ export class Room {
       peer.lagging = true;
       return;
     }
-    socket.send(data, { binary });
+    out.sendTo(socket);
     const traffic = this.limits.traffic;
-    traffic.messagesOut++;
-    traffic.bytesOut += data.length;
+    traffic.messagesOut += out.count;
+    traffic.bytesOut += out.bytes;
   }
 
   /**
@@ -325,6 +364,7 @@ export class Room {
   }
 
   dispose(): void {
+    this.held = [];
     // Recording: the room is gone (its grace period ran out, or it ended), and so is its recording.
     void this.tap?.end('the room closed');
     this.tap = undefined;
@@ -338,6 +378,7 @@ export class Room {
 
   /** Ends the room for everyone (the customer stopped sharing); `includeRecorder` when it was ended from outside. */
   end(reason: string, includeRecorder = false, code: number = CloseCode.SessionEnded): void {
+    this.flush(); // what the recorder sent before it ended goes first
     void this.tap?.end(reason); // recording: the session is over
     this.tap = undefined;
     if (includeRecorder && this.recorder) {
@@ -353,4 +394,8 @@ export class Room {
     this.dropCache();
     this.dropAssets();
   }
+}
+
+function flushRoom(room: Room): void {
+  room.flush();
 }
