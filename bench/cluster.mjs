@@ -14,7 +14,8 @@
 // Everything shares this machine's cores (generator included): read the shape of the curve, not a
 // promise of what N machines carry.
 import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
@@ -55,6 +56,9 @@ const workerCount = num(args.workers, 'workers', 1, 8);
 const SECRET = 'bench-cluster-secret-of-at-least-32-bytes!';
 const CLK_TCK = 100;
 const WORKER = join(REPO, 'bench/lib/load-worker.mjs');
+// Every socket of the bench comes from 127.0.0.1: lift the per-address limit (default 1,000), as bench/load.mjs does.
+const CONFIG = join(mkdtempSync(join(tmpdir(), 'cobrowse-cluster-bench-')), 'relay.json');
+writeFileSync(CONFIG, JSON.stringify({ maxConnectionsPerAddress: 100_000 }));
 
 const log = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
@@ -115,6 +119,8 @@ async function runConfig(nodes) {
           SECRET,
           '--log-level',
           'warn',
+          '--config',
+          CONFIG,
           ...(redis ? ['--redis', redis.url, '--node-id', `node-${i + 1}`] : []),
         ]),
       );
@@ -210,7 +216,7 @@ for (const nodes of configs) {
     rows.push(await runConfig(nodes));
   } catch (error) {
     log(`${nodes} nodes: failed: ${error.message}`);
-    rows.push({ config: `${nodes} nodes`, nodes, error: error.message });
+    rows.push({ config: nodes === 0 ? '1 process, no Redis' : `${nodes} nodes + Redis`, nodes, error: error.message });
   }
 }
 const base = rows.find((r) => r.nodes === 0 && !r.error);
