@@ -5,9 +5,7 @@
 //   node bench/burst-profile.mjs [--ms 3000] [--nodes 2000] [--top 25]
 //
 // A tool for finding time, not a bench row (row 6 measures the lag): noisy on a shared machine.
-import { launchBrowser } from '../test-support/browser.mjs';
-import { startRelay, startSite } from '../test-support/processes.mjs';
-import { startNaiveRelay } from './lib/naive-relay.mjs';
+import { startPeers } from './lib/peers.mjs';
 import { functionKey, bucketKey, selfTimes } from './lib/cpu-profile.mjs';
 
 const arg = (name, fallback) => {
@@ -17,14 +15,7 @@ const arg = (name, fallback) => {
 const MS = arg('ms', 3000);
 const NODES = arg('nodes', 2000);
 const TOP = arg('top', 25);
-const [relay, naive, site, browser] = await Promise.all([
-  startRelay(['--dev']),
-  startNaiveRelay(),
-  startSite(),
-  launchBrowser(),
-]);
-const url = (page, side, room, extra = {}) =>
-  `${site.url}/bench/pages/${page}?${new URLSearchParams({ mode: side, relay: side === 'ours' ? relay.url : naive.url, room, ...extra })}`;
+const { relay, naive, site, browser, url } = await startPeers();
 try {
   for (const side of ['ours', 'naive']) {
     const room = 'bp-' + side;

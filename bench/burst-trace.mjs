@@ -7,17 +7,8 @@
 //   node bench/burst-trace.mjs
 //
 // A tool for finding time, not a bench row (row 6 measures the lag): noisy on a shared machine.
-import { launchBrowser } from '../test-support/browser.mjs';
-import { startRelay, startSite } from '../test-support/processes.mjs';
-import { startNaiveRelay } from './lib/naive-relay.mjs';
-const [relay, naive, site, browser] = await Promise.all([
-  startRelay(['--dev']),
-  startNaiveRelay(),
-  startSite(),
-  launchBrowser(),
-]);
-const url = (page, side, room, extra = {}) =>
-  `${site.url}/bench/pages/${page}?${new URLSearchParams({ mode: side, relay: side === 'ours' ? relay.url : naive.url, room, ...extra })}`;
+import { startPeers } from './lib/peers.mjs';
+const { relay, naive, site, browser, url } = await startPeers();
 const init = () => {
   const now = () => performance.timeOrigin + performance.now();
   window.__sends = [];

@@ -6,9 +6,7 @@
 //   node bench/join-profile.mjs [--rows 1100] [--joins 5] [--side ours|naive|both] [--top 25]
 //
 // A tool for finding time, not a bench row: no JSON is written, and the figures are noisy on a shared machine.
-import { launchBrowser } from '../test-support/browser.mjs';
-import { startRelay, startSite } from '../test-support/processes.mjs';
-import { startNaiveRelay } from './lib/naive-relay.mjs';
+import { startPeers } from './lib/peers.mjs';
 import { median } from './lib/stats.mjs';
 import { PHASES, SETUP, functionKey, phaseWindows, selfTimes } from './lib/cpu-profile.mjs';
 
@@ -22,15 +20,7 @@ const TOP = Number(arg('top', 25));
 const SIDES = arg('side', 'both') === 'both' ? ['ours', 'naive'] : [arg('side')];
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
-const [relay, naive, site, browser] = await Promise.all([
-  startRelay(['--dev']),
-  startNaiveRelay(),
-  startSite(),
-  launchBrowser(),
-]);
-
-const url = (page, side, room, extra = {}) =>
-  `${site.url}/bench/pages/${page}?${new URLSearchParams({ mode: side, relay: side === 'ours' ? relay.url : naive.url, room, rows: String(ROWS), ...extra })}`;
+const { relay, naive, site, browser, url } = await startPeers({ query: { rows: String(ROWS) } });
 
 try {
   for (const side of SIDES) {
