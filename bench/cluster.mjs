@@ -13,15 +13,15 @@
 // "msgs/s" is what the replayers received per second during the timed run at the offered rate.
 // Everything shares this machine's cores (generator included): read the shape of the curve, not a
 // promise of what N machines carry.
-import { fork } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { REPO, startRelay } from '../test-support/processes.mjs';
 import { startRedis } from '../test-support/redis.mjs';
-import { Histogram } from './lib/load-stats.mjs';
+import { CLK_TCK, Histogram, cpuTicks } from './lib/load-stats.mjs';
+import { forkWorker } from './lib/load-workers.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -54,8 +54,6 @@ const rate = num(args.rate, 'rate', 1, 200);
 const duration = num(args.duration, 'duration', 3, 300);
 const workerCount = num(args.workers, 'workers', 1, 8);
 const SECRET = 'bench-cluster-secret-of-at-least-32-bytes!';
-const CLK_TCK = 100;
-const WORKER = join(REPO, 'bench/lib/load-worker.mjs');
 // Every socket of the bench comes from 127.0.0.1: lift the per-address limit (default 1,000), as bench/load.mjs does.
 const CONFIG = join(mkdtempSync(join(tmpdir(), 'cobrowse-cluster-bench-')), 'relay.json');
 writeFileSync(CONFIG, JSON.stringify({ maxConnectionsPerAddress: 100_000 }));
@@ -63,47 +61,6 @@ writeFileSync(CONFIG, JSON.stringify({ maxConnectionsPerAddress: 100_000 }));
 const log = (line) => process.stderr.write(`${line}\n`);
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const round = (x, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
-
-function cpuTicks(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return 0;
-  }
-}
-
-function startWorker(index) {
-  const child = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: REPO });
-  const waiting = new Map();
-  child.on('message', (message) => {
-    if (message.type === 'error') {
-      for (const { reject } of waiting.values()) reject(new Error(`worker ${index}: ${message.message}`));
-      waiting.clear();
-      return;
-    }
-    const entry = waiting.get(message.type);
-    if (entry) {
-      waiting.delete(message.type);
-      entry.resolve(message);
-    }
-  });
-  return {
-    index,
-    pid: child.pid,
-    post: (message) => child.connected && child.send(message),
-    ask: (message, type, ms) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`worker ${index}: no "${type}" within ${ms} ms`)), ms);
-        waiting.set(type, {
-          resolve: (value) => (clearTimeout(timer), resolve(value)),
-          reject: (error) => (clearTimeout(timer), reject(error)),
-        });
-        child.send(message);
-      }),
-    kill: () => child.kill('SIGKILL'),
-  };
-}
 
 async function runConfig(nodes) {
   const label = nodes === 0 ? '1 process, no Redis' : `${nodes} node${nodes > 1 ? 's' : ''} + Redis`;
@@ -125,7 +82,7 @@ async function runConfig(nodes) {
         ]),
       );
     if (redis) await sleep(1500); // every node sees the others registered
-    for (let i = 0; i < workerCount; i++) workers.push(startWorker(i));
+    for (let i = 0; i < workerCount; i++) workers.push(forkWorker(i));
     const runId = `${Date.now().toString(36)}${process.pid}`;
     const ids = Array.from({ length: rooms }, (_, i) => `cluster-${runId}-${i}`);
     const setupStart = performance.now();
@@ -203,7 +160,7 @@ async function runConfig(nodes) {
   } finally {
     for (const w of workers) {
       w.post({ cmd: 'close' });
-      setTimeout(() => w.kill(), 2000).unref();
+      setTimeout(() => w.child.kill('SIGKILL'), 2000).unref();
     }
     await Promise.all(relays.map((r) => r.stop()));
     await redis?.stop();

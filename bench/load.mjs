@@ -44,7 +44,7 @@
 //   used during the run is measured; a run they disturbed (> 15 % of a core) is flagged and run
 //   again (`--retries`, default 1; the least disturbed one is kept). Before each run the script
 //   waits (bounded) for the machine to be quiet.
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, setPriority, totalmem, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -61,6 +61,7 @@ import {
   round,
   socketQueues,
 } from './lib/load-stats.mjs';
+import { forkWorker } from './lib/load-workers.mjs';
 
 const REPO = resolve(import.meta.dirname, '..');
 const RESULTS = join(REPO, 'bench/results');
@@ -68,7 +69,6 @@ const RELAY_CLI = join(REPO, 'packages/relay/dist/cli.js');
 /** The relay's bin (`npx cobrowse-relay`): runs dist/cli.js with the node flags it is tuned for. */
 const RELAY_BIN = join(REPO, 'packages/relay/bin/cobrowse-relay');
 const SOCKETIO_SERVER = join(REPO, 'bench/lib/load-socketio-server.mjs');
-const WORKER = join(REPO, 'bench/lib/load-worker.mjs');
 
 const SHAPES = {
   A: { name: 'A', rooms: 500, replayers: 1, rate: 100, payloadBytes: 1024 },
@@ -309,53 +309,15 @@ async function startServer(kind, tag) {
 /** Forks the generator processes; each answers IPC commands (see bench/lib/load-worker.mjs). */
 function startWorkers(n) {
   return Array.from({ length: n }, (_, index) => {
-    const child = track(fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: REPO }));
-    pinTo(child.pid, GENERATOR_CPUS);
+    const worker = forkWorker(index);
+    track(worker.child);
+    pinTo(worker.pid, GENERATOR_CPUS);
     if (niceness) {
       try {
-        setPriority(child.pid, niceness);
+        setPriority(worker.pid, niceness);
       } catch {}
     }
-    const waiting = new Map();
-    const failAll = (error) => {
-      for (const { reject } of waiting.values()) reject(error);
-      waiting.clear();
-    };
-    child.on('message', (message) => {
-      if (message.type === 'error') return failAll(new Error(`worker ${index}: ${message.message}`));
-      const entry = waiting.get(message.type);
-      if (entry) {
-        waiting.delete(message.type);
-        entry.resolve(message);
-      }
-    });
-    child.once('exit', (code, signal) => failAll(new Error(`worker ${index} exited (${code ?? signal})`)));
-    return {
-      index,
-      child,
-      pid: child.pid,
-      post: (message) => child.connected && child.send(message),
-      /** Sends a command and waits for the reply of the given type. */
-      ask(message, replyType, ms) {
-        return new Promise((resolveReply, reject) => {
-          const timer = setTimeout(() => {
-            waiting.delete(replyType);
-            reject(new Error(`worker ${index}: no "${replyType}" within ${ms} ms`));
-          }, ms);
-          waiting.set(replyType, {
-            resolve: (value) => {
-              clearTimeout(timer);
-              resolveReply(value);
-            },
-            reject: (error) => {
-              clearTimeout(timer);
-              reject(error);
-            },
-          });
-          child.send(message);
-        });
-      },
-    };
+    return worker;
   });
 }
 
