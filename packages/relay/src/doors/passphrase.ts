@@ -172,17 +172,18 @@ export function passphraseDoor(core: Core, router: Router): void {
       return customerConnection(req, session, token);
     },
   });
+  /** Either side's logout: the session ends, and its room (on whichever node holds it) with every token issued for it so far. */
+  const logout = async (id: string, reason: string) => {
+    await store.end(id);
+    await core.rooms.endRoom(scope, id, reason);
+    return { sessionId: id, state: 'ended' };
+  };
   door.route({
     method: 'POST',
     path: path('/customer/session/logout'),
     body: 'optional',
     credential: customer,
-    handle: async ({ principal: { session } }) => {
-      await store.end(session.id);
-      // Ends the room (on whichever node holds it) and revokes every token issued for it so far.
-      await core.rooms.endRoom(scope, session.id, 'the customer logged out');
-      return { sessionId: session.id, state: 'ended' };
-    },
+    handle: ({ principal: { session } }) => logout(session.id, 'the customer logged out'),
   });
   door.route({
     method: 'GET',
@@ -232,9 +233,7 @@ export function passphraseDoor(core: Core, router: Router): void {
     handle: async ({ body: { sessionId } }) => {
       const session = await byId(sessionId);
       if (!session) throw new Refusal('not-found', 'no such session', 'NOT_FOUND');
-      await store.end(session.id);
-      await core.rooms.endRoom(scope, session.id, 'the agent ended the session');
-      return { sessionId: session.id, state: 'ended' };
+      return logout(session.id, 'the agent ended the session');
     },
   });
   door.route({
