@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { CEC_PATH } from '@cobrowse/protocol';
 import { startRedis } from '../test-support/redis.mjs';
 import { agentDom, customerDom, expect, openAgent, openCustomer, roomId, statuses, test } from './support/cobrowse.js';
-import { type RelayProcess, startRelay } from './support/processes.js';
+import { type RelayProcess, type StaticSite, startRelay } from './support/processes.js';
 
 /**
  * Three relay processes (not --dev: a shared secret and a config file) and one real Redis. A
@@ -94,15 +94,21 @@ test.afterAll(async () => {
   await redis?.stop();
 });
 
+/** A customer asking node A and an agent asking node C meet in a room owned by node B, and see the same page. */
+async function meetOnB(context: BrowserContext, site: StaticSite, text: string) {
+  const room = await roomOnB();
+  const customer = await openCustomer(context, site, nodes.a, room);
+  const agent = await openAgent(context, site, nodes.c, room);
+  await change(customer, text);
+  await untilSameDom(customer, agent, Date.now(), 10_000);
+  return { customer, agent };
+}
+
 test("node B is killed (-9) mid-session: the agent sees the customer's page again within 10 s, on another node", async ({
   context,
   site,
 }) => {
-  const room = await roomOnB();
-  const customer = await openCustomer(context, site, nodes.a, room);
-  const agent = await openAgent(context, site, nodes.c, room);
-  await change(customer, 'before the crash');
-  await untilSameDom(customer, agent, Date.now(), 10_000);
+  const { customer, agent } = await meetOnB(context, site, 'before the crash');
   const snapshots = await agent.evaluate(() => (window as any).cobrowseSnapshots);
 
   const killedAt = Date.now();
@@ -129,11 +135,7 @@ test('node B drains on SIGTERM: it exits 0 and the session moves with no gap lon
   context,
   site,
 }) => {
-  const room = await roomOnB();
-  const customer = await openCustomer(context, site, nodes.a, room);
-  const agent = await openAgent(context, site, nodes.c, room);
-  await change(customer, 'before the drain');
-  await untilSameDom(customer, agent, Date.now(), 10_000);
+  const { customer, agent } = await meetOnB(context, site, 'before the drain');
 
   const reconnects = async () => (await statuses(agent)).filter((s) => s === 'reconnecting').length;
   const before = await reconnects();
