@@ -1,6 +1,8 @@
 import rrwebCss from 'rrweb/dist/style.css';
 
 const STYLE_ID = 'cobrowse-replayer-style';
+/** How long a status waits before it shows (a quick join or reconnect shows none). */
+export const STATUS_DELAY_MS = 250;
 const STAGE_CSS = `
 .cobrowse-stage { position: relative; overflow: hidden; width: 100%; height: 100%; background: #2b2f36; }
 .cobrowse-viewport { position: absolute; left: 0; top: 0; transform-origin: 0 0; }
@@ -97,12 +99,30 @@ export class Stage {
     this.viewport.style.transform = `translate(${left}px, ${top}px) scale(${scale})`;
   }
 
+  /** Pending appearance of the overlay (see {@link showStatus}). */
+  private statusTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Says `text` over the replay (undefined: nothing). The overlay appears {@link STATUS_DELAY_MS}
+   * after it is first asked for, so that a join or a reconnect that is over by then flashes nothing
+   * (and the agent's page lays out no text while the replay is being built); once shown, it changes at once.
+   */
   showStatus(text: string | undefined): void {
-    this.status.hidden = !text;
     this.status.textContent = text ?? '';
+    if (!text) {
+      clearTimeout(this.statusTimer);
+      this.statusTimer = undefined;
+      this.status.hidden = true;
+    } else if (this.status.hidden && !this.statusTimer) {
+      this.statusTimer = setTimeout(() => {
+        this.statusTimer = undefined;
+        this.status.hidden = !this.status.textContent;
+      }, STATUS_DELAY_MS);
+    }
   }
 
   destroy(): void {
+    clearTimeout(this.statusTimer);
     this.resizeObserver.disconnect();
     this.root.remove();
   }
