@@ -1,4 +1,4 @@
-import { RrwebEventType, RrwebSource } from '@cobrowse/protocol';
+import { RrwebEventType, RrwebSource, markNestedAdds } from '@cobrowse/protocol';
 
 /**
  * The full snapshot in time slices. rrweb serialises the whole document in one synchronous walk
@@ -7,7 +7,10 @@ import { RrwebEventType, RrwebSource } from '@cobrowse/protocol';
  * run for {@link SNAPSHOT_SLICE_MS}: the full snapshot holds what was serialised by then (the head
  * always in full), and the elements whose children were left out are queued. Later tasks, each at
  * most {@link STREAM_SLICE_MS} long, serialise those children (the same serialiser, options and
- * node mirror as rrweb's) and emit them as ordinary rrweb "add" mutations.
+ * node mirror as rrweb's) and emit them as rrweb "add" mutations whose adds carry whole subtrees
+ * (nested adds, marked as such: see the protocol's nested-adds.ts; consumers expand them for rrweb's
+ * replayer, which builds each add without its children). One add per subtree instead of one per node
+ * keeps the slices' JSON about the size of rrweb's own snapshot.
  *
  * Why the page may change meanwhile: rrweb's own mutation observer keeps recording, and it ignores
  * changes under nodes that are not in the mirror yet (no id: it drops adds into them, and text and
@@ -51,17 +54,6 @@ interface Add {
   parentId: number;
   nextId: number | null;
   node: Serialized;
-}
-
-/**
- * rrweb's replayer builds each add without its children (its recorder sends every node as an add
- * of its own): a serialised subtree goes as its root, then each descendant appended to its parent.
- */
-function pushTree(adds: Add[], parentId: number, nextId: number | null, node: Serialized): void {
-  const children = node.childNodes;
-  if (children?.length) node.childNodes = [];
-  adds.push({ parentId, nextId, node });
-  if (children) for (const child of children) pushTree(adds, node.id, null, child);
 }
 
 /** Elements whose children always go with them (their text is their content, or they are not in the body). */
@@ -161,7 +153,7 @@ export class SnapshotSlices {
     if (adds.length) {
       const event = {
         type: RrwebEventType.IncrementalSnapshot,
-        data: { source: RrwebSource.Mutation, texts: [], attributes: [], removes: [], adds },
+        data: markNestedAdds({ source: RrwebSource.Mutation, texts: [], attributes: [], removes: [], adds }),
       };
       streamed.add(event);
       this.hooks.emit(event);
@@ -186,7 +178,7 @@ export class SnapshotSlices {
       }
       const node = this.hooks.serialize(child);
       if (!node || node.id <= 0) continue;
-      pushTree(adds, parentId, next ? this.mirror.getId(next) : null, node);
+      adds.push({ parentId, nextId: next ? this.mirror.getId(next) : null, node });
       next = child;
     }
   }
