@@ -27,7 +27,7 @@ import { ValueWatch } from './value-watch.js';
 import { CanvasSampler } from './canvas-sampler.js';
 import { Overlay } from './overlay.js';
 import { AgentTools, type ControlEvent } from './control.js';
-import { type SliceHooks, type SliceMirror, SnapshotSlices, isStreamed } from './snapshot-slices.js';
+import { type SliceHooks, type SliceMirror, SnapshotSlices, isLaterSlice } from './snapshot-slices.js';
 
 export type RecorderStatus = ChannelStatus;
 
@@ -88,7 +88,7 @@ export class RecorderSession {
     });
     this.sender = new Sender(this.channel, this.epoch, (error) => this.emitter.emit('error', error as Error));
     // A sliced snapshot's later slices wait a little for each other: fewer, larger batches deflate smaller.
-    this.batcher = new Batcher((batch) => this.sender.send(batch), isStreamed);
+    this.batcher = new Batcher((batch) => this.sender.send(batch), isLaterSlice);
     this.indicator =
       options.indicator === false
         ? undefined

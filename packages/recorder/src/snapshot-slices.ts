@@ -30,6 +30,12 @@ export const STREAM_SLICE_MS = 16;
 /** The events of a sliced snapshot (its first part and the rest): the sender compresses them off the main thread, whatever their size. */
 const streamed = new WeakSet<object>();
 export const isStreamed = (event: object): boolean => streamed.has(event);
+/**
+ * The slices after a snapshot's first one: they may wait a little for each other (see the Batcher),
+ * while the first goes at once (it completes the end of the page, where an agent's view of it ends).
+ */
+const later = new WeakSet<object>();
+export const isLaterSlice = (event: object): boolean => later.has(event);
 
 /** What build/rrweb-sliced-snapshot.ts adds to rrweb's `record` (absent from an unpatched rrweb). */
 export interface SliceHooks {
@@ -67,6 +73,8 @@ export class SnapshotSlices {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private asked = 0;
+  /** Slices emitted since the latest full snapshot. */
+  private slicesSent = 0;
   /** Mirror entries from before the latest full snapshot. */
   private old = new WeakSet<object>();
 
@@ -89,6 +97,7 @@ export class SnapshotSlices {
   /** rrweb is about to walk the document for a full snapshot (it has just emitted its Meta event). */
   snapshotStarts(): void {
     this.queue = [];
+    this.slicesSent = 0;
     clearTimeout(this.timer);
     this.timer = undefined;
     // What was serialised before this snapshot says nothing about what the agent's new document
@@ -156,6 +165,7 @@ export class SnapshotSlices {
         data: markNestedAdds({ source: RrwebSource.Mutation, texts: [], attributes: [], removes: [], adds }),
       };
       streamed.add(event);
+      if (this.slicesSent++ > 0) later.add(event);
       this.hooks.emit(event);
     }
     if (this.queue.length) this.schedule();
