@@ -507,3 +507,75 @@ test('a hostile size (300,000 nodes, 20,000-deep nesting, a deflate bomb) leaves
   expect(longest).toBeLessThan(500);
   mallory.close();
 });
+
+test("nested adds (a sliced snapshot's subtrees): applied whole and cleaned; a depth bomb, a node flood and a malformed one are refused, the tab stays responsive", async ({
+  context,
+  site,
+  relay,
+}) => {
+  test.setTimeout(120_000);
+  const room = roomId();
+  // A page may have 20,000 nodes here (the size limits' option): the flood below stays small.
+  const { agent } = await hostileAgent(context, site, relay, room, { maxNodes: 20_000 });
+  const mallory = await hostileRecorder(relay, room);
+  const page = `${site.url}/shop/page.html`;
+  const tooLarge = () => agent.evaluate(() => (window as any).tooLarge.map((e: { reason: string }) => e.reason));
+  const nested = (adds: unknown[]) => ({
+    ...mutation({ adds }),
+    data: { ...mutation({ adds }).data, cobrowseNested: 1 },
+  });
+  const small = (label: string) => snapshot(page, [element('p', { id: 'small' }, [text(label)])]);
+
+  mallory.send(small('small page'), { snap: true });
+  await expect.poll(() => replayText(agent, '#small')).toBe('small page');
+
+  // A subtree in one add, an event handler three levels down: all of it arrives, the handler does not.
+  const list = element('ul', { id: 'nested' }, [
+    element('li', {}, [element('b', { onclick: 'top.pwned = 1', id: 'deep-b' }, [text('one')])]),
+    element('li', {}, [text('two')]),
+  ]);
+  mallory.send([nested([{ parentId: 4, nextId: null, node: list }])]);
+  await expect.poll(() => replayText(agent, '#nested')).toBe('onetwo');
+  expect(await inReplay(agent, (doc) => doc.getElementById('deep-b')?.getAttribute('onclick') ?? null)).toBeNull();
+
+  // 20,000 deep in one add (as text: JSON.stringify would overflow the stack on it).
+  const open = Array.from(
+    { length: 20_000 },
+    (_, i) => `{"type":2,"tagName":"div","attributes":{},"id":${300_000 + i},"childNodes":[`,
+  );
+  const bomb = JSON.stringify([nested([{ parentId: 4, nextId: null, node: { deep: true } }])]).replace(
+    '{"deep":true}',
+    `${open.join('')}${']}'.repeat(20_000)}`,
+  );
+  mallory.sendRaw(new Uint8Array(deflateRawSync(bomb)), { z: 1 });
+  await expect.poll(tooLarge, { timeout: 30_000 }).toEqual(['depth']);
+
+  // 21,000 nodes in one add (under what the decoder refuses before parsing: the size limits count them).
+  mallory.send(small('small again'), { snap: true });
+  await expect.poll(() => replayText(agent, '#small')).toBe('small again');
+  const flood = element(
+    'div',
+    {},
+    Array.from({ length: 21_000 }, () => element('i')),
+  );
+  mallory.send([nested([{ parentId: 4, nextId: null, node: flood }])], { z: 1 });
+  await expect.poll(tooLarge, { timeout: 30_000 }).toEqual(['depth', 'nodes']);
+
+  // Malformed (one node twice: a loop once flattened): refused with a clear error, nothing of it shown;
+  // the next snapshot is shown as usual.
+  mallory.send(small('small once more'), { snap: true });
+  await expect.poll(() => replayText(agent, '#small')).toBe('small once more');
+  const twice = element('span', {}, [text('twice')]);
+  mallory.send([nested([{ parentId: 4, nextId: null, node: element('div', { id: 'malformed' }, [twice, twice]) }])]);
+  mallory.send(snapshot(page, [element('p', { id: 'after' }, [text('after')])]), { snap: true });
+  await expect.poll(() => replayText(agent, '#after')).toBe('after');
+  expect(await replayText(agent, '#malformed')).toBeNull();
+  const log = await agent.evaluate(() => (window as any).cobrowseLog as string[]);
+  expect(log).toContain(`error:nested adds refused: node ${twice.id} appears twice`);
+
+  expect(await agent.evaluate(() => 1 + 1)).toBe(2);
+  const longest = Math.max(0, ...(await agent.evaluate(() => (window as any).longTasks as number[])));
+  console.log(`nested adds: longest main-thread task in the agent tab: ${longest} ms`);
+  expect(longest).toBeLessThan(500);
+  mallory.close();
+});

@@ -162,6 +162,40 @@ test('a session across a reconnect and a navigation is recorded, listed, and pla
   expect(events).not.toContain('hunter2-password-xyz');
 });
 
+test("a big page's sliced snapshot is recorded; its events are plain rrweb's (nested adds served flat) and play to the page", async ({
+  context,
+  site,
+  recorded,
+}) => {
+  test.setTimeout(90_000);
+  const { relay } = recorded;
+  const room = roomId();
+  // ~10,000 nodes: rrweb's walk stops after 12 ms, the rest follows as slices of nested adds.
+  const customer = await openCustomer(context, site, relay, room, 'table.html');
+  const agent = await openAgent(context, site, relay, room);
+  await expectSameDom(customer, agent);
+  const finalDom = await customerDom(customer);
+  await customer.getByRole('button', { name: /Stop/ }).click();
+  await expect.poll(() => agent.evaluate(() => (window as any).agent.status)).toBe('ended');
+  const id = await expect
+    .poll(async () => (await listRecordings(relay.url)).find((r) => r.roomId === room && r.endedAt)?.id)
+    .toBeTruthy()
+    .then(async () => (await listRecordings(relay.url)).find((r) => r.roomId === room).id as string);
+
+  const events = (await (
+    await fetch(`${relay.url}/cobrowse/recordings/${id}/events`, { headers: OPERATOR })
+  ).json()) as { type: number; data: any }[];
+  const mutations = events.filter((e) => e.type === 3 && e.data.source === 0);
+  // Served as plain rrweb-player takes them: no marker, every added node without children of its own.
+  expect(mutations.some((e) => 'cobrowseNested' in e.data)).toBe(false);
+  const added = mutations.flatMap((e) => e.data.adds as { node: { childNodes?: unknown[] } }[]);
+  expect(added.length).toBeGreaterThan(1000);
+  expect(added.every((a) => !a.node.childNodes?.length)).toBe(true);
+
+  const player = await playToEnd(context, site, relay.url, id);
+  await expect.poll(() => playedDom(player), { timeout: 15_000 }).toBe(finalDom);
+});
+
 test('a relay killed with SIGKILL mid-session leaves a recording that plays up to within 1 s of the kill', async ({
   context,
   site,

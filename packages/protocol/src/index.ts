@@ -17,3 +17,4 @@ export * from './rrweb-codes.js';
 export * from './asset-refs.js';
 export * from './asset-sniff.js';
 export * from './rrweb-walk.js';
+export * from './nested-adds.js';

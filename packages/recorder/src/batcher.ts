@@ -11,21 +11,39 @@ export interface Batch {
 }
 
 /**
+ * How long events that may wait (a sliced snapshot's later slices, see snapshot-slices.ts) wait for
+ * more of their kind: each batch is deflated on its own, and a few large ones compress better than
+ * many small ones (10,000 nodes: 51 KB in 5 batches, 56 KB in 19, 62 KB in 37 as on a busy page).
+ */
+export const HOLD_MS = 150;
+
+/**
  * Collects rrweb events into numbered batches, one per task, so one DOM update travels as one
  * frame without waiting for an animation frame. A Meta event (start of a full snapshot) always
- * starts a new batch, so snapshot batches are clean starting points.
+ * starts a new batch, so snapshot batches are clean starting points. A batch made only of events
+ * that may wait (`mayWait`) waits up to {@link HOLD_MS} for the next ones instead; any other event
+ * sends it at once with that event (in order, in the same batch).
  */
 export class Batcher {
   private events: eventWithTime[] = [];
   private snap = false;
   private seq = 0;
   private scheduled = false;
+  /** Every pending event may wait. */
+  private waitable = true;
+  /** When the pending events started waiting (undefined: not yet). */
+  private waitingSince: number | undefined;
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
   /** Posting to a MessageChannel runs the flush right after the current task, unthrottled in background tabs. */
   private readonly port: MessageChannel | undefined =
     typeof MessageChannel !== 'undefined' ? new MessageChannel() : undefined;
 
-  constructor(private readonly flushBatch: (batch: Batch) => void) {
-    if (this.port) this.port.port1.onmessage = () => this.flush();
+  constructor(
+    private readonly flushBatch: (batch: Batch) => void,
+    private readonly mayWait: (event: eventWithTime) => boolean = () => false,
+    private readonly holdMs = HOLD_MS,
+  ) {
+    if (this.port) this.port.port1.onmessage = () => this.taskEnd();
   }
 
   push(event: eventWithTime): void {
@@ -34,16 +52,46 @@ export class Batcher {
       this.snap = true;
     }
     this.events.push(event);
+    if (this.waitable && !this.mayWait(event)) this.waitable = false;
     if (!this.scheduled) {
       this.scheduled = true;
       if (this.port) this.port.port2.postMessage(0);
-      else setTimeout(() => this.flush(), 0);
+      else setTimeout(() => this.taskEnd(), 0);
     }
+  }
+
+  /** What is pending goes with the next batch, without waiting (the events that may wait are over). */
+  release(): void {
+    this.waitable = false;
+    if (this.events.length && !this.scheduled) {
+      this.scheduled = true;
+      if (this.port) this.port.port2.postMessage(0);
+      else setTimeout(() => this.taskEnd(), 0);
+    }
+  }
+
+  /** After the task that pushed events: they go out, unless they may wait and have not waited long. */
+  private taskEnd(): void {
+    this.scheduled = false;
+    if (this.events.length && this.waitable && !this.snap) {
+      const now = performance.now();
+      this.waitingSince ??= now;
+      const left = this.waitingSince + this.holdMs - now;
+      if (left > 0) {
+        this.holdTimer ??= setTimeout(() => this.flush(), left);
+        return;
+      }
+    }
+    this.flush();
   }
 
   /** Sends what is pending now. */
   flush(): void {
     this.scheduled = false;
+    clearTimeout(this.holdTimer);
+    this.holdTimer = undefined;
+    this.waitingSince = undefined;
+    this.waitable = true;
     if (this.events.length === 0) return;
     const batch: Batch = { seq: ++this.seq, snap: this.snap, events: this.events };
     this.events = [];
@@ -52,6 +100,7 @@ export class Batcher {
   }
 
   close(): void {
+    clearTimeout(this.holdTimer);
     this.port?.port1.close();
   }
 }

@@ -27,7 +27,7 @@ import { ValueWatch } from './value-watch.js';
 import { CanvasSampler } from './canvas-sampler.js';
 import { Overlay } from './overlay.js';
 import { AgentTools, type ControlEvent } from './control.js';
-import { type SliceHooks, type SliceMirror, SnapshotSlices } from './snapshot-slices.js';
+import { type SliceHooks, type SliceMirror, SnapshotSlices, isLaterSlice } from './snapshot-slices.js';
 
 export type RecorderStatus = ChannelStatus;
 
@@ -87,7 +87,8 @@ export class RecorderSession {
       hello: () => ({ type: 'hello', v: PROTOCOL_VERSION, epoch: this.epoch }),
     });
     this.sender = new Sender(this.channel, this.epoch, (error) => this.emitter.emit('error', error as Error));
-    this.batcher = new Batcher((batch) => this.sender.send(batch));
+    // A sliced snapshot's later slices wait a little for each other: fewer, larger batches deflate smaller.
+    this.batcher = new Batcher((batch) => this.sender.send(batch), isLaterSlice);
     this.indicator =
       options.indicator === false
         ? undefined
@@ -249,6 +250,7 @@ export class RecorderSession {
           (error) => this.emitter.emit('error', error instanceof Error ? error : new Error(String(error))),
           // The focused element may have come in a slice after the snapshot: say again what has focus.
           () => {
+            this.batcher.release();
             this.focusedId = undefined;
             this.reportFocus();
           },

@@ -1,4 +1,4 @@
-import { RrwebEventType, RrwebSource } from '@cobrowse/protocol';
+import { RrwebEventType, RrwebSource, markNestedAdds } from '@cobrowse/protocol';
 
 /**
  * The full snapshot in time slices. rrweb serialises the whole document in one synchronous walk
@@ -7,7 +7,10 @@ import { RrwebEventType, RrwebSource } from '@cobrowse/protocol';
  * run for {@link SNAPSHOT_SLICE_MS}: the full snapshot holds what was serialised by then (the head
  * always in full), and the elements whose children were left out are queued. Later tasks, each at
  * most {@link STREAM_SLICE_MS} long, serialise those children (the same serialiser, options and
- * node mirror as rrweb's) and emit them as ordinary rrweb "add" mutations.
+ * node mirror as rrweb's) and emit them as rrweb "add" mutations whose adds carry whole subtrees
+ * (nested adds, marked as such: see the protocol's nested-adds.ts; consumers expand them for rrweb's
+ * replayer, which builds each add without its children). One add per subtree instead of one per node
+ * keeps the slices' JSON about the size of rrweb's own snapshot.
  *
  * Why the page may change meanwhile: rrweb's own mutation observer keeps recording, and it ignores
  * changes under nodes that are not in the mirror yet (no id: it drops adds into them, and text and
@@ -27,6 +30,12 @@ export const STREAM_SLICE_MS = 16;
 /** The events of a sliced snapshot (its first part and the rest): the sender compresses them off the main thread, whatever their size. */
 const streamed = new WeakSet<object>();
 export const isStreamed = (event: object): boolean => streamed.has(event);
+/**
+ * The slices after a snapshot's first one: they may wait a little for each other (see the Batcher),
+ * while the first goes at once (it completes the end of the page, where an agent's view of it ends).
+ */
+const later = new WeakSet<object>();
+export const isLaterSlice = (event: object): boolean => later.has(event);
 
 /** What build/rrweb-sliced-snapshot.ts adds to rrweb's `record` (absent from an unpatched rrweb). */
 export interface SliceHooks {
@@ -53,17 +62,6 @@ interface Add {
   node: Serialized;
 }
 
-/**
- * rrweb's replayer builds each add without its children (its recorder sends every node as an add
- * of its own): a serialised subtree goes as its root, then each descendant appended to its parent.
- */
-function pushTree(adds: Add[], parentId: number, nextId: number | null, node: Serialized): void {
-  const children = node.childNodes;
-  if (children?.length) node.childNodes = [];
-  adds.push({ parentId, nextId, node });
-  if (children) for (const child of children) pushTree(adds, node.id, null, child);
-}
-
 /** Elements whose children always go with them (their text is their content, or they are not in the body). */
 const WHOLE = new Set(['STYLE', 'SCRIPT', 'TEXTAREA', 'TITLE', 'NOSCRIPT', 'TEMPLATE']);
 
@@ -75,6 +73,8 @@ export class SnapshotSlices {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private asked = 0;
+  /** Slices emitted since the latest full snapshot. */
+  private slicesSent = 0;
   /** Mirror entries from before the latest full snapshot. */
   private old = new WeakSet<object>();
 
@@ -97,6 +97,7 @@ export class SnapshotSlices {
   /** rrweb is about to walk the document for a full snapshot (it has just emitted its Meta event). */
   snapshotStarts(): void {
     this.queue = [];
+    this.slicesSent = 0;
     clearTimeout(this.timer);
     this.timer = undefined;
     // What was serialised before this snapshot says nothing about what the agent's new document
@@ -161,9 +162,10 @@ export class SnapshotSlices {
     if (adds.length) {
       const event = {
         type: RrwebEventType.IncrementalSnapshot,
-        data: { source: RrwebSource.Mutation, texts: [], attributes: [], removes: [], adds },
+        data: markNestedAdds({ source: RrwebSource.Mutation, texts: [], attributes: [], removes: [], adds }),
       };
       streamed.add(event);
+      if (this.slicesSent++ > 0) later.add(event);
       this.hooks.emit(event);
     }
     if (this.queue.length) this.schedule();
@@ -186,7 +188,7 @@ export class SnapshotSlices {
       }
       const node = this.hooks.serialize(child);
       if (!node || node.id <= 0) continue;
-      pushTree(adds, parentId, next ? this.mirror.getId(next) : null, node);
+      adds.push({ parentId, nextId: next ? this.mirror.getId(next) : null, node });
       next = child;
     }
   }

@@ -1,6 +1,7 @@
 import { Replayer } from 'rrweb';
 import type { eventWithTime } from '@rrweb/types';
 import { FOCUS_EVENT, POINTER_EVENT, RrwebEventType, RrwebSource } from '@cobrowse/protocol';
+import { expandAdds } from './nested.js';
 import { FOCUS_ATTRIBUTE, canvasBackground, sanitizeEvent } from './sanitize.js';
 import { type AssetLookup, AssetStore, patchDocument } from './assets.js';
 import { type Limits, NodeGuard, resolveLimits } from './limits.js';
@@ -95,6 +96,7 @@ export class LivePlayer {
   private patchWaiting: string[] = [];
 
   private readonly guard: NodeGuard;
+  private readonly limits: Limits;
   private readonly mode: AssetMode;
   private readonly origins: string[];
   /** The policy for the customer page's URL (from rrweb's Meta event). */
@@ -111,6 +113,7 @@ export class LivePlayer {
     this.mode = options.assets === 'relay' ? 'relay' : 'direct';
     this.origins = Array.isArray(options.origins) ? options.origins.filter((o) => typeof o === 'string') : [];
     const limits = resolveLimits(options);
+    this.limits = limits;
     this.replayer = new Replayer([], {
       root,
       liveMode: true,
@@ -181,7 +184,8 @@ export class LivePlayer {
         this.setPolicy(this.policy);
       }
     }
-    // One walk over the event's nodes: the size limits (throwing before anything is applied) and the sanitizer.
+    // One walk over the event's nodes, nested adds' subtrees included: the size limits (throwing
+    // before anything is applied) and the sanitizer. Then nested adds become rrweb's flat ones.
     const watch = this.guard.watch(event);
     sanitizeEvent(event, this.tagOf, {
       assets: this.assets.size ? this.lookup : undefined,
@@ -189,6 +193,7 @@ export class LivePlayer {
       base: this.policy?.base,
       checks: watch?.visitor,
     });
+    expandAdds(event, this.limits);
     watch?.done();
     if (event.type === FULL_SNAPSHOT) {
       // No Meta before it (a broken or hostile stream): the strictest policy, no customer origin at all.

@@ -1,7 +1,7 @@
 import rrwebPlayer from 'rrweb-player';
 import playerCss from 'rrweb-player/dist/style.css';
 import type { eventWithTime } from '@rrweb/types';
-import { RrwebEventType, RrwebNodeType, RrwebSource } from '@cobrowse/protocol';
+import { RrwebEventType, RrwebNodeType, RrwebSource, expandNestedAdds } from '@cobrowse/protocol';
 import { sanitizeEvent } from './sanitize.js';
 import { AssetStore } from './assets.js';
 import { guardNavigation } from './live-player.js';
@@ -193,6 +193,9 @@ export async function play(options: PlayOptions): Promise<PlaybackSession> {
       }
     }
     try {
+      // A sliced snapshot's nested adds as rrweb's flat ones (the relay serves them expanded already;
+      // this is for recordings that reach here otherwise). Malformed or too large: left out.
+      expandNestedAdds(event);
       tags.see(event);
       const clean = sanitizeEvent(event, tags.tagOf, { assets: lookup, styleText: tags.isStyleText });
       // As in live view: no referrer leaves the replay, from the first load of every snapshot on.

@@ -1,5 +1,5 @@
 import type { eventWithTime } from '@rrweb/types';
-import { PROTOCOL_VERSION, type Events } from '@cobrowse/protocol';
+import { NestedAddsError, PROTOCOL_VERSION, type Events } from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter, InOrder } from '@cobrowse/client';
 import type { ReplayerOptions } from './options.js';
 import { LivePlayer } from './live-player.js';
@@ -347,7 +347,8 @@ export class ReplayerSession {
       try {
         this.player.apply(event);
       } catch (error) {
-        if (error instanceof TooLargeError) return this.broken(error);
+        // Too large, or a sliced snapshot's part that cannot be applied: the page is incomplete from here.
+        if (error instanceof TooLargeError || error instanceof NestedAddsError) return this.broken(error);
         this.fail(error);
       }
     }

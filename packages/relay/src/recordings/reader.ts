@@ -1,6 +1,6 @@
 import { promisify } from 'node:util';
 import { inflateRaw } from 'node:zlib';
-import { ErrorCode, type Message, ProtocolError, parseHeader } from '@cobrowse/protocol';
+import { ErrorCode, type Message, ProtocolError, expandNestedAdds, parseHeader } from '@cobrowse/protocol';
 import { HistoryDecompressor } from '@cobrowse/protocol/decompress';
 import { type Damage, type FileRecord, RecordKind, readRecords } from './format.js';
 
@@ -75,6 +75,20 @@ function parseEvents(json: string): RrwebEvent[] {
       throw new Error('events payload holds something that is not an rrweb event');
   }
   return value as RrwebEvent[];
+}
+
+/**
+ * A sliced snapshot's nested adds (see the protocol's nested-adds.ts) as rrweb's flat adds: the
+ * events endpoint serves what plain rrweb-player takes. False for an event that cannot be expanded
+ * (malformed, or past the replayer's default page limits): it is left out.
+ */
+function flatten(event: RrwebEvent): boolean {
+  try {
+    expandNestedAdds(event);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -269,7 +283,7 @@ export async function* decodeRecording(
     if (z !== 1) spent += json.length;
     let events: RrwebEvent[];
     try {
-      events = parseEvents(json);
+      events = parseEvents(json).filter(flatten);
     } catch {
       return undefined;
     }

@@ -1,0 +1,63 @@
+import { expect, test } from '@playwright/test';
+import type { eventWithTime } from '@rrweb/types';
+import { type Batch, Batcher } from '../src/batcher.js';
+
+/** Events as the batcher sees them: `slice` ones may wait (a sliced snapshot's later slices). */
+const event = (type: number, name: string) => ({ type, timestamp: 0, data: { name } }) as unknown as eventWithTime;
+const slice = (name: string) => event(3, `slice ${name}`);
+const change = (name: string) => event(3, name);
+const names = (batch: Batch) => batch.events.map((e) => (e.data as unknown as { name: string }).name);
+const isSlice = (e: eventWithTime) => (e.data as unknown as { name: string }).name.startsWith('slice');
+/** Past the batcher's end-of-task flush (a MessageChannel message: in Node not ordered with timers). */
+const nextTask = () => new Promise((resolve) => setTimeout(resolve, 5));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function batcher(holdMs = 80) {
+  const sent: Batch[] = [];
+  return { sent, batcher: new Batcher((batch) => sent.push(batch), isSlice, holdMs) };
+}
+
+test('slices of several tasks wait for each other and go as one batch, at most holdMs after the first', async () => {
+  const { sent, batcher: b } = batcher(80);
+  for (const name of ['1', '2', '3']) {
+    b.push(slice(name));
+    await nextTask();
+    await nextTask();
+  }
+  expect(sent).toHaveLength(0);
+  await sleep(120);
+  expect(sent.map(names)).toEqual([['slice 1', 'slice 2', 'slice 3']]);
+  b.close();
+});
+
+test('any other event sends the waiting slices at once, with it, in order', async () => {
+  const { sent, batcher: b } = batcher(10_000);
+  b.push(slice('1'));
+  await nextTask();
+  b.push(slice('2'));
+  await nextTask();
+  b.push(change('text changed'));
+  await expect.poll(() => sent.map(names)).toEqual([['slice 1', 'slice 2', 'text changed']]);
+  expect(sent[0]!.seq).toBe(1);
+  b.close();
+});
+
+test('release() sends the waiting slices with the next task; a snapshot batch and a new Meta never wait', async () => {
+  const { sent, batcher: b } = batcher(10_000);
+  b.push(event(4, 'meta'));
+  b.push(slice('snapshot'));
+  await expect.poll(() => sent.map(names)).toEqual([['meta', 'slice snapshot']]);
+  expect(sent[0]!.snap).toBe(true);
+  b.push(slice('1'));
+  await nextTask();
+  b.push(slice('2'));
+  b.release();
+  await expect.poll(() => sent.map(names).slice(1)).toEqual([['slice 1', 'slice 2']]);
+  // A checkout while slices wait: they go first, the new snapshot starts a batch of its own.
+  b.push(slice('3'));
+  await nextTask();
+  b.push(event(4, 'meta 2'));
+  await expect.poll(() => sent.map(names).slice(2)).toEqual([['slice 3'], ['meta 2']]);
+  expect(sent.map((batch) => batch.seq)).toEqual([1, 2, 3, 4]);
+  b.close();
+});
