@@ -240,13 +240,14 @@ async function startServer(kind, tag) {
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${basename(profileFile)}`);
   }
   // Diagnostics only, e.g. LOAD_SERVER_NODE_ARGS=--trace-gc (the server's output is printed after its run).
-  if (process.env.LOAD_SERVER_NODE_ARGS)
-    nodeArgs.push(...process.env.LOAD_SERVER_NODE_ARGS.split(/\s+/).filter(Boolean));
+  // Node takes few flags in NODE_OPTIONS (not --trace-gc): a relay given flags is started by node itself.
+  const diagnosticArgs = (process.env.LOAD_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  nodeArgs.push(...diagnosticArgs);
   // The relay runs as an operator runs it: its bin, which gives node --max-semi-space-size=8 (the
   // rest through NODE_OPTIONS). socket.io's server gets the same flag: like for like. Node refuses
   // --cpu-prof in NODE_OPTIONS: a profiled relay is started by node with the bin's flag instead.
   const child =
-    kind === 'relay' && !profileFile
+    kind === 'relay' && !profileFile && diagnosticArgs.length === 0
       ? track(
           spawn(RELAY_BIN, argv, {
             stdio: ['ignore', 'pipe', 'pipe'],
