@@ -53,21 +53,21 @@ export class Batcher {
     }
     this.events.push(event);
     if (this.waitable && !this.mayWait(event)) this.waitable = false;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      if (this.port) this.port.port2.postMessage(0);
-      else setTimeout(() => this.taskEnd(), 0);
-    }
+    this.schedule();
   }
 
   /** What is pending goes with the next batch, without waiting (the events that may wait are over). */
   release(): void {
     this.waitable = false;
-    if (this.events.length && !this.scheduled) {
-      this.scheduled = true;
-      if (this.port) this.port.port2.postMessage(0);
-      else setTimeout(() => this.taskEnd(), 0);
-    }
+    if (this.events.length) this.schedule();
+  }
+
+  /** {@link taskEnd} runs right after the current task (once, however many events it pushes). */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    if (this.port) this.port.port2.postMessage(0);
+    else setTimeout(() => this.taskEnd(), 0);
   }
 
   /** After the task that pushed events: they go out, unless they may wait and have not waited long. */
