@@ -178,6 +178,58 @@ test.describe('recordings under attack', () => {
     }
   });
 
+  test('nested adds in a recording: /events serves them expanded for plain rrweb; malformed ones and depth bombs are left out, never a 500', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cobrowse-rec-'));
+    const relay = await relayFor({ secret: SECRET, operatorToken: OP, recordings: { dir } });
+    try {
+      const customer = await connect(relay, 'nested', 'recorder');
+      await customer.next(isRecording);
+      const t = Date.now();
+      const el = (id: number, childNodes: unknown[] = []) => ({
+        type: 2,
+        tagName: 'p',
+        attributes: {},
+        id,
+        childNodes,
+      });
+      const nested = (adds: unknown[]) => ({
+        type: 3,
+        timestamp: t,
+        data: { source: 0, texts: [], attributes: [], removes: [], adds, cobrowseNested: 1 },
+      });
+      let deep: unknown = el(5000);
+      for (let i = 1; i <= 1_500; i++) deep = el(5000 + i, [deep]);
+      const events = [
+        nested([{ parentId: 1, nextId: null, node: el(10, [el(11), el(12, [el(13)])]) }]),
+        nested([{ parentId: 1, nextId: null, node: el(20, [el(21), el(21)]) }]), // an id twice
+        nested([{ parentId: 1, nextId: null, node: deep }]), // 1,500 levels: past the replayer's 1,000
+      ];
+      customer.ws.send(batch(1, snapshotJson(), 0, true));
+      customer.ws.send(batch(2, Buffer.from(JSON.stringify(events)), 0));
+      customer.ws.send(encodeText({ type: 'bye', reason: 'done' }));
+      await customer.closed;
+      const [rec] = await listed(relay, 'nested', (r) => r.endedAt !== undefined);
+
+      const { status, json } = await getJson(`${relay.base}/cobrowse/recordings/${rec.id}/events`);
+      expect(status).toBe(200);
+      const mutations = (json as any[]).filter((e) => e.type === 3 && e.data?.source === 0);
+      // Only the well-formed one, as rrweb's own recorder writes adds: one per node, parents first.
+      expect(mutations).toHaveLength(1);
+      expect(mutations[0].data.cobrowseNested).toBeUndefined();
+      expect(mutations[0].data.adds.map((a: any) => [a.parentId, a.node.id, a.node.childNodes.length])).toEqual([
+        [1, 10, 0],
+        [10, 11, 0],
+        [10, 12, 0],
+        [12, 13, 0],
+      ]);
+      // The relay is still serving.
+      expect((await getJson(`${relay.base}/cobrowse/recordings`)).status).toBe(200);
+    } finally {
+      await relay.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   test('policy "all": an agent flooding large frames keeps the recording on; only accepted agent frames are kept, with the relay\'s identity', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cobrowse-rec-'));
     const relay = await relayFor({ secret: SECRET, operatorToken: OP, recordings: { dir, maxBytes: 2 * MiB } });
