@@ -1,7 +1,23 @@
 import type { eventWithTime } from '@rrweb/types';
-import { RrwebEventType } from '@cobrowse/protocol';
+import { RrwebEventType, RrwebSource } from '@cobrowse/protocol';
 
 const META = RrwebEventType.Meta;
+
+/** Nodes added or removed in one rrweb mutation from which it is a large change (see {@link isLargeChange}). */
+export const LARGE_CHANGE_NODES = 100;
+
+/**
+ * A mutation adding or removing at least {@link LARGE_CHANGE_NODES} nodes: worth sending before the
+ * browser lays it out (the batch goes to the compression worker, which then works while the page
+ * renders, instead of its answer waiting behind the page's next frame).
+ */
+export function isLargeChange(event: eventWithTime): boolean {
+  if (event.type !== RrwebEventType.IncrementalSnapshot) return false;
+  const data = event.data as { source: number; adds?: unknown[]; removes?: unknown[] };
+  return (
+    data.source === RrwebSource.Mutation && (data.adds?.length ?? 0) + (data.removes?.length ?? 0) >= LARGE_CHANGE_NODES
+  );
+}
 
 export interface Batch {
   readonly seq: number;
@@ -17,12 +33,22 @@ export interface Batch {
  */
 export const HOLD_MS = 150;
 
+export interface BatcherOptions {
+  /** Events that may wait up to `holdMs` for more of their kind. Default: none. */
+  mayWait?: (event: eventWithTime) => boolean;
+  holdMs?: number;
+  /** Events sent as soon as the code that made them is done (a microtask), not at the end of the task. Default: none. */
+  urgent?: (event: eventWithTime) => boolean;
+}
+
 /**
  * Collects rrweb events into numbered batches, one per task, so one DOM update travels as one
  * frame without waiting for an animation frame. A Meta event (start of a full snapshot) always
  * starts a new batch, so snapshot batches are clean starting points. A batch made only of events
  * that may wait (`mayWait`) waits up to {@link HOLD_MS} for the next ones instead; any other event
- * sends it at once with that event (in order, in the same batch).
+ * sends it at once with that event (in order, in the same batch). An `urgent` event (a large DOM
+ * change) goes at the end of the microtask that made it: the end of the task comes only after the
+ * browser has laid out and painted that change, tens of milliseconds later on a big one.
  */
 export class Batcher {
   private events: eventWithTime[] = [];
@@ -38,11 +64,19 @@ export class Batcher {
   private readonly port: MessageChannel | undefined =
     typeof MessageChannel !== 'undefined' ? new MessageChannel() : undefined;
 
+  private readonly mayWait: (event: eventWithTime) => boolean;
+  private readonly holdMs: number;
+  private readonly urgent: (event: eventWithTime) => boolean;
+  /** A microtask flush is queued. */
+  private soon = false;
+
   constructor(
     private readonly flushBatch: (batch: Batch) => void,
-    private readonly mayWait: (event: eventWithTime) => boolean = () => false,
-    private readonly holdMs = HOLD_MS,
+    options: BatcherOptions = {},
   ) {
+    this.mayWait = options.mayWait ?? (() => false);
+    this.holdMs = options.holdMs ?? HOLD_MS;
+    this.urgent = options.urgent ?? (() => false);
     if (this.port) this.port.port1.onmessage = () => this.taskEnd();
   }
 
@@ -53,6 +87,13 @@ export class Batcher {
     }
     this.events.push(event);
     if (this.waitable && !this.mayWait(event)) this.waitable = false;
+    if (this.urgent(event) && !this.soon) {
+      this.soon = true;
+      queueMicrotask(() => {
+        this.soon = false;
+        this.flush();
+      });
+    }
     this.schedule();
   }
 

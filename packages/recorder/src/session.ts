@@ -11,7 +11,7 @@ import {
 } from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter } from '@cobrowse/client';
 import type { RecorderOptions } from './options.js';
-import { Batcher } from './batcher.js';
+import { Batcher, isLargeChange } from './batcher.js';
 import { Sender } from './sender.js';
 import { type Indicator, showIndicator } from './indicator.js';
 import {
@@ -88,7 +88,7 @@ export class RecorderSession {
     });
     this.sender = new Sender(this.channel, this.epoch, (error) => this.emitter.emit('error', error as Error));
     // A sliced snapshot's later slices wait a little for each other: fewer, larger batches deflate smaller.
-    this.batcher = new Batcher((batch) => this.sender.send(batch), isLaterSlice);
+    this.batcher = new Batcher((batch) => this.sender.send(batch), { mayWait: isLaterSlice, urgent: isLargeChange });
     this.indicator =
       options.indicator === false
         ? undefined

@@ -7,6 +7,7 @@ const event = (type: number, name: string) => ({ type, timestamp: 0, data: { nam
 const slice = (name: string) => event(3, `slice ${name}`);
 const change = (name: string) => event(3, name);
 const names = (batch: Batch) => batch.events.map((e) => (e.data as unknown as { name: string }).name);
+const isUrgent = (e: eventWithTime) => (e.data as unknown as { name: string }).name.startsWith('big');
 const isSlice = (e: eventWithTime) => (e.data as unknown as { name: string }).name.startsWith('slice');
 /** Past the batcher's end-of-task flush (a MessageChannel message: in Node not ordered with timers). */
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 5));
@@ -14,7 +15,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function batcher(holdMs = 80) {
   const sent: Batch[] = [];
-  return { sent, batcher: new Batcher((batch) => sent.push(batch), isSlice, holdMs) };
+  return { sent, batcher: new Batcher((batch) => sent.push(batch), { mayWait: isSlice, holdMs, urgent: isUrgent }) };
 }
 
 test('slices of several tasks wait for each other and go as one batch, at most holdMs after the first', async () => {
@@ -59,5 +60,31 @@ test('release() sends the waiting slices with the next task; a snapshot batch an
   b.push(event(4, 'meta 2'));
   await expect.poll(() => sent.map(names).slice(2)).toEqual([['slice 3'], ['meta 2']]);
   expect(sent.map((batch) => batch.seq)).toEqual([1, 2, 3, 4]);
+  b.close();
+});
+
+test('an urgent event (a large DOM change) goes when the code that made it is done, before the task ends', async () => {
+  const { sent, batcher: b } = batcher(10_000);
+  b.push(slice('1'));
+  await nextTask();
+  let inTask: string[][] = [];
+  await new Promise<void>((resolve) =>
+    setTimeout(() => {
+      b.push(change('small'));
+      b.push(change('big change'));
+      b.push(change('after, same microtask'));
+      queueMicrotask(() => {
+        // Still the same task: the urgent batch is out already, in order, with what waited before it.
+        inTask = sent.map(names);
+        b.push(change('later in the task'));
+        resolve();
+      });
+    }, 0),
+  );
+  expect(inTask).toEqual([['slice 1', 'small', 'big change', 'after, same microtask']]);
+  await expect
+    .poll(() => sent.map(names))
+    .toEqual([['slice 1', 'small', 'big change', 'after, same microtask'], ['later in the task']]);
+  expect(sent.map((batch) => batch.seq)).toEqual([1, 2]);
   b.close();
 });
