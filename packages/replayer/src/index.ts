@@ -1,13 +1,16 @@
 import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/client';
 import type { ReplayerOptions } from './options.js';
-import { ReplayerSession } from './session.js';
+import type { ReplayerSession } from './session.js';
+import { View } from './session.js';
 import { resolveContainer } from './stage.js';
+import { connect } from './prepare.js';
 
-export type { ReplayerOptions } from './options.js';
+export type { JoinOptions, ReplayerOptions, ViewOptions } from './options.js';
 export type { ReplayerSession, ReplayerStatus, ReplayerEvents } from './session.js';
 export { ConnectionInfoError } from '@cobrowse/client';
 export type { ControlEvent, ControlStatus, HighlightTarget, RefusedEvent } from './tools.js';
 export { play, RecordingError, type PlayOptions, type PlaybackSession } from './play.js';
+export { prepare, type PreparedView } from './prepare.js';
 
 /**
  * Joins a room as an agent: asks the connection-info service for a replayer connection, opens the
@@ -19,13 +22,7 @@ export async function join(options: ReplayerOptions): Promise<ReplayerSession> {
   const container = resolveContainer(options.container);
   const fetchInfo = connectionInfoSource(options, 'replayer', { userId: 'agent', userName: 'Agent' });
   const pending = fetchInfo(); // the request goes out now…
-  const session = new ReplayerSession(options, container, pending, fetchInfo); // …while the view is built
-  try {
-    session.connected(await pending);
-  } catch (error) {
-    session.leave();
-    throw error;
-  }
-  return session;
+  const view = new View(container, options); // …while the view is built
+  return connect(view, options, pending, fetchInfo);
 }
 export type { TooLargeReason } from './limits.js';

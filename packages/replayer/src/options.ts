@@ -1,17 +1,16 @@
 import type { ConnectionOptions } from '@cobrowse/client';
 
-/** Options of `CobrowseReplayer.join()`. */
-export interface ReplayerOptions extends ConnectionOptions {
+/**
+ * Options of the view: where and how the customer's page is shown, and the limits that guard the
+ * agent. Given to `CobrowseReplayer.prepare()` (a view built ahead of `join()`) or to `join()`.
+ */
+export interface ViewOptions {
   /** Where to show the customer's page: an element or a CSS selector. */
   container: HTMLElement | string;
-  /** Connect to `wssUrlOut` instead of `wssUrl` (an agent outside the contact-centre network). Default false. */
-  external?: boolean;
   /** Show connection state over the replay ("Connecting…", "Reconnecting…", "Session ended"). Default true. */
   statusOverlay?: boolean;
   /** Show the customer's mouse pointer. Default true. */
   showPointer?: boolean;
-  /** Show this agent's pointer, labelled with `userName`, on the customer's page while it is over the replay. Default true. */
-  sharePointer?: boolean;
   /**
    * Where the replay may load the customer's images, fonts and stylesheets from. `'direct'` (default):
    * the captured copies the relay sends, and the customer page's origin plus {@link origins}.
@@ -30,3 +29,27 @@ export interface ReplayerOptions extends ConnectionOptions {
   /** Deepest nesting a replayed page may have; past it "page too large to show". Default 1,000. */
   maxDepth?: number;
 }
+
+/** The keys of {@link ViewOptions}: a prepared view keeps the ones it was built with. */
+export const VIEW_OPTION_KEYS = [
+  'container',
+  'statusOverlay',
+  'showPointer',
+  'assets',
+  'origins',
+  'maxFrameBytes',
+  'maxBatchBytes',
+  'maxNodes',
+  'maxDepth',
+] as const satisfies readonly (keyof ViewOptions)[];
+
+/** Options of `CobrowseReplayer.join()`: the view's and the connection's. */
+export interface ReplayerOptions extends ConnectionOptions, ViewOptions {
+  /** Connect to `wssUrlOut` instead of `wssUrl` (an agent outside the contact-centre network). Default false. */
+  external?: boolean;
+  /** Show this agent's pointer, labelled with `userName`, on the customer's page while it is over the replay. Default true. */
+  sharePointer?: boolean;
+}
+
+/** Options of a prepared view's `join()`: the connection's (the view's were given to `prepare()`). */
+export type JoinOptions = Omit<ReplayerOptions, (typeof VIEW_OPTION_KEYS)[number]>;

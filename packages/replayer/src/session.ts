@@ -1,7 +1,7 @@
 import type { eventWithTime } from '@rrweb/types';
 import { NestedAddsError, PROTOCOL_VERSION, type Events } from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter, InOrder } from '@cobrowse/client';
-import type { ReplayerOptions } from './options.js';
+import type { ReplayerOptions, ViewOptions } from './options.js';
 import { LivePlayer } from './live-player.js';
 import { Stage } from './stage.js';
 import { BatchDecoder } from './decode.js';
@@ -52,16 +52,18 @@ interface Decoded {
   readonly era: number;
 }
 
-/** The agent-side view (stage + rrweb Replayer), built while the connection info is on its way. */
+/**
+ * The agent-side view (stage + rrweb Replayer): built while the connection info is on its way, or
+ * ahead of time by `prepare()`. It shows nothing until a session connects it.
+ */
 export class View {
   readonly stage: Stage;
   readonly player: LivePlayer;
   onViewport: (width: number, height: number) => void = () => undefined;
   onAssets: (urls: string[]) => void = () => undefined;
 
-  constructor(container: HTMLElement, options: ReplayerOptions) {
+  constructor(container: HTMLElement, options: ViewOptions) {
     this.stage = new Stage(container, options.showPointer !== false);
-    if (options.statusOverlay !== false) this.stage.showStatus(STATUS_TEXT.connecting);
     this.player = new LivePlayer(
       this.stage.viewport,
       (width, height) => {
@@ -104,12 +106,13 @@ export class ReplayerSession {
   private readonly tools: AgentTools;
 
   /**
-   * Opens the channel first (its socket connects the moment the connection info arrives), then
-   * builds the view while that is on its way.
+   * Opens the channel (its socket connects the moment the connection info arrives) for a view built
+   * before: by join() while the connection info is on its way, or ahead of time by prepare().
    */
   constructor(
+    /** The view's options included (a prepared view's: see prepare.ts). */
     options: ReplayerOptions,
-    container: HTMLElement,
+    view: View,
     first: Promise<Connection>,
     fetchInfo: () => Promise<Connection>,
   ) {
@@ -127,7 +130,6 @@ export class ReplayerSession {
     });
     const limits = resolveLimits(options);
     this.decoder = new BatchDecoder(limits.maxFrameBytes, limits.maxBatchBytes, limits.maxNodes);
-    const view = new View(container, options);
     this.stage = view.stage;
     this.player = view.player;
     view.onViewport = (width, height) => {

@@ -1,0 +1,122 @@
+import type { Page } from '@playwright/test';
+import { expect, openCustomer, pageUrl, replayText, roomId, test } from './support/cobrowse.js';
+
+/** The agent page with the SDK loaded and nothing joined; `prepared` holds `CobrowseReplayer.prepare(options)`. */
+async function agentWithPreparedView(page: Page, url: string, options: Record<string, unknown> = {}) {
+  await page.goto(url);
+  await page.evaluate(async (extra) => {
+    const w = window as any;
+    await w.cobrowseReady;
+    w.prepared = w.CobrowseReplayer.prepare({ container: '#screen', ...extra });
+  }, options);
+}
+
+/** `prepared.join()` with the harness's credentials; resolves to the error message, or 'joined'. */
+function joinPrepared(page: Page, extra: Record<string, unknown> = {}) {
+  return page.evaluate(async (more) => {
+    const w = window as any;
+    const params = new URLSearchParams(location.search);
+    try {
+      const session = await w.prepared.join({
+        server: params.get('relay'),
+        roomId: params.get('room'),
+        headers: { 'ccmessaging-token': 'dev' },
+        userId: 'agent-p',
+        userName: 'Agent',
+        ...more,
+      });
+      w.agent = session;
+      w.cobrowseSnapshots = 0;
+      w.tooLarge = [];
+      session.on('snapshot', () => w.cobrowseSnapshots++);
+      session.on('too-large', (e: unknown) => w.tooLarge.push(e));
+      return 'joined';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  }, extra);
+}
+
+test('a view prepared ahead connects nothing and shows nothing until join(), then shows the page as join() does', async ({
+  context,
+  site,
+  relay,
+}) => {
+  const room = roomId();
+  const agent = await context.newPage();
+  const toRelay: string[] = [];
+  agent.on('request', (request) => {
+    if (request.url().startsWith(relay.url) && !request.url().includes('/sdk/')) toRelay.push(request.url());
+  });
+  const sockets: string[] = [];
+  agent.on('websocket', (socket) => sockets.push(socket.url()));
+  await agentWithPreparedView(agent, pageUrl(site, relay, 'agent.html', room, '&auto=0'));
+
+  // Built: the replay iframe is in the container, sandboxed as a joined one is. Nothing else happened.
+  await expect(agent.locator('#screen iframe')).toHaveCount(1);
+  expect(await agent.evaluate(() => (window as any).prepared.iframe.getAttribute('sandbox'))).toBe('allow-same-origin');
+  await agent.waitForTimeout(500);
+  await expect(agent.locator('.cobrowse-status')).toBeHidden();
+  expect(toRelay).toEqual([]);
+  expect(sockets).toEqual([]);
+
+  // Joined: the customer's page shows in that same iframe.
+  const customer = await openCustomer(context, site, relay, room);
+  expect(await joinPrepared(agent)).toBe('joined');
+  await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
+  expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+  await expect(agent.locator('#screen iframe')).toHaveCount(1);
+  await customer.evaluate(() => (window as any).addRow('Prepared'));
+  await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Prepared');
+
+  // One join per view: a second one is refused, clearly, and the live session goes on.
+  expect(await joinPrepared(agent)).toBe('CobrowseReplayer: this prepared view has joined already; prepare() another');
+  await customer.evaluate(() => (window as any).addRow('Still live'));
+  await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Still live');
+
+  // leave() takes the view down like a join()'s.
+  await agent.evaluate(() => (window as any).agent.leave());
+  await expect(agent.locator('#screen iframe')).toHaveCount(0);
+});
+
+test('a prepared view keeps the limits it was built with: a join() asking for looser ones does not get them', async ({
+  context,
+  site,
+  relay,
+}) => {
+  const room = roomId();
+  await openCustomer(context, site, relay, room);
+  const agent = await context.newPage();
+  await agentWithPreparedView(agent, pageUrl(site, relay, 'agent.html', room, '&auto=0'), { maxNodes: 50 });
+  // A console (or a script injected into it) passing view options to join(): ignored, not merged.
+  expect(await joinPrepared(agent, { maxNodes: 1_000_000, container: 'body' })).toBe('joined');
+  await expect
+    .poll(() => agent.evaluate(() => (window as any).tooLarge), { timeout: 10_000 })
+    .toEqual([{ reason: 'nodes', limit: 50 }]);
+  await expect(agent.locator('.cobrowse-status')).toHaveText(/too large to show/i);
+  expect(await agent.locator('body > iframe').count()).toBe(0);
+});
+
+test('a prepared view that is destroyed leaves its container empty and cannot join; a failed join uses it up', async ({
+  page,
+  site,
+  relay,
+}) => {
+  const room = roomId();
+  await agentWithPreparedView(page, pageUrl(site, relay, 'agent.html', room, '&auto=0'));
+  await expect(page.locator('#screen iframe')).toHaveCount(1);
+  await page.evaluate(() => (window as any).prepared.destroy());
+  await expect(page.locator('#screen iframe')).toHaveCount(0);
+  expect(await joinPrepared(page)).toBe('CobrowseReplayer: this prepared view was destroyed; prepare() another');
+
+  // A wrong credential: join() rejects as join() does, and the view is gone with it.
+  await page.evaluate(() => {
+    const w = window as any;
+    w.prepared = w.CobrowseReplayer.prepare({ container: '#screen' });
+  });
+  const refused = await joinPrepared(page, { headers: { 'ccmessaging-token': 'wrong' } });
+  expect(refused).not.toBe('joined');
+  expect(refused).toMatch(/401|unauthori[sz]ed|credential|token/i);
+  await expect(page.locator('#screen iframe')).toHaveCount(0);
+  expect(await joinPrepared(page)).toBe('CobrowseReplayer: this prepared view has joined already; prepare() another');
+});

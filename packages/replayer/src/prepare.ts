@@ -1,0 +1,85 @@
+import { ConnectionInfoError, type Connection, connectionInfoSource } from '@cobrowse/client';
+import { type JoinOptions, type ReplayerOptions, VIEW_OPTION_KEYS, type ViewOptions } from './options.js';
+import { ReplayerSession, View } from './session.js';
+import { resolveContainer } from './stage.js';
+
+/** Opens the session on a built view; join() rejects (and the view goes) when the connection info does. */
+export async function connect(
+  view: View,
+  options: ReplayerOptions,
+  pending: Promise<Connection>,
+  fetchInfo: () => Promise<Connection>,
+): Promise<ReplayerSession> {
+  const session = new ReplayerSession(options, view, pending, fetchInfo);
+  try {
+    session.connected(await pending);
+  } catch (error) {
+    session.leave();
+    throw error;
+  }
+  return session;
+}
+
+/** The view options given, and nothing else (a prepared view ignores the view options given to its join()). */
+function viewOptions(options: ViewOptions): ViewOptions {
+  const picked: Record<string, unknown> = {};
+  for (const key of VIEW_OPTION_KEYS) if (key in options) picked[key] = options[key];
+  return picked as unknown as ViewOptions;
+}
+
+/**
+ * A replay view built ahead of `join()` (see {@link prepare}): the iframe and rrweb's replayer exist,
+ * nothing is connected and nothing is shown. It joins once; a failed join uses it up too.
+ */
+export class PreparedView {
+  private readonly view: View;
+  private readonly options: ViewOptions;
+  private state: 'ready' | 'joined' | 'destroyed' = 'ready';
+
+  constructor(options: ViewOptions) {
+    if (!options || typeof options !== 'object')
+      throw new ConnectionInfoError('CobrowseReplayer.prepare: options are required', 0);
+    this.options = viewOptions(options);
+    this.view = new View(resolveContainer(options.container), this.options);
+  }
+
+  /** The replay iframe (empty until a session shows the customer's page in it). */
+  get iframe(): HTMLIFrameElement {
+    return this.view.player.iframe;
+  }
+
+  /**
+   * Joins a room in this view: `CobrowseReplayer.join()` without building the view. View options
+   * (container, limits, assets…) are the ones given to `prepare()`; any given here are ignored.
+   */
+  join(options: JoinOptions): Promise<ReplayerSession> {
+    if (this.state !== 'ready') {
+      const why = this.state === 'joined' ? 'has joined already' : 'was destroyed';
+      return Promise.reject(
+        new ConnectionInfoError(`CobrowseReplayer: this prepared view ${why}; prepare() another`, 0),
+      );
+    }
+    if (!options || typeof options !== 'object')
+      return Promise.reject(new ConnectionInfoError('CobrowseReplayer.join: options are required', 0));
+    this.state = 'joined';
+    const all: ReplayerOptions = { ...options, ...this.options };
+    const fetchInfo = connectionInfoSource(all, 'replayer', { userId: 'agent', userName: 'Agent' });
+    return connect(this.view, all, fetchInfo(), fetchInfo);
+  }
+
+  /** Removes a view that did not join from its container (a joined one goes with its session's `leave()`). */
+  destroy(): void {
+    if (this.state !== 'ready') return;
+    this.state = 'destroyed';
+    this.view.destroy();
+  }
+}
+
+/**
+ * Builds the replay view now, in `options.container`, so that a later `join()` only connects: an
+ * agent console prepares it when a session may be about to start (the agent opened the co-browse
+ * panel, a customer is reading out a code), and the agent sees the page that much sooner.
+ */
+export function prepare(options: ViewOptions): PreparedView {
+  return new PreparedView(options);
+}
