@@ -378,6 +378,25 @@ async function slicedSnapshot(frames, timeoutMs) {
  * Rows 4 and 5: a page of `rows` table rows (1,100: ~10,000 nodes) is shared; agents join it; its
  * full snapshot's size on the wire. With `profile`, one more join runs under the CPU profiler.
  */
+/** Median, min–max and per-phase medians of a set of joins (ms after join(); null = did not render). */
+function summarizeJoins(joins, phases) {
+  const rendered = joins.filter((x) => x !== null);
+  return {
+    trials: joins.length,
+    rendered: rendered.length,
+    medianMs: rendered.length ? median(rendered) : null,
+    minMs: rendered.length ? Math.min(...rendered) : null,
+    maxMs: rendered.length ? Math.max(...rendered) : null,
+    samplesMs: joins,
+    phasesMs: Object.fromEntries(
+      Object.keys(phases[0] ?? {}).map((key) => {
+        const values = phases.map((p) => p[key]).filter((v) => typeof v === 'number');
+        return [key, values.length ? median(values) : null];
+      }),
+    ),
+  };
+}
+
 async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile = false }) {
   const room = roomId(`big${rows}`);
   const customerContext = await newContext();
@@ -475,12 +494,14 @@ async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile =
     wire.gzipOverJson = Math.round((wire.gzipJsonBytes / wire.jsonBytes) * 10000) / 10000;
 
     /** One agent joins in a context of its own; with `profile`, under Chromium's CPU profiler (not one of the timed joins). */
-    const joinOnce = async (profile) => {
+    const joinOnce = async (profile, prepared = false) => {
       const agentContext = await newContext();
       try {
         const agent = await openAgent(agentContext, side, room, { auto: '0', watchFor: 'last', trace: '1' });
         // Playwright compiles its injected script on the first waitForFunction (10–20 ms of main thread): not inside the measured window.
         await waitFor(agent, () => true, undefined, 5000);
+        // ours with prepare(): the view is built before the clock starts, as naive's Replayer is.
+        if (prepared) await agent.evaluate(() => window.bench.prepare());
         const cdp = profile ? await agentContext.newCDPSession(agent) : undefined;
         if (cdp) {
           await cdp.send('Profiler.enable');
@@ -542,10 +563,16 @@ async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile =
     };
     const joins = [];
     const phases = [];
+    // ours: each join is paired with one whose view was built ahead by prepare(), in alternating order.
+    const preparedJoins = [];
+    const preparedPhases = [];
     for (let i = 0; i < trials; i++) {
-      const { ms, marks } = await joinOnce(false);
-      joins.push(ms);
-      if (marks) phases.push(marks);
+      const order = side === 'ours' ? (i % 2 ? [true, false] : [false, true]) : [false];
+      for (const prepared of order) {
+        const { ms, marks } = await joinOnce(false, prepared);
+        (prepared ? preparedJoins : joins).push(ms);
+        if (marks) (prepared ? preparedPhases : phases).push(marks);
+      }
     }
     const profiled = profile ? await joinOnce(true) : undefined;
     const rendered = joins.filter((x) => x !== null);
@@ -576,6 +603,7 @@ async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile =
         // Main-thread self time (ms) of one more join under the CPU profiler, per phase, by bucket.
         ...(profiled?.profile ? { profile: profiled.profile, profiledJoinMs: profiled.ms } : {}),
       },
+      ...(preparedJoins.length ? { firstRenderPrepared: summarizeJoins(preparedJoins, preparedPhases) } : {}),
       snapshot: wire,
     };
   } finally {
@@ -661,6 +689,15 @@ function buildTable(r) {
       `4. … ${page}, naive's clock started at new rrweb.Replayer (its iframe setup counted, as ours counts it)`,
       (s) => big(s).firstRender.medianWithSetupMs,
     );
+    ms(
+      `4. … ${page}, ours with its view built ahead by prepare() (as naive's Replayer is, before its clock)`,
+      (s) => (big(s).firstRenderPrepared ?? big(s).firstRender).medianMs,
+    );
+    text(`4. ${page}, ours prepared: median ms to: connection info → socket open → last frame in → rendered`, (s) => {
+      const p = big(s).firstRenderPrepared?.phasesMs;
+      if (!p) return '—';
+      return [p.connectionInfo, p.socketOpen, p.lastMessageBeforeRender, p.lastElementInReplay].map(fmtMs).join(' → ');
+    });
     text(`4. ${page}: first render, min–max ms (rendered/joins)`, (s) => {
       const f = big(s).firstRender;
       return f.rendered
@@ -921,6 +958,22 @@ function bars(r) {
       6,
     ),
     check('10,000-node page: first full render ≤ 150 ms (median)', (s) => s.big.firstRender.medianMs, 150),
+    check(
+      '10,000-node page, view prepared ahead: first full render ≤ 100 ms (median; a quiet machine)',
+      (s) => s.big.firstRenderPrepared?.medianMs,
+      100,
+    ),
+    ...CONFIG.big.sizes.map((size) =>
+      check(
+        `${(r.ours?.[bigKey(size)]?.page?.nodes ?? size * 9).toLocaleString('en')}-node page, view prepared ahead: join ≤ 0.7 × naive's`,
+        (s) => {
+          const ours = s[bigKey(size)]?.firstRenderPrepared?.medianMs;
+          const naive = r.naive?.[bigKey(size)]?.firstRender?.medianMs;
+          return ours && naive ? Math.round((ours / naive) * 100) / 100 : null;
+        },
+        0.7,
+      ),
+    ),
     // Against rrweb's full snapshot as JSON (naive's frame): a sliced snapshot carries more JSON than that.
     check(
       "full snapshot wire bytes ≤ 0.1 × rrweb's snapshot JSON",

@@ -272,19 +272,32 @@
     setInterval(attach, 4);
     bench.replayDoc = () => doc;
 
+    /** ours: CobrowseReplayer.prepare() builds the view now (as naive builds its Replayer before its clock); bench.join() then uses it. */
+    bench.prepare = () => {
+      bench.marks.replayerStart = now();
+      bench.prepared = CobrowseReplayer.prepare({
+        container: screen,
+        ...(params.get('showPointer') === '0' ? { showPointer: false } : {}),
+      });
+      bench.iframe = () => bench.prepared.iframe;
+      attach();
+    };
+
     bench.join = () => {
       if (mode === 'ours') {
         bench.joinAt = now();
         const extra = params.get('showPointer') === '0' ? { showPointer: false } : {};
-        return CobrowseReplayer.join({
+        const connection = {
           server: relay,
           roomId: room,
           userId: 'agent-' + Math.random().toString(36).slice(2, 6),
           userName: 'Agent',
           headers,
-          container: screen,
-          ...extra,
-        }).then((s) => {
+        };
+        const joining = bench.prepared
+          ? bench.prepared.join(connection)
+          : CobrowseReplayer.join({ ...connection, container: screen, ...extra });
+        return joining.then((s) => {
           bench.session = s;
           bench.marks.joinResolved = now();
           bench.iframe = () => s.iframe;
