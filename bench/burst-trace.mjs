@@ -1,6 +1,7 @@
 // Where a burst frame's time goes, ours and naive: for each frame of a 3 s burst (2,000 nodes replaced
 // per frame, bench/pages/burst.html) prints, in ms after the burst started, when the customer page drew
-// it, when its page called WebSocket.send, when the agent's socket got a message and when the frame's
+// it, when its page called WebSocket.send (ours: when the batch went to the compression worker and
+// when its answer was handled), when the agent's socket got a message and when the frame's
 // #probe text showed in the replay. Sends, messages and frames are listed in order (one batch a frame
 // when the machine keeps up; compare the lists rather than columns when it does not).
 //
@@ -18,6 +19,21 @@ const init = () => {
     window.__sends.push([now(), d.length ?? d.byteLength ?? d.size]);
     return send.call(this, d);
   };
+  // The compression worker (ours): when a batch is handed to it and when its answer is handled.
+  window.__wpost = [];
+  window.__wans = [];
+  const W = window.Worker;
+  if (W)
+    window.Worker = class extends W {
+      constructor(...a) {
+        super(...a);
+        this.addEventListener('message', () => window.__wans.push(now()));
+      }
+      postMessage(...a) {
+        window.__wpost.push(now());
+        return super.postMessage(...a);
+      }
+    };
   const N = window.WebSocket;
   window.WebSocket = class extends N {
     constructor(...a) {
@@ -46,6 +62,8 @@ try {
     await new Promise((d) => setTimeout(d, 3000));
     const sends = (await c.evaluate(() => window.__sends)).filter(([t]) => t >= t0);
     const msgs = (await a.evaluate(() => window.__msgs)).filter(([t]) => t >= t0);
+    const wpost = (await c.evaluate(() => window.__wpost)).filter((t) => t >= t0);
+    const wans = (await c.evaluate(() => window.__wans)).filter((t) => t >= t0);
     const arrivals = new Map(await a.evaluate(() => window.bench.arrivals));
     console.log(
       `== ${side}: ${stamps.length} frames; customer sends ${sends.length} (${sends.map((s) => s[1]).slice(0, 5)}…), agent msgs ${msgs.length}`,
@@ -53,6 +71,8 @@ try {
     const rel = (x) => (x - t0).toFixed(0);
     console.log('frames ', stamps.map(([, t]) => rel(t)).join(' '));
     console.log('sends  ', sends.map(([t, n]) => rel(t) + ':' + Math.round(n / 1000) + 'k').join(' '));
+    if (wpost.length) console.log('worker ', wpost.map(rel).join(' '));
+    if (wans.length) console.log('answer ', wans.map(rel).join(' '));
     console.log('msgs   ', msgs.map(([t, n]) => rel(t) + ':' + Math.round(n / 1000) + 'k').join(' '));
     console.log('shown  ', stamps.map(([id]) => (arrivals.get(id) ? rel(arrivals.get(id)) : '—')).join(' '));
     await actx.close();
