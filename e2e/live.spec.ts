@@ -257,18 +257,38 @@ test.describe('live co-browsing', () => {
       );
       const agentContext = await browser.newContext();
       const agent = await openAgent(agentContext, site, relay, room);
+      // When each row shows in the replay, on the browser's clock (performance.timeOrigin + now: the
+      // customer's skewed Date does not touch it): the test's own round trips to two pages on a busy
+      // machine are not the SDK's latency.
+      await agent.evaluate(() => {
+        const w = window as any;
+        const doc = w.agent.iframe.contentDocument as Document;
+        w.shownAt = {};
+        new MutationObserver(() => {
+          for (const td of doc.querySelectorAll('#claims tbody td')) {
+            const text = td.textContent ?? '';
+            if (text.startsWith('skewed-') && !(text in w.shownAt))
+              w.shownAt[text] = performance.timeOrigin + performance.now();
+          }
+        }).observe(doc, { subtree: true, childList: true, characterData: true });
+      });
+      const latencies: number[] = [];
       for (let i = 0; i < 5; i++) {
-        const started = Date.now();
-        await customer.evaluate((n) => (window as any).addRow(`skewed-${n}`), i);
-        // Poll every 20 ms: with the default schedule (100, 250, 500, 1000 ms) the poll's own waits,
-        // not the replay, would make most of the figure.
-        await expect
-          .poll(() => replayText(agent, '#claims tbody'), { timeout: 2000, intervals: [20] })
-          .toContain(`skewed-${i}`);
+        const addedAt = await customer.evaluate((n) => {
+          const at = performance.timeOrigin + performance.now();
+          (window as any).addRow(`skewed-${n}`);
+          return at;
+        }, i);
+        await expect.poll(() => replayText(agent, '#claims tbody'), { timeout: 10_000 }).toContain(`skewed-${i}`);
+        const shownAt = await agent.evaluate((text) => (window as any).shownAt[text] as number, `skewed-${i}`);
         // A clock 5 minutes off would hold the row for 5 minutes if the replay trusted the customer's
         // timestamps; a second is far from that and leaves room for a loaded machine.
-        expect(Date.now() - started).toBeLessThan(1000);
+        latencies.push(Math.round(shownAt - addedAt));
+        expect(shownAt - addedAt).toBeLessThan(1000);
       }
+      console.log(
+        `clock ${skewMinutes > 0 ? '+' : ''}${skewMinutes} min: rows shown ${latencies.join(', ')} ms after they were added`,
+      );
       // Order holds: rows appear in the order they were added.
       const rows = await inReplay(agent, (doc) =>
         [...doc.querySelectorAll('#claims tbody td:nth-child(2)')].map((td) => td.textContent),
