@@ -125,7 +125,15 @@ test('the demo: a reload of the customer page keeps sharing in the same room, th
     await agent.getByRole('button', { name: 'Leave' }).click();
     await expect(agent.locator('#status')).toHaveText('Not connected');
     await expect(agent.getByRole('button', { name: 'Join' })).toBeVisible();
-    await expect(agent.locator('#screen iframe')).toHaveCount(0);
+    // The replay is taken down: the console's view is a fresh, empty one (prepared for the next join).
+    expect(await agent.evaluate(() => (window as any).agent)).toBeUndefined();
+    await expect(agent.locator('#screen iframe')).toHaveCount(1);
+    expect(
+      await agent.evaluate(
+        () =>
+          (document.querySelector('#screen iframe') as HTMLIFrameElement).contentDocument?.body?.childElementCount ?? 0,
+      ),
+    ).toBe(0);
     await customer.getByRole('button', { name: /Stop/ }).click();
   } finally {
     await close();

@@ -1,4 +1,4 @@
-import { join } from '@cobrowse/replayer';
+import { prepare } from '@cobrowse/replayer';
 import { mountTools } from './tools.js';
 import { mountRecordings } from './recordings.js';
 
@@ -15,6 +15,13 @@ const panelTitle = document.getElementById('panel-title');
 const panelText = document.getElementById('panel-text');
 let session;
 let unmountTools;
+/**
+ * The replay view, built ahead (prepare()) so that Join only connects: the agent sees the customer's
+ * page sooner. One view per join; a new one is prepared when the last one is used up.
+ */
+let view;
+const prepareView = () => (view ??= prepare({ container: '#screen' }));
+prepareView();
 
 // The "Recordings" tab (recordings.js): stored sessions, played with rrweb-player.
 mountRecordings({ relay: RELAY, live: document.querySelector('main') });
@@ -49,6 +56,7 @@ function stopWatching() {
   window.agent = undefined;
   setWatching(false);
   current?.leave();
+  prepareView();
 }
 
 form.addEventListener('submit', async (event) => {
@@ -64,16 +72,18 @@ form.addEventListener('submit', async (event) => {
   roomInput.disabled = true;
   show('connecting', 'Connecting…');
   let joined;
+  const ready = prepareView();
+  view = undefined; // used up by this join, whatever its outcome
   try {
-    joined = await join({
+    joined = await ready.join({
       server: RELAY,
       roomId: code,
       userId: 'agent-667',
       userName: 'Demo agent',
-      container: '#screen',
       headers: { 'ccmessaging-token': 'dev' },
     });
   } catch (error) {
+    prepareView();
     setWatching(false);
     show('error', `Could not join: ${error.message}`);
     return;
