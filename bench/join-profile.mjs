@@ -3,7 +3,10 @@
 // join() (ours) / new WebSocket (naive) until the page's last element is in the replay. Prints the
 // phase marks of each join and the agent page's main-thread self time per phase, by function.
 //
-//   node bench/join-profile.mjs [--rows 1100] [--joins 5] [--side ours|naive|both] [--top 25]
+//   node bench/join-profile.mjs [--rows 1100] [--joins 5] [--side ours|naive|both] [--top 25] [--prepared]
+//
+// --prepared: ours builds its view with CobrowseReplayer.prepare() before the profiler starts, as
+// naive builds its Replayer before its clock.
 //
 // A tool for finding time, not a bench row: no JSON is written, and the figures are noisy on a shared machine.
 import { startPeers } from './lib/peers.mjs';
@@ -17,6 +20,7 @@ const arg = (name, fallback) => {
 const ROWS = Number(arg('rows', 1100));
 const JOINS = Number(arg('joins', 5));
 const TOP = Number(arg('top', 25));
+const PREPARED = process.argv.includes('--prepared');
 const SIDES = arg('side', 'both') === 'both' ? ['ours', 'naive'] : [arg('side')];
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
@@ -50,6 +54,7 @@ try {
       await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
       await sleep(50);
       await cdp.send('Profiler.start');
+      if (PREPARED && side === 'ours') await agent.evaluate(() => window.bench.prepare());
       await agent.evaluate(() => void window.bench.join());
       await agent.waitForFunction(() => window.bench.foundAt !== undefined, undefined, {
         polling: 10,
