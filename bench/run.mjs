@@ -575,30 +575,17 @@ async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile =
       }
     }
     const profiled = profile ? await joinOnce(true) : undefined;
-    const rendered = joins.filter((x) => x !== null);
     // Agents joining should be served from the relay's cache, not make the customer snapshot again.
     wire.snapshotsSentDuringScenario = snapshotFrames();
     return {
       page: nodes,
       firstRender: {
-        trials,
-        rendered: rendered.length,
+        ...summarizeJoins(joins, phases),
         timeoutMs,
-        medianMs: rendered.length ? median(rendered) : null,
         // naive: counted from new rrweb.Replayer (its setup included, as ours includes it in join()).
         medianWithSetupMs: phases.length
           ? median(phases.map((p) => p.lastElementInReplay + (p.replayerSetupBeforeStart ?? 0)))
           : null,
-        minMs: rendered.length ? Math.min(...rendered) : null,
-        maxMs: rendered.length ? Math.max(...rendered) : null,
-        samplesMs: joins,
-        // Median of each phase over the joins that rendered.
-        phasesMs: Object.fromEntries(
-          Object.keys(phases[0] ?? {}).map((key) => {
-            const values = phases.map((p) => p[key]).filter((v) => typeof v === 'number');
-            return [key, values.length ? median(values) : null];
-          }),
-        ),
         phasesPerJoin: phases,
         // Main-thread self time (ms) of one more join under the CPU profiler, per phase, by bucket.
         ...(profiled?.profile ? { profile: profiled.profile, profiledJoinMs: profiled.ms } : {}),
