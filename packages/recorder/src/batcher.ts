@@ -37,7 +37,10 @@ export interface BatcherOptions {
   /** Events that may wait up to `holdMs` for more of their kind. Default: none. */
   mayWait?: (event: eventWithTime) => boolean;
   holdMs?: number;
-  /** Events sent as soon as the code that made them is done (a microtask), not at the end of the task. Default: none. */
+  /**
+   * Events sent as soon as the code that made them is done (a microtask), not at the end of the task,
+   * unless they may wait. Default: none.
+   */
   urgent?: (event: eventWithTime) => boolean;
 }
 
@@ -69,6 +72,7 @@ export class Batcher {
   private readonly urgent: (event: eventWithTime) => boolean;
   /** A microtask flush is queued. */
   private soon = false;
+  private closed = false;
 
   constructor(
     private readonly flushBatch: (batch: Batch) => void,
@@ -87,11 +91,12 @@ export class Batcher {
     }
     this.events.push(event);
     if (this.waitable && !this.mayWait(event)) this.waitable = false;
-    if (this.urgent(event) && !this.soon) {
+    // An event that may wait is never urgent (a sliced snapshot's later slices are large changes too).
+    if (!this.soon && !this.closed && !this.mayWait(event) && this.urgent(event)) {
       this.soon = true;
       queueMicrotask(() => {
         this.soon = false;
-        this.flush();
+        if (!this.closed) this.flush();
       });
     }
     this.schedule();
@@ -141,6 +146,7 @@ export class Batcher {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.holdTimer);
     this.port?.port1.close();
   }

@@ -7,7 +7,7 @@ const event = (type: number, name: string) => ({ type, timestamp: 0, data: { nam
 const slice = (name: string) => event(3, `slice ${name}`);
 const change = (name: string) => event(3, name);
 const names = (batch: Batch) => batch.events.map((e) => (e.data as unknown as { name: string }).name);
-const isUrgent = (e: eventWithTime) => (e.data as unknown as { name: string }).name.startsWith('big');
+const isUrgent = (e: eventWithTime) => /\bbig\b/.test((e.data as unknown as { name: string }).name);
 const isSlice = (e: eventWithTime) => (e.data as unknown as { name: string }).name.startsWith('slice');
 /** Past the batcher's end-of-task flush (a MessageChannel message: in Node not ordered with timers). */
 const nextTask = () => new Promise((resolve) => setTimeout(resolve, 5));
@@ -87,4 +87,19 @@ test('an urgent event (a large DOM change) goes when the code that made it is do
     .toEqual([['slice 1', 'small', 'big change', 'after, same microtask'], ['later in the task']]);
   expect(sent.map((batch) => batch.seq)).toEqual([1, 2]);
   b.close();
+});
+
+test('a large slice still waits (it may): only events that may not wait are urgent; nothing is sent after close()', async () => {
+  const { sent, batcher: b } = batcher(80);
+  b.push(slice('big 1'));
+  await nextTask();
+  b.push(slice('big 2'));
+  await nextTask();
+  expect(sent).toHaveLength(0);
+  await sleep(120);
+  expect(sent.map(names)).toEqual([['slice big 1', 'slice big 2']]);
+  b.push(change('big change'));
+  b.close();
+  await sleep(20);
+  expect(sent).toHaveLength(1);
 });
