@@ -94,7 +94,22 @@ test('a prepared view keeps the limits it was built with: a join() asking for lo
     .poll(() => agent.evaluate(() => (window as any).tooLarge), { timeout: 10_000 })
     .toEqual([{ reason: 'nodes', limit: 50 }]);
   await expect(agent.locator('.cobrowse-status')).toHaveText(/too large to show/i);
-  expect(await agent.locator('body > iframe').count()).toBe(0);
+  // And the container named in join() was not used: the one replay iframe is the prepared one.
+  await expect(agent.locator('iframe')).toHaveCount(1);
+  await expect(agent.locator('#screen iframe')).toHaveCount(1);
+});
+
+test('a view prepared with the defaults keeps the defaults: a join() naming view options changes none of them', async ({
+  page,
+  site,
+  relay,
+}) => {
+  // Nobody shares in this room: the view says it waits for the customer's page (its status overlay is on).
+  await agentWithPreparedView(page, pageUrl(site, relay, 'agent.html', roomId(), '&auto=0'));
+  expect(
+    await joinPrepared(page, { statusOverlay: false, maxBatchBytes: 1e12, maxFrameBytes: 1e12, maxNodes: 1e9 }),
+  ).toBe('joined');
+  await expect(page.locator('.cobrowse-status')).toHaveText("Waiting for the customer's page…");
 });
 
 test('a prepared view that is destroyed leaves its container empty and cannot join; a failed join uses it up', async ({
@@ -119,4 +134,25 @@ test('a prepared view that is destroyed leaves its container empty and cannot jo
   expect(refused).toMatch(/401|unauthori[sz]ed|credential|token/i);
   await expect(page.locator('#screen iframe')).toHaveCount(0);
   expect(await joinPrepared(page)).toBe('CobrowseReplayer: this prepared view has joined already; prepare() another');
+
+  // Options join() cannot use (an unknown dialect): the same, a rejection and the view gone.
+  await page.evaluate(() => {
+    const w = window as any;
+    w.prepared = w.CobrowseReplayer.prepare({ container: '#screen' });
+  });
+  expect(await joinPrepared(page, { dialect: 'nope' })).toMatch(/unknown dialect "nope"/);
+  await expect(page.locator('#screen iframe')).toHaveCount(0);
+
+  // A container taken out of the page before the join: refused, clearly, before anything is asked of the relay.
+  const asked: string[] = [];
+  page.on('request', (request) => {
+    if (request.url().startsWith(relay.url) && !request.url().includes('/sdk/')) asked.push(request.url());
+  });
+  await page.evaluate(() => {
+    const w = window as any;
+    w.prepared = w.CobrowseReplayer.prepare({ container: '#screen' });
+    document.getElementById('screen')!.remove();
+  });
+  expect(await joinPrepared(page)).toBe("CobrowseReplayer: the prepared view's container is no longer in the page");
+  expect(asked).toEqual([]);
 });

@@ -20,7 +20,7 @@ const SDK = ['packages/protocol', 'packages/client', 'packages/recorder', 'packa
 
 const INTEGRATOR = `
 import { start, type RecorderOptions, type RecorderSession } from '@cobrowse/recorder';
-import { join, type ReplayerSession } from '@cobrowse/replayer';
+import { join, prepare, type JoinOptions, type PreparedView, type ReplayerSession } from '@cobrowse/replayer';
 import type {} from '@cobrowse/recorder/iife';
 import type {} from '@cobrowse/replayer/iife';
 
@@ -57,6 +57,16 @@ export async function watch(container: HTMLElement): Promise<Document | null> {
   const doc = session.iframe.contentDocument;
   session.leave();
   return doc;
+}
+
+export async function watchPrepared(container: HTMLElement): Promise<HTMLIFrameElement> {
+  const view: PreparedView = prepare({ container, maxNodes: 50_000, assets: 'relay' });
+  const connection: JoinOptions = { server: 'http://127.0.0.1:8787', roomId: '123456', headers };
+  const session: ReplayerSession = await view.join(connection);
+  session.leave();
+  const spare = globalThis.CobrowseReplayer.prepare({ container: '#screen' });
+  spare.destroy();
+  return view.iframe;
 }
 
 export const viaScriptTag: Promise<unknown> = window.CobrowseRecorder.start(options).then(() =>

@@ -22,7 +22,13 @@ export async function join(options: ReplayerOptions): Promise<ReplayerSession> {
   const container = resolveContainer(options.container);
   const fetchInfo = connectionInfoSource(options, 'replayer', { userId: 'agent', userName: 'Agent' });
   const pending = fetchInfo(); // the request goes out now…
-  const view = new View(container, options); // …while the view is built
+  let view: View;
+  try {
+    view = new View(container, options); // …while the view is built
+  } catch (error) {
+    pending.catch(() => undefined); // its failure, if any, is not the one reported
+    throw error;
+  }
   return connect(view, options, pending, fetchInfo);
 }
 export type { TooLargeReason } from './limits.js';

@@ -101,8 +101,11 @@ export class LivePlayer {
   private readonly origins: string[];
   /** The policy for the customer page's URL (from rrweb's Meta event). */
   private policy: ReplayPolicy | undefined;
-  /** The CSP set on the replay's document already (policies add up: each is set once). */
-  private readonly cspSet = new Set<string>();
+  /**
+   * The CSPs set on each replay document already (policies add up: each is set once per document; an
+   * iframe moved in its page gets a new document, which needs them again).
+   */
+  private readonly cspSet = new WeakMap<Document, Set<string>>();
 
   constructor(
     root: HTMLElement,
@@ -238,9 +241,13 @@ export class LivePlayer {
 
   /** Sets a policy on the replay's document, once (policies add up, and stay through document.open()). */
   private setPolicy(policy: ReplayPolicy): void {
-    if (this.cspSet.has(policy.csp)) return;
-    this.cspSet.add(policy.csp);
-    applyPolicy(this.replayer.iframe.contentDocument, policy);
+    const doc = this.replayer.iframe.contentDocument;
+    if (!doc) return; // no document (the iframe is not in a page): nothing shows there either
+    let set = this.cspSet.get(doc);
+    if (!set) this.cspSet.set(doc, (set = new Set()));
+    if (set.has(policy.csp)) return;
+    set.add(policy.csp);
+    applyPolicy(doc, policy);
   }
 
   /**

@@ -10,7 +10,14 @@ export async function connect(
   pending: Promise<Connection>,
   fetchInfo: () => Promise<Connection>,
 ): Promise<ReplayerSession> {
-  const session = new ReplayerSession(options, view, pending, fetchInfo);
+  let session: ReplayerSession;
+  try {
+    session = new ReplayerSession(options, view, pending, fetchInfo);
+  } catch (error) {
+    pending.catch(() => undefined); // its failure, if any, is not the one reported
+    view.destroy();
+    throw error;
+  }
   try {
     session.connected(await pending);
   } catch (error) {
@@ -20,11 +27,19 @@ export async function connect(
   return session;
 }
 
-/** The view options given, and nothing else (a prepared view ignores the view options given to its join()). */
+/**
+ * Every view option, as given to prepare() (undefined when not given: the default). Spread over a
+ * join()'s options, it replaces each view option the join names, so a join cannot change them.
+ */
 function viewOptions(options: ViewOptions): ViewOptions {
   const picked: Record<string, unknown> = {};
-  for (const key of VIEW_OPTION_KEYS) if (key in options) picked[key] = options[key];
+  for (const key of VIEW_OPTION_KEYS) picked[key] = options[key];
   return picked as unknown as ViewOptions;
+}
+
+/** A join()'s options on a prepared view: the connection's from the join, every view option from prepare(). */
+export function preparedJoinOptions(view: ViewOptions, join: JoinOptions): ReplayerOptions {
+  return { ...join, ...viewOptions(view) };
 }
 
 /**
@@ -52,19 +67,30 @@ export class PreparedView {
    * Joins a room in this view: `CobrowseReplayer.join()` without building the view. View options
    * (container, limits, assets…) are the ones given to `prepare()`; any given here are ignored.
    */
-  join(options: JoinOptions): Promise<ReplayerSession> {
+  async join(options: JoinOptions): Promise<ReplayerSession> {
     if (this.state !== 'ready') {
       const why = this.state === 'joined' ? 'has joined already' : 'was destroyed';
-      return Promise.reject(
-        new ConnectionInfoError(`CobrowseReplayer: this prepared view ${why}; prepare() another`, 0),
-      );
+      throw new ConnectionInfoError(`CobrowseReplayer: this prepared view ${why}; prepare() another`, 0);
     }
-    if (!options || typeof options !== 'object')
-      return Promise.reject(new ConnectionInfoError('CobrowseReplayer.join: options are required', 0));
     this.state = 'joined';
-    const all: ReplayerOptions = { ...options, ...this.options };
-    const fetchInfo = connectionInfoSource(all, 'replayer', { userId: 'agent', userName: 'Agent' });
-    return connect(this.view, all, fetchInfo(), fetchInfo);
+    let all: ReplayerOptions;
+    let fetchInfo: () => Promise<Connection>;
+    let pending: Promise<Connection>;
+    try {
+      if (!options || typeof options !== 'object')
+        throw new ConnectionInfoError('CobrowseReplayer.join: options are required', 0);
+      // Its iframe has no document out of the page (a container removed, or never shown).
+      if (!this.view.player.iframe.isConnected)
+        throw new ConnectionInfoError("CobrowseReplayer: the prepared view's container is no longer in the page", 0);
+      all = preparedJoinOptions(this.options, options);
+      fetchInfo = connectionInfoSource(all, 'replayer', { userId: 'agent', userName: 'Agent' });
+      pending = fetchInfo();
+    } catch (error) {
+      // Any failure uses the view up, as a refused connection does: prepare() another.
+      this.view.destroy();
+      throw error;
+    }
+    return connect(this.view, all, pending, fetchInfo);
   }
 
   /** Removes a view that did not join from its container (a joined one goes with its session's `leave()`). */

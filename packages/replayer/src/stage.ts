@@ -28,7 +28,7 @@ export function resolveContainer(container: HTMLElement | string): HTMLElement {
   const element = typeof container === 'string' ? document.querySelector<HTMLElement>(container) : container;
   if (!element || !(element instanceof HTMLElement)) {
     throw new Error(
-      `CobrowseReplayer.join: container ${typeof container === 'string' ? JSON.stringify(container) : ''} not found`,
+      `CobrowseReplayer: container ${typeof container === 'string' ? JSON.stringify(container) : ''} not found`,
     );
   }
   return element;
