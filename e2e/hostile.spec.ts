@@ -503,7 +503,7 @@ test('a hostile size (300,000 nodes, 20,000-deep nesting, a deflate bomb) leaves
   expect(await agent.evaluate(() => 1 + 1)).toBe(2);
   const longest = Math.max(0, ...(await agent.evaluate(() => (window as any).longTasks as number[])));
   console.log(`longest main-thread task in the agent tab: ${longest} ms`);
-  // Each step is cut into tasks (the inflater yields; parse and count are one task per batch): 79–110 ms
+  // Each step is cut into tasks (the inflater yields; parse and count are one task per batch): 79–270 ms
   // measured alone, 477 ms once in CI with another worker's browsers on the same 2 cores. A step done
   // in one go (the bomb inflated at once, the deep nesting walked recursively) takes seconds.
   expect(longest).toBeLessThan(1000);
@@ -578,7 +578,7 @@ test("nested adds (a sliced snapshot's subtrees): applied whole and cleaned; a d
   expect(await agent.evaluate(() => 1 + 1)).toBe(2);
   const longest = Math.max(0, ...(await agent.evaluate(() => (window as any).longTasks as number[])));
   console.log(`nested adds: longest main-thread task in the agent tab: ${longest} ms`);
-  // 95–191 ms measured; the bar is the one above, with its reasons.
+  // 95–191 ms measured alone or in CI; the bar is the one above, with its reasons.
   expect(longest).toBeLessThan(1000);
   mallory.close();
 });
