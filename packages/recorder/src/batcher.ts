@@ -90,9 +90,10 @@ export class Batcher {
       this.snap = true;
     }
     this.events.push(event);
-    if (this.waitable && !this.mayWait(event)) this.waitable = false;
+    const mayWait = this.mayWait(event);
+    if (!mayWait) this.waitable = false;
     // An event that may wait is never urgent (a sliced snapshot's later slices are large changes too).
-    if (!this.soon && !this.closed && !this.mayWait(event) && this.urgent(event)) {
+    if (!this.soon && !this.closed && !mayWait && this.urgent(event)) {
       this.soon = true;
       queueMicrotask(() => {
         this.soon = false;

@@ -1,7 +1,6 @@
 import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/client';
 import type { ReplayerOptions } from './options.js';
-import type { ReplayerSession } from './session.js';
-import { View } from './session.js';
+import { type ReplayerSession, View } from './session.js';
 import { resolveContainer } from './stage.js';
 import { connect } from './prepare.js';
 

@@ -37,11 +37,6 @@ function viewOptions(options: ViewOptions): ViewOptions {
   return picked as unknown as ViewOptions;
 }
 
-/** A join()'s options on a prepared view: the connection's from the join, every view option from prepare(). */
-export function preparedJoinOptions(view: ViewOptions, join: JoinOptions): ReplayerOptions {
-  return { ...join, ...viewOptions(view) };
-}
-
 /**
  * A replay view built ahead of `join()` (see {@link prepare}): the iframe and rrweb's replayer exist,
  * nothing is connected and nothing is shown. It joins once; a failed join uses it up too.
@@ -82,7 +77,8 @@ export class PreparedView {
       // Its iframe has no document out of the page (a container removed, or never shown).
       if (!this.view.player.iframe.isConnected)
         throw new ConnectionInfoError("CobrowseReplayer: the prepared view's container is no longer in the page", 0);
-      all = preparedJoinOptions(this.options, options);
+      // The connection's options from the join, every view option from prepare().
+      all = { ...options, ...this.options };
       fetchInfo = connectionInfoSource(all, 'replayer', { userId: 'agent', userName: 'Agent' });
       pending = fetchInfo();
     } catch (error) {
