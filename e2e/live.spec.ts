@@ -5,8 +5,8 @@ test.describe('live co-browsing', () => {
     const room = roomId();
     const customer = await openCustomer(context, site, relay, room);
     const agent = await openAgent(context, site, relay, room);
-    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
-    expect(await replayText(agent, '#claims tbody')).toContain('Bicycle');
+    await expect.poll(() => replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Bicycle');
     await customer.evaluate(() => (window as any).addRow('Laptop'));
     await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Laptop');
     // The replay is the customer's viewport size, scaled to fit the agent's 800×600 container.
@@ -156,7 +156,7 @@ test.describe('live co-browsing', () => {
     });
     await expect.poll(() => replayText(early, '#title')).toBe('Changed after the start');
     const late = await openAgent(context, site, relay, room);
-    expect(await replayText(late, '#title')).toBe('Changed after the start');
+    await expect.poll(() => replayText(late, '#title')).toBe('Changed after the start');
     expect(await replayText(late, '#claims tbody')).toContain('row-29');
     await expect.poll(() => late.evaluate(() => (window as any).agent.iframe.contentWindow.scrollY)).toBe(600);
     // And it stays live: later changes reach it too.

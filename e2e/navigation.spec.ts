@@ -8,7 +8,7 @@ test('a share carries over to the next page of the site, until the customer stop
   const room = roomId();
   const customer = await openCustomer(context, site, relay, room);
   const agent = await openAgent(context, site, relay, room);
-  expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+  await expect.poll(() => replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
 
   // The customer follows a link to another page of the site: it only includes the recorder script.
   await customer.goto(pageUrl(site, relay, 'next.html', room, '&auto=0'));

@@ -63,6 +63,18 @@ export async function openAgent(
   await expect
     .poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots), { message: 'agent rendered a snapshot' })
     .toBeGreaterThan(0);
+  // A page that takes the customer's browser more than 12 ms to serialise (a busy machine) comes as a
+  // sliced snapshot: the rest follows the first part in batches at most ~150 ms apart. Wait until the
+  // replay stops growing (at most 5 s: a page that keeps changing never does).
+  let elements = -1;
+  for (const end = Date.now() + 5000; Date.now() < end;) {
+    const now = await agent.evaluate(
+      () => (window as any).agent.iframe.contentDocument?.getElementsByTagName('*').length ?? 0,
+    );
+    if (now === elements) break;
+    elements = now;
+    await agent.waitForTimeout(300);
+  }
   return agent;
 }
 
