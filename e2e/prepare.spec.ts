@@ -156,3 +156,74 @@ test('a prepared view that is destroyed leaves its container empty and cannot jo
   expect(await joinPrepared(page)).toBe("CobrowseReplayer: the prepared view's container is no longer in the page");
   expect(asked).toEqual([]);
 });
+
+test('a prepared view warms up hidden and fetches nothing; a join or destroy() stops the warm-up at once', async ({
+  context,
+  site,
+  relay,
+}) => {
+  const room = roomId();
+  const agent = await context.newPage();
+  const errors: string[] = [];
+  agent.on('pageerror', (error) => errors.push(error.message));
+  agent.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') errors.push(message.text());
+  });
+  await agent.goto(pageUrl(site, relay, 'agent.html', room, '&auto=0'));
+  await agent.evaluate(() => (window as any).cobrowseReady);
+  const requests: string[] = [];
+  agent.on('request', (request) => requests.push(request.url()));
+
+  // What the warm-up puts in the page while it runs: each element added to the container, as laid out then.
+  const ran = await agent.evaluate(async () => {
+    const w = window as any;
+    const screen = document.getElementById('screen')!;
+    w.added = [] as { visible: boolean; width: number; height: number }[];
+    new MutationObserver((records) => {
+      for (const record of records)
+        for (const node of record.addedNodes) {
+          if (!(node instanceof HTMLElement) || node.classList.length) continue; // the view's own stage has classes
+          const rect = node.getBoundingClientRect();
+          w.added.push({
+            visible: getComputedStyle(node).visibility !== 'hidden',
+            width: rect.width,
+            height: rect.height,
+          });
+        }
+    }).observe(screen, { childList: true });
+    w.prepared = w.CobrowseReplayer.prepare({ container: screen });
+    return w.prepared.warming;
+  });
+  // It ran through (a warm-up broken by an rrweb upgrade would say false), in a box never seen and at most 1 px.
+  expect(ran).toBe(true);
+  expect(await agent.evaluate(() => (window as any).added)).toEqual([{ visible: false, width: 1, height: 1 }]);
+  // Gone when done: the prepared view's iframe is the only one, and none of the made-up page is in it.
+  await expect(agent.locator('iframe')).toHaveCount(1);
+  expect(await agent.evaluate(() => (window as any).prepared.iframe.contentDocument?.title ?? '')).toBe('');
+  expect(requests).toEqual([]);
+  expect(errors).toEqual([]);
+
+  // A join right after prepare(): the warm-up stops at once and the customer's page shows as usual.
+  await agent.evaluate(() => (window as any).prepared.destroy());
+  await openCustomer(context, site, relay, room);
+  await agent.evaluate(() => {
+    const w = window as any;
+    w.prepared = w.CobrowseReplayer.prepare({ container: '#screen' });
+  });
+  expect(await joinPrepared(agent)).toBe('joined');
+  expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(false);
+  await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
+  await expect.poll(() => replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+  await expect(agent.locator('iframe')).toHaveCount(1);
+  await agent.evaluate(() => (window as any).agent.leave());
+
+  // destroy() while it warms up: nothing of it stays in the page, not even until its next step.
+  const left = await agent.evaluate(async () => {
+    const w = window as any;
+    w.prepared = w.CobrowseReplayer.prepare({ container: '#screen' });
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the warm-up's first step: its box is in
+    w.prepared.destroy();
+    return { children: document.getElementById('screen')!.children.length, ran: await w.prepared.warming };
+  });
+  expect(left).toEqual({ children: 0, ran: false });
+});

@@ -2,6 +2,7 @@ import { ConnectionInfoError, type Connection, connectionInfoSource } from '@cob
 import { type JoinOptions, type ReplayerOptions, VIEW_OPTION_KEYS, type ViewOptions } from './options.js';
 import { ReplayerSession, View } from './session.js';
 import { resolveContainer } from './stage.js';
+import { WarmUp } from './warm-up.js';
 
 /** Opens the session on a built view; join() rejects (and the view goes) when the connection info does. */
 export async function connect(
@@ -50,8 +51,21 @@ export class PreparedView {
     if (!options || typeof options !== 'object')
       throw new ConnectionInfoError('CobrowseReplayer.prepare: options are required', 0);
     this.options = viewOptions(options);
-    this.view = new View(resolveContainer(options.container), this.options);
+    const container = resolveContainer(options.container);
+    this.view = new View(container, this.options);
+    // Compiles the code a join runs, while the agent waits (see warm-up.ts); a join stops it.
+    this.warmUp = new WarmUp(container);
+    this.warming = this.warmUp.done;
   }
+
+  private readonly warmUp: WarmUp;
+
+  /**
+   * Settles when the view has warmed up (it runs the replay code once on a small made-up page, hidden,
+   * so that the join finds it compiled): true when the warm-up ran through, false when a join or
+   * destroy() stopped it first. A join never waits for it.
+   */
+  readonly warming: Promise<boolean>;
 
   /** The replay iframe (empty until a session shows the customer's page in it). */
   get iframe(): HTMLIFrameElement {
@@ -68,6 +82,7 @@ export class PreparedView {
       throw new ConnectionInfoError(`CobrowseReplayer: this prepared view ${why}; prepare() another`, 0);
     }
     this.state = 'joined';
+    this.warmUp.stop();
     let all: ReplayerOptions;
     let fetchInfo: () => Promise<Connection>;
     let pending: Promise<Connection>;
@@ -93,6 +108,7 @@ export class PreparedView {
   destroy(): void {
     if (this.state !== 'ready') return;
     this.state = 'destroyed';
+    this.warmUp.stop();
     this.view.destroy();
   }
 }

@@ -12,7 +12,7 @@ export type ReplayerStatus = ChannelStatus;
 
 export interface ReplayerEvents extends Record<string, unknown> {
   status: ReplayerStatus;
-  /** A full snapshot of the customer's page was rendered. */
+  /** A full snapshot of the customer's page was rendered (a large page comes in parts: its first; the rest follows within moments). */
   snapshot: { width: number; height: number };
   /** Images, fonts or stylesheets captured by the customer's browser arrived and the replay now uses them. */
   assets: { urls: string[] };
