@@ -500,7 +500,7 @@ async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile =
         const agent = await openAgent(agentContext, side, room, { auto: '0', watchFor: 'last', trace: '1' });
         // Playwright compiles its injected script on the first waitForFunction (10–20 ms of main thread): not inside the measured window.
         await waitFor(agent, () => true, undefined, 5000);
-        // ours with prepare(): the view is built before the clock starts, as naive's Replayer is.
+        // ours with prepare(): the view is built and warmed up (warm-up.ts) before the clock starts, as naive's Replayer is built before its own.
         if (prepared) await agent.evaluate(() => window.bench.prepare());
         const cdp = profile ? await agentContext.newCDPSession(agent) : undefined;
         if (cdp) {

@@ -281,6 +281,8 @@
       });
       bench.iframe = () => bench.prepared.iframe;
       attach();
+      // Resolves once the view has warmed up (warm-up.ts): an agent console prepares well before a join.
+      return bench.prepared.warming;
     };
 
     bench.join = () => {
