@@ -1,5 +1,16 @@
 import type { eventWithTime } from '@rrweb/types';
-import { NESTED_ADDS, NESTED_ADDS_VERSION, RrwebEventType, RrwebSource } from '@cobrowse/protocol';
+import {
+  NESTED_ADDS,
+  NESTED_ADDS_VERSION,
+  PROTOCOL_VERSION,
+  RrwebEventType,
+  RrwebSource,
+  decodeBytes,
+  decodeText,
+  encodeBinary,
+  encodeText,
+  type Events,
+} from '@cobrowse/protocol';
 import { BatchDecoder } from './decode.js';
 import { LivePlayer } from './live-player.js';
 
@@ -139,18 +150,21 @@ export class WarmUp {
     if (this.stopped) return false;
     host.appendChild(this.box);
     const player = (this.player = new LivePlayer(this.box, () => undefined));
-    // Decoding: a compressed batch (as a snapshot comes) and a plain one.
+    // Decoding frames as the relay sends them: a welcome, a compressed batch (as a snapshot comes), a plain one.
     const { events, ...ids } = page();
+    const welcome = { type: 'welcome', v: PROTOCOL_VERSION, roomId: 'warm-up', role: 'replayer' } as const;
+    decodeText(encodeText({ ...welcome, recorder: true, replayers: 1, now: Date.now() }));
     const decoder = new BatchDecoder();
-    const header = { type: 'events', epoch: 'warm-up', seq: 1, snap: true, z: 1 } as const;
-    const decoded = await decoder.decode(header, await deflateRaw(JSON.stringify(events)));
+    const snap: Events = { type: 'events', epoch: 'warm-up', seq: 1, snap: true, z: 1 };
+    const frame = decodeBytes(encodeBinary(snap, await deflateRaw(JSON.stringify(events))));
+    const decoded = await decoder.decode(frame.message as Events, frame.payload);
     await nextTask();
     if (this.stopped) return false;
     for (const event of decoded) player.apply(event);
     await nextTask();
     if (this.stopped) return false;
-    const plain = decoder.decode({ ...header, seq: 2, snap: false, z: 0 }, JSON.stringify(changes(ids)));
-    for (const event of plain as eventWithTime[]) player.apply(event);
+    const next = decodeText(encodeText({ ...snap, seq: 2, snap: false, z: 0 }, JSON.stringify(changes(ids))));
+    for (const event of decoder.decode(next.message as Events, next.payload) as eventWithTime[]) player.apply(event);
     await nextTask(); // rrweb applies a microtask after addEvent
     return !this.stopped;
   }
