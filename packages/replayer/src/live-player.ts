@@ -65,6 +65,22 @@ const EVENTS_TRIM_AT = 2000;
 
 type MoveData = { positions: { timeOffset: number }[] };
 
+/** What rrweb's CSS rewriting for replay (postcss) changes: `:hover` rules, device-size media queries. */
+const ADAPTED_CSS = /:hover|(max|min)-device-(width|height)/;
+
+/**
+ * rrweb's cache of stylesheets rewritten for replay, keyed by their text. rrweb runs each one
+ * through postcss so that `:hover` rules also match a class it sets and device-size media queries
+ * become viewport ones; a sheet with neither comes out as it went in. This cache answers those with
+ * themselves, so they skip postcss: the first sheet of a page costs ~30 ms (compiling postcss) on a
+ * 2-core machine, and large sheets cost their parse every time.
+ */
+class UnchangedSheets extends Map<string, string> {
+  override get(cssText: string): string | undefined {
+    return super.get(cssText) ?? (ADAPTED_CSS.test(cssText) ? undefined : cssText);
+  }
+}
+
 /** Cancels clicks on links and form submissions inside the replayed document. */
 export function guardNavigation(doc: Document | null): void {
   if (!doc) return;
@@ -130,6 +146,8 @@ export class LivePlayer {
       triggerFocus: true,
       // Never UNSAFE_replayCanvas: it would let the customer's page run script.
     });
+    const cache = (this.replayer as unknown as { cache?: { stylesWithHoverClass?: unknown } }).cache;
+    if (cache?.stylesWithHoverClass instanceof Map) cache.stylesWithHoverClass = new UnchangedSheets();
     this.replayer.on('resize', (dimension) => {
       const { width, height } = dimension as { width: number; height: number };
       onResize(width, height);
