@@ -200,8 +200,9 @@ test('a prepared view warms up hidden and fetches nothing; a join or destroy() s
   // It ran through (a warm-up broken by an rrweb upgrade would say false), in a box never seen and at most 1 px.
   expect(ran).toBe(true);
   expect(await agent.evaluate(() => (window as any).added)).toEqual([{ visible: false, width: 1, height: 1 }]);
-  // Gone when done: the prepared view's iframe is the only one, and none of the made-up page is in it.
+  // Gone when done: the prepared view is all the container holds, and none of the made-up page is in it.
   await expect(agent.locator('iframe')).toHaveCount(1);
+  expect(await agent.evaluate(() => document.getElementById('screen')!.children.length)).toBe(1);
   expect(await agent.evaluate(() => (window as any).prepared.iframe.contentDocument?.title ?? '')).toBe('');
   expect(requests).toEqual([]);
   expect(errors).toEqual([]);
@@ -209,23 +210,26 @@ test('a prepared view warms up hidden and fetches nothing; a join or destroy() s
   // A join right after prepare(): the warm-up stops at once and the customer's page shows as usual.
   await agent.evaluate(() => (window as any).prepared.destroy());
   await openCustomer(context, site, relay, room);
-  // (In the same task: a warm-up on a fast machine could end between two evaluate() calls.)
+  // (All in one evaluate(): a warm-up on a fast machine could end between two calls.)
   const joinedAtOnce = await agent.evaluate(async () => {
     const w = window as any;
     const params = new URLSearchParams(location.search);
-    w.prepared = w.CobrowseReplayer.prepare({ container: '#screen' });
+    const screen = document.getElementById('screen')!;
+    w.prepared = w.CobrowseReplayer.prepare({ container: screen });
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the warm-up's first step: its box is in
+    const before = screen.children.length;
     const joining = w.prepared.join({
       server: params.get('relay'),
       roomId: params.get('room'),
       headers: { 'ccmessaging-token': 'dev' },
     });
-    const iframes = document.querySelectorAll('#screen iframe').length; // the view's only
+    const after = screen.children.length; // at once, before the join resolves
     w.agent = await joining;
     w.cobrowseSnapshots = 0;
     w.agent.on('snapshot', () => w.cobrowseSnapshots++);
-    return { iframes, ran: await w.prepared.warming };
+    return { before, after, ran: await w.prepared.warming };
   });
-  expect(joinedAtOnce).toEqual({ iframes: 1, ran: false });
+  expect(joinedAtOnce).toEqual({ before: 2, after: 1, ran: false });
   await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
   await expect.poll(() => replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
   await expect(agent.locator('iframe')).toHaveCount(1);
@@ -236,8 +240,9 @@ test('a prepared view warms up hidden and fetches nothing; a join or destroy() s
     const w = window as any;
     w.prepared = w.CobrowseReplayer.prepare({ container: '#screen' });
     await new Promise((resolve) => setTimeout(resolve, 0)); // the warm-up's first step: its box is in
+    const before = document.getElementById('screen')!.children.length;
     w.prepared.destroy();
-    return { children: document.getElementById('screen')!.children.length, ran: await w.prepared.warming };
+    return { before, after: document.getElementById('screen')!.children.length, ran: await w.prepared.warming };
   });
-  expect(left).toEqual({ children: 0, ran: false });
+  expect(left).toEqual({ before: 2, after: 0, ran: false });
 });

@@ -54,4 +54,16 @@ test("the replay's stylesheets: rewritten where rrweb rewrites them, as the cust
     .poll(() => inReplay(agent, (doc) => getComputedStyle(doc.getElementById('title')!).textDecorationLine))
     .toBe('underline');
   expect(await inReplay(agent, (doc) => doc.getElementById('plain-added')?.textContent)).toBe(plainAdded);
+
+  // The cache that lets those sheets skip postcss is in place (it sits in rrweb's private cache: an
+  // rrweb that renamed it would silently put every sheet through postcss again), and it is bounded:
+  // rrweb's own kept every rewritten sheet for the replay's life.
+  const cache = await agent.evaluate(() => {
+    const sheets = (window as any).agent.player.replayer.cache.stylesWithHoverClass as Map<string, string>;
+    const answers = [sheets.get('a{color:red}'), sheets.get('a:hover{color:red}') ?? 'postcss'];
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    for (let i = 0; i < 4; i++) sheets.set(`a:hover{content:"${i}${big}"}`, big);
+    return { answers, kept: sheets.size };
+  });
+  expect(cache).toEqual({ answers: ['a{color:red}', 'postcss'], kept: 1 });
 });

@@ -67,17 +67,36 @@ type MoveData = { positions: { timeOffset: number }[] };
 
 /** What rrweb's CSS rewriting for replay (postcss) changes: `:hover` rules, device-size media queries. */
 const ADAPTED_CSS = /:hover|(max|min)-device-(width|height)/;
+/** Most text (sheets and their rewrites, UTF-16 units) {@link SheetCache} keeps; past it, it starts afresh. */
+const SHEET_CACHE_CHARS = 8 * 1024 * 1024;
 
 /**
  * rrweb's cache of stylesheets rewritten for replay, keyed by their text. rrweb runs each one
  * through postcss so that `:hover` rules also match a class it sets and device-size media queries
  * become viewport ones; a sheet with neither comes out as it went in. This cache answers those with
  * themselves, so they skip postcss: the first sheet of a page costs ~30 ms (compiling postcss) on a
- * 2-core machine, and large sheets cost their parse every time.
+ * 2-core machine, and large sheets cost their parse every time. The rewritten ones it keeps up to
+ * {@link SHEET_CACHE_CHARS} (rrweb's own keeps every one for the replay's life: a page that keeps
+ * making new sheets would grow the agent's memory without end).
  */
-class UnchangedSheets extends Map<string, string> {
+class SheetCache extends Map<string, string> {
+  private chars = 0;
+
   override get(cssText: string): string | undefined {
     return super.get(cssText) ?? (ADAPTED_CSS.test(cssText) ? undefined : cssText);
+  }
+
+  override set(cssText: string, adapted: string): this {
+    const size = cssText.length + adapted.length;
+    if (size > SHEET_CACHE_CHARS) return this;
+    if (this.chars + size > SHEET_CACHE_CHARS) this.clear();
+    this.chars += size;
+    return super.set(cssText, adapted);
+  }
+
+  override clear(): void {
+    this.chars = 0;
+    super.clear();
   }
 }
 
@@ -147,7 +166,7 @@ export class LivePlayer {
       // Never UNSAFE_replayCanvas: it would let the customer's page run script.
     });
     const cache = (this.replayer as unknown as { cache?: { stylesWithHoverClass?: unknown } }).cache;
-    if (cache?.stylesWithHoverClass instanceof Map) cache.stylesWithHoverClass = new UnchangedSheets();
+    if (cache?.stylesWithHoverClass instanceof Map) cache.stylesWithHoverClass = new SheetCache();
     this.replayer.on('resize', (dimension) => {
       const { width, height } = dimension as { width: number; height: number };
       onResize(width, height);

@@ -24,86 +24,120 @@ import { LivePlayer } from './live-player.js';
  * loads anything), and a join or destroy stops what is left of it.
  */
 
-let nextId = 1;
 type Node = Record<string, unknown> & { id: number };
-const text = (textContent: string, extra: object = {}): Node => ({ type: 3, textContent, id: nextId++, ...extra });
-const element = (tagName: string, attributes: Record<string, string> = {}, childNodes: Node[] = []): Node => ({
-  type: 2,
-  tagName,
-  attributes,
-  childNodes,
-  id: nextId++,
-});
 
 /** The made-up page: rules rrweb rewrites (`:hover`, device widths), a form, a table, a list, an SVG. */
-function page(): { events: eventWithTime[]; body: number; cell: number; field: number; label: number } {
-  nextId = 1;
-  const css =
-    'body{margin:0;font:14px sans-serif}a:hover,.row:hover td{color:#05a}' +
-    '@media (max-device-width:600px){.wide{display:none}}td{padding:2px 6px}';
-  const label = text('Order 1');
-  const cell = element('td', { class: 'amount' }, [text('12.50')]);
-  const field = element('input', { type: 'text', name: 'q', value: '' });
-  const body = element('body', {}, [
-    element('header', {}, [element('h1', {}, [text('Orders')])]),
-    element('form', { action: '#' }, [element('label', {}, [text('Search')]), field]),
-    element('table', {}, [element('tbody', {}, [element('tr', { class: 'row' }, [element('td', {}, [label]), cell])])]),
-    element('ul', {}, [element('li', {}, [element('a', { href: '#one' }, [text('One')])])]),
-    { ...element('svg', { viewBox: '0 0 10 10' }, [{ ...element('circle', { r: '4' }), isSVG: true }]), isSVG: true },
-  ]);
-  const head = element('head', {}, [
-    element('meta', { charset: 'utf-8' }),
-    element('title', {}, [text('Warm-up')]),
-    element('style', { _cssText: css }, [text('', { isStyle: true })]),
-  ]);
-  const doctype = { type: 1, name: 'html', publicId: '', systemId: '', id: nextId++ };
-  const html = element('html', { lang: 'en' }, [head, body]);
-  const t = Date.now();
-  const events = [
-    { type: RrwebEventType.Meta, data: { href: 'https://warm-up.invalid/', width: 800, height: 600 }, timestamp: t },
-    {
-      type: RrwebEventType.FullSnapshot,
-      data: { node: { type: 0, childNodes: [doctype, html], id: nextId++ }, initialOffset: { left: 0, top: 0 } },
-      timestamp: t,
-    },
-  ] as unknown as eventWithTime[];
-  return { events, body: body.id, cell: cell.id, field: field.id, label: label.id };
-}
+class MadeUpPage {
+  private lastId = 0;
+  private readonly text = (textContent: string, extra: object = {}): Node => ({
+    type: 3,
+    textContent,
+    id: ++this.lastId,
+    ...extra,
+  });
+  private readonly element = (tagName: string, attributes: Record<string, string> = {}, childNodes: Node[] = []) =>
+    ({ type: 2, tagName, attributes, childNodes, id: ++this.lastId }) as Node;
 
-/** Events after the snapshot: a sliced snapshot's nested adds, then the changes a page makes. */
-function changes(ids: { body: number; cell: number; field: number; label: number }): eventWithTime[] {
-  const t = Date.now();
-  const rows = Array.from({ length: 4 }, (_, i) =>
-    element('tr', { class: 'row' }, [element('td', {}, [text(`Order ${i + 2}`)]), element('td', {}, [text('1.00')])]),
+  private readonly label = this.text('Order 1');
+  private readonly cell = this.element('td', { class: 'amount' }, [this.text('12.50')]);
+  private readonly field = this.element('input', { type: 'text', name: 'q', value: '' });
+  private readonly style = this.element(
+    'style',
+    {
+      _cssText:
+        'body{margin:0;font:14px sans-serif}a:hover,.row:hover td{color:#05a}' +
+        '@media (max-device-width:600px){.wide{display:none}}td{padding:2px 6px}',
+    },
+    [this.text('', { isStyle: true })],
   );
-  const mutation = (data: object) =>
-    ({
-      type: RrwebEventType.IncrementalSnapshot,
-      data: { source: RrwebSource.Mutation, texts: [], attributes: [], removes: [], adds: [], ...data },
-      timestamp: t,
-    }) as unknown as eventWithTime;
-  return [
-    mutation({
-      adds: [{ parentId: ids.body, nextId: null, node: element('table', {}, [element('tbody', {}, rows)]) }],
-      [NESTED_ADDS]: NESTED_ADDS_VERSION,
-    }),
-    mutation({
-      texts: [{ id: ids.label, value: 'Order 1 (paid)' }],
-      attributes: [{ id: ids.cell, attributes: { class: 'amount paid', style: { color: 'green' } } }],
-      adds: [{ parentId: ids.body, nextId: null, node: element('p', {}, []) }],
-    }),
-    mutation({ removes: [{ parentId: ids.body, id: nextId - 1 }] }),
-    {
-      type: RrwebEventType.IncrementalSnapshot,
-      data: { source: RrwebSource.Input, id: ids.field, text: 'warm', isChecked: false },
-      timestamp: t,
-    } as unknown as eventWithTime,
-    {
-      type: RrwebEventType.IncrementalSnapshot,
-      data: { source: 3 /* scroll */, id: 1, x: 0, y: 10 },
-      timestamp: t,
-    } as unknown as eventWithTime,
-  ];
+  private readonly body: Node;
+  private readonly document: Node;
+  private added: Node | undefined;
+  private removed: Node | undefined;
+
+  constructor() {
+    const { element, text } = this;
+    this.body = element('body', {}, [
+      element('header', {}, [element('h1', {}, [text('Orders')])]),
+      element('form', { action: '#' }, [element('label', {}, [text('Search')]), this.field]),
+      element('table', {}, [
+        element('tbody', {}, [element('tr', { class: 'row' }, [element('td', {}, [this.label]), this.cell])]),
+      ]),
+      element('ul', {}, [element('li', {}, [element('a', { href: '#one' }, [text('One')])])]),
+      { ...element('svg', { viewBox: '0 0 10 10' }, [{ ...element('circle', { r: '4' }), isSVG: true }]), isSVG: true },
+    ]);
+    const head = element('head', {}, [
+      element('meta', { charset: 'utf-8' }),
+      element('title', {}, [text('Warm-up')]),
+      this.style,
+    ]);
+    const doctype = { type: 1, name: 'html', publicId: '', systemId: '', id: ++this.lastId };
+    this.document = {
+      type: 0,
+      childNodes: [doctype, element('html', { lang: 'en' }, [head, this.body])],
+      id: ++this.lastId,
+    };
+  }
+
+  /** Meta and the full snapshot. */
+  snapshot(): eventWithTime[] {
+    const t = Date.now();
+    return [
+      { type: RrwebEventType.Meta, data: { href: 'https://warm-up.invalid/', width: 800, height: 600 }, timestamp: t },
+      {
+        type: RrwebEventType.FullSnapshot,
+        data: { node: this.document, initialOffset: { left: 0, top: 0 } },
+        timestamp: t,
+      },
+    ] as unknown as eventWithTime[];
+  }
+
+  /** Events after the snapshot: a sliced snapshot's nested adds, then the changes a page makes. */
+  changes(): eventWithTime[] {
+    const { element, text } = this;
+    const t = Date.now();
+    const rows = Array.from({ length: 4 }, (_, i) =>
+      element('tr', { class: 'row' }, [element('td', {}, [text(`Order ${i + 2}`)]), element('td', {}, [text('1.00')])]),
+    );
+    this.added = element('table', {}, [element('tbody', {}, rows)]);
+    this.removed = element('p', {}, []);
+    const incremental = (data: object) =>
+      ({ type: RrwebEventType.IncrementalSnapshot, data, timestamp: t }) as unknown as eventWithTime;
+    const mutation = (data: object) =>
+      incremental({ source: RrwebSource.Mutation, texts: [], attributes: [], removes: [], adds: [], ...data });
+    const body = this.body.id;
+    return [
+      mutation({ adds: [{ parentId: body, nextId: null, node: this.added }], [NESTED_ADDS]: NESTED_ADDS_VERSION }),
+      mutation({
+        texts: [{ id: this.label.id, value: 'Order 1 (paid)' }],
+        attributes: [{ id: this.cell.id, attributes: { class: 'amount paid', style: { color: 'green' } } }],
+        adds: [{ parentId: body, nextId: null, node: this.removed }],
+      }),
+      mutation({ removes: [{ parentId: body, id: this.removed.id }] }),
+      incremental({ source: RrwebSource.Input, id: this.field.id, text: 'warm', isChecked: false }),
+      incremental({ source: 3 /* scroll */, id: this.document.id, x: 0, y: 10 }),
+    ];
+  }
+
+  /**
+   * Whether the replay shows all of it (rrweb reports nothing it could not apply with its warnings
+   * off: an rrweb that changed shape would warm nothing and say nothing).
+   */
+  shownIn(player: LivePlayer): boolean {
+    const mirror = player.replayer.getMirror();
+    const node = (id: number | undefined) => (id === undefined ? null : mirror.getNode(id));
+    const field = node(this.field.id) as HTMLInputElement | null;
+    const added = node(this.added?.id) as HTMLTableElement | null;
+    return (
+      field?.value === 'warm' &&
+      added?.isConnected === true &&
+      added.rows.length === 4 &&
+      node(this.label.id)?.textContent === 'Order 1 (paid)' &&
+      node(this.removed?.id)?.isConnected !== true &&
+      // rrweb's CSS rewriting ran: `:hover` rules have their class twin.
+      (node(this.style.id)?.textContent ?? '').includes('.\\:hover')
+    );
+  }
 }
 
 /** Deflates text as the recorder does for `z: 1` batches (the browser's own deflate-raw). */
@@ -116,8 +150,9 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Warms the code a join runs, in `host` (an element in the page: the throwaway replay's iframe needs a
- * document), a step per task. `done` settles true when it ran through, false when stopped first or
- * when a step failed (a failed warm-up costs the join its head start, nothing else); never rejects.
+ * document), a step per task. `done` settles true when it ran through and the replay shows the whole
+ * made-up page, false when stopped first or when a step failed or showed less (a failed warm-up
+ * costs the join its head start, nothing else); never rejects.
  */
 export class WarmUp {
   readonly done: Promise<boolean>;
@@ -151,21 +186,21 @@ export class WarmUp {
     host.appendChild(this.box);
     const player = (this.player = new LivePlayer(this.box, () => undefined));
     // Decoding frames as the relay sends them: a welcome, a compressed batch (as a snapshot comes), a plain one.
-    const { events, ...ids } = page();
+    const page = new MadeUpPage();
     const welcome = { type: 'welcome', v: PROTOCOL_VERSION, roomId: 'warm-up', role: 'replayer' } as const;
     decodeText(encodeText({ ...welcome, recorder: true, replayers: 1, now: Date.now() }));
     const decoder = new BatchDecoder();
     const snap: Events = { type: 'events', epoch: 'warm-up', seq: 1, snap: true, z: 1 };
-    const frame = decodeBytes(encodeBinary(snap, await deflateRaw(JSON.stringify(events))));
+    const frame = decodeBytes(encodeBinary(snap, await deflateRaw(JSON.stringify(page.snapshot()))));
     const decoded = await decoder.decode(frame.message as Events, frame.payload);
     await nextTask();
     if (this.stopped) return false;
     for (const event of decoded) player.apply(event);
     await nextTask();
     if (this.stopped) return false;
-    const next = decodeText(encodeText({ ...snap, seq: 2, snap: false, z: 0 }, JSON.stringify(changes(ids))));
+    const next = decodeText(encodeText({ ...snap, seq: 2, snap: false, z: 0 }, JSON.stringify(page.changes())));
     for (const event of decoder.decode(next.message as Events, next.payload) as eventWithTime[]) player.apply(event);
     await nextTask(); // rrweb applies a microtask after addEvent
-    return !this.stopped;
+    return !this.stopped && page.shownIn(player);
   }
 }
