@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { HELLO_PARAM, PROTOCOL_VERSION } from '@cobrowse/protocol';
 import {
   expect,
   expectSameDom,
@@ -101,6 +102,8 @@ test.describe('nothing lost', () => {
     const room = roomId();
     const customer = await openCustomer(context, site, faulty.relay, room);
     const agent = await context.newPage();
+    const sockets: string[] = [];
+    agent.on('websocket', (socket) => sockets.push(new URL(socket.url()).searchParams.get(HELLO_PARAM) ?? 'none'));
     await agent.goto(pageUrl(site, faulty.relay, 'agent.html', room, '&auto=0'));
     await agent.evaluate(() =>
       (window as any).cobrowseReady.then(() => (window as any).cobrowseJoin({ external: true })),
@@ -116,6 +119,9 @@ test.describe('nothing lost', () => {
     // It resumed from where it was: no second full snapshot was needed.
     expect(await agent.evaluate(() => (window as any).cobrowseSnapshots)).toBe(1);
     expect(await statuses(agent)).toEqual(expect.arrayContaining(['reconnecting', 'live']));
+    // The first socket said its hello in its URL (the relay answered at the upgrade); the reconnect,
+    // which resumes, sent it on open instead (a hello in the URL never carries a resume).
+    expect(sockets).toEqual([String(PROTOCOL_VERSION), 'none']);
   });
 
   test('the relay is killed and started again mid-session', async ({ context, site, faulty }) => {

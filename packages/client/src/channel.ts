@@ -2,6 +2,7 @@ import ReconnectingWebSocket from 'reconnecting-websocket';
 import {
   CloseCode,
   FINAL_CLOSE_CODES,
+  HELLO_PARAM,
   type ConnectionInfo,
   socketUrl,
   type DecodedFrame,
@@ -36,6 +37,11 @@ export interface ChannelOptions {
   external: boolean;
   /** Builds the hello for each (re)connection. */
   hello: () => Hello;
+  /**
+   * Replayers: a hello without `resume` also goes in the socket URL (protocol's `HELLO_PARAM`), so
+   * the relay answers at the upgrade; the hello is sent on open all the same.
+   */
+  helloInUrl?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,14 +82,15 @@ export class Channel extends Emitter<ChannelEvents> {
 
   /** Resolves the URL for the next attempt; never rejects (reconnecting-websocket would stall). */
   private async nextUrl(): Promise<string> {
-    if (this.moved) return this.moved;
+    if (this.moved) return this.withHello(this.moved);
     let delay = 500;
     for (;;) {
       try {
         const pending = this.pendingInfo;
         this.pendingInfo = undefined;
         const info = pending ? await pending : await this.options.fetchInfo();
-        return socketUrl(this.options.external ? info.wssUrlOut : info.wssUrl, info.signature, this.options.role);
+        const base = this.options.external ? info.wssUrlOut : info.wssUrl;
+        return this.withHello(socketUrl(base, info.signature, this.options.role));
       } catch (error) {
         if (this.status === 'ended') return 'ws://127.0.0.1:9/ended';
         this.emit('error', error as Error);
@@ -91,6 +98,15 @@ export class Channel extends Emitter<ChannelEvents> {
         delay = Math.min(delay * 2, 10_000);
       }
     }
+  }
+
+  /** The URL with this attempt's hello in it when it goes there (helloInUrl), and never an earlier attempt's. */
+  private withHello(socket: string): string {
+    const url = new URL(socket);
+    url.searchParams.delete(HELLO_PARAM);
+    const hello = this.options.helloInUrl ? this.options.hello() : undefined;
+    if (hello && !hello.resume) url.searchParams.set(HELLO_PARAM, String(hello.v));
+    return url.toString();
   }
 
   private setStatus(status: ChannelStatus): void {

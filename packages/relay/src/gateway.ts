@@ -4,6 +4,8 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import {
   CloseCode,
   ErrorCode,
+  HELLO_PARAM,
+  type Hello,
   type Message,
   ProtocolError,
   RECORDER_SENDS,
@@ -14,6 +16,7 @@ import {
   SOCKET_PATH,
   encodeText,
   isRole,
+  validateMessage,
   verifyToken,
 } from '@cobrowse/protocol';
 import type { ResolvedOptions } from './options.js';
@@ -64,6 +67,8 @@ interface Connection extends Member {
   partialSince: number;
   /** Lines about this socket: its upgrade's request id, its room and role. */
   readonly log: Logger;
+  /** A replayer's hello said in its socket URL; `echoed` once the same hello, sent on open, was taken as said. */
+  early?: { hello: Hello; echoed: boolean };
 }
 
 /** The parts of ws's receiver that tell whether a message is half-received (read by a periodic sweep only). */
@@ -198,6 +203,17 @@ export class Gateway {
     if (!validRoomId(roomId)) return refuseUpgrade(socket, 400, 'bad room id');
     const signature = url.searchParams.get('signature');
     if (!signature) return refuseUpgrade(socket, 401, 'missing signature');
+    // A replayer's hello in the URL (HELLO_PARAM): checked as any hello is, before the signature.
+    const helloParam = url.searchParams.get(HELLO_PARAM);
+    let early: Hello | undefined;
+    if (helloParam !== null) {
+      try {
+        const v = /^[0-9]{1,6}$/.test(helloParam) ? Number(helloParam) : Number.NaN;
+        early = validateMessage({ type: 'hello', v }) as Hello;
+      } catch (error) {
+        return refuseUpgrade(socket, 400, `${HELLO_PARAM}: ${(error as Error).message}`);
+      }
+    }
     const queryRole = url.searchParams.get('role') ?? undefined;
     if (queryRole !== undefined && !isRole(queryRole))
       return refuseUpgrade(socket, 400, 'role must be recorder or replayer');
@@ -214,6 +230,12 @@ export class Gateway {
     if (shared) return refuseUpgrade(socket, shared[0], shared[1]);
     if (socket.destroyed) return;
     const claims = result.claims as RelayClaims;
+    if (early && claims.role !== 'replayer')
+      return refuseUpgrade(
+        socket,
+        400,
+        `${HELLO_PARAM} in the URL is for replayers (a recorder's hello has its epoch)`,
+      );
     // A cluster: only after the token is verified does a socket learn where its room lives.
     const room = this.cluster ? roomKey(scopeOf(claims), claims.room) : '';
     if (this.cluster) {
@@ -233,7 +255,7 @@ export class Gateway {
     const server = claims.role === 'recorder' ? this.recorderWss : this.wss;
     server.handleUpgrade(req, socket, head, (ws) => {
       this.cluster?.accepted(ws, room, req, claims.role);
-      this.accept(ws, claims, ticket, req.socket, reqId);
+      this.accept(ws, claims, ticket, req.socket, reqId, early);
     });
   }
 
@@ -258,7 +280,14 @@ export class Gateway {
     return total;
   }
 
-  private accept(socket: WebSocket, claims: RelayClaims, ticket: Ticket, tcp: Duplex, reqId: string): void {
+  private accept(
+    socket: WebSocket,
+    claims: RelayClaims,
+    ticket: Ticket,
+    tcp: Duplex,
+    reqId: string,
+    early: Hello | undefined,
+  ): void {
     const opened = Date.now();
     const conn: Connection = {
       log: this.log.child({ reqId, roomId: roomRef(ticket.room.id), role: claims.role }),
@@ -313,6 +342,23 @@ export class Gateway {
       this.rooms.leave(conn);
       this.rooms.release(ticket);
     });
+    // Its hello was in the URL: it joins now, and the welcome and catch-up follow the upgrade's answer.
+    if (early) {
+      conn.early = { hello: early, echoed: false };
+      this.hello(conn, early, helloTimer);
+    }
+  }
+
+  /** A hello, said in the URL or sent: the socket joins its room (a second one is a protocol error). */
+  private hello(conn: Connection, hello: Hello, helloTimer: NodeJS.Timeout): void {
+    if (conn.hello) throw new ProtocolError(ErrorCode.BadField, '"hello" was already received');
+    conn.hello = true;
+    clearTimeout(helloTimer);
+    try {
+      this.join(conn, hello);
+    } catch (error) {
+      this.fail(conn, error);
+    }
   }
 
   private onFrame(conn: Connection, data: Buffer, binary: boolean, helloTimer: NodeJS.Timeout, more: boolean): void {
@@ -328,11 +374,15 @@ export class Gateway {
       throw new ProtocolError(ErrorCode.BadField, 'the first message must be "hello"');
     }
     switch (message.type) {
-      case 'hello':
-        if (conn.hello) throw new ProtocolError(ErrorCode.BadField, '"hello" was already received');
-        conn.hello = true;
-        clearTimeout(helloTimer);
-        return this.join(conn, message);
+      case 'hello': {
+        // The hello a replayer sends on open after saying it in its URL (for relays that do not read the URL): said already.
+        const early = conn.early;
+        if (early && !early.echoed && message.v === early.hello.v && !message.resume && !message.epoch) {
+          early.echoed = true;
+          return;
+        }
+        return this.hello(conn, message, helloTimer);
+      }
       case 'events': {
         if (message.epoch !== conn.epoch)
           throw new ProtocolError(ErrorCode.BadField, '"events" epoch differs from the hello');

@@ -121,6 +121,8 @@ export class ReplayerSession {
       first,
       fetchInfo,
       external: options.external === true,
+      // Said in the socket URL too when it has no resume: the relay answers as the socket opens.
+      helloInUrl: true,
       // Waiting for a snapshot: no resume, so the relay starts from the snapshot it has.
       hello: () => ({
         type: 'hello',
