@@ -121,7 +121,9 @@ test.describe('nothing lost', () => {
     expect(await statuses(agent)).toEqual(expect.arrayContaining(['reconnecting', 'live']));
     // The first socket said its hello in its URL (the relay answered at the upgrade); the reconnect,
     // which resumes, sent it on open instead (a hello in the URL never carries a resume).
-    expect(sockets).toEqual([String(PROTOCOL_VERSION), 'none']);
+    expect(sockets[0]).toBe(String(PROTOCOL_VERSION));
+    expect(sockets.length).toBeGreaterThan(1);
+    expect(sockets.slice(1)).toEqual(sockets.slice(1).map(() => 'none'));
   });
 
   test('the relay is killed and started again mid-session', async ({ context, site, faulty }) => {

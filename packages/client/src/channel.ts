@@ -82,7 +82,13 @@ export class Channel extends Emitter<ChannelEvents> {
 
   /** Resolves the URL for the next attempt; never rejects (reconnecting-websocket would stall). */
   private async nextUrl(): Promise<string> {
-    if (this.moved) return this.withHello(this.moved);
+    if (this.moved) {
+      try {
+        return this.withHello(this.moved);
+      } catch {
+        this.moved = undefined; // not a URL after all: fresh connection info instead
+      }
+    }
     let delay = 500;
     for (;;) {
       try {
@@ -102,10 +108,11 @@ export class Channel extends Emitter<ChannelEvents> {
 
   /** The URL with this attempt's hello in it when it goes there (helloInUrl), and never an earlier attempt's. */
   private withHello(socket: string): string {
+    if (!this.options.helloInUrl) return socket;
     const url = new URL(socket);
     url.searchParams.delete(HELLO_PARAM);
-    const hello = this.options.helloInUrl ? this.options.hello() : undefined;
-    if (hello && !hello.resume) url.searchParams.set(HELLO_PARAM, String(hello.v));
+    const hello = this.options.hello();
+    if (!hello.resume) url.searchParams.set(HELLO_PARAM, String(hello.v));
     return url.toString();
   }
 

@@ -14,6 +14,7 @@ import {
   PASSPHRASE_SOCKET_CUSTOMER,
   type Role,
   SOCKET_PATH,
+  SUPPORTED_VERSIONS,
   encodeText,
   isRole,
   validateMessage,
@@ -203,16 +204,15 @@ export class Gateway {
     if (!validRoomId(roomId)) return refuseUpgrade(socket, 400, 'bad room id');
     const signature = url.searchParams.get('signature');
     if (!signature) return refuseUpgrade(socket, 401, 'missing signature');
-    // A replayer's hello in the URL (HELLO_PARAM): checked as any hello is, before the signature.
+    // A replayer's hello in the URL (HELLO_PARAM). A version this relay does not support is left to
+    // the hello sent on open, which gets the close code that ends the SDK's retries (4001), as before.
     const helloParam = url.searchParams.get(HELLO_PARAM);
     let early: Hello | undefined;
     if (helloParam !== null) {
-      try {
-        const v = /^[0-9]{1,6}$/.test(helloParam) ? Number(helloParam) : Number.NaN;
-        early = validateMessage({ type: 'hello', v }) as Hello;
-      } catch (error) {
-        return refuseUpgrade(socket, 400, `${HELLO_PARAM}: ${(error as Error).message}`);
-      }
+      if (!/^[1-9][0-9]{0,5}$/.test(helloParam))
+        return refuseUpgrade(socket, 400, `${HELLO_PARAM} must be a protocol version number`);
+      const hello = { type: 'hello', v: Number(helloParam) };
+      if (SUPPORTED_VERSIONS.includes(hello.v)) early = validateMessage(hello) as Hello;
     }
     const queryRole = url.searchParams.get('role') ?? undefined;
     if (queryRole !== undefined && !isRole(queryRole))

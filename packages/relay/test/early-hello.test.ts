@@ -51,6 +51,9 @@ test.describe('hello in the socket URL', () => {
 
     // The SDK's hello on open, the same one: taken as said (no second welcome, no close), and the stream goes on.
     ws.send(encodeText({ type: 'hello', v: PROTOCOL_VERSION }));
+    // The relay answers a ping after the frames before it on the same socket: the hello has been handled.
+    await new Promise((resolve) => (ws.once('pong', resolve), ws.ping()));
+    expect(ws.readyState).toBe(WebSocket.OPEN);
     recorder.ws.send(batch(3));
     await agent.next(isEvents(3));
     expect(agent.count((f) => f.startsWith('{"type":"welcome"'))).toBe(0);
@@ -79,11 +82,11 @@ test.describe('hello in the socket URL', () => {
 
   test('a malformed or unsupported version, or a recorder saying its hello in the URL, is refused at the upgrade', async () => {
     const cases: [string, Role, RegExp][] = [
-      [`&${HELLO_PARAM}=abc`, 'replayer', /missing or invalid "v"/],
-      [`&${HELLO_PARAM}=`, 'replayer', /missing or invalid "v"/],
-      [`&${HELLO_PARAM}=3.0`, 'replayer', /missing or invalid "v"/],
-      [`&${HELLO_PARAM}=${'9'.repeat(400)}`, 'replayer', /missing or invalid "v"/],
-      [`&${HELLO_PARAM}=99`, 'replayer', /protocol version 99 is not supported/],
+      [`&${HELLO_PARAM}=abc`, 'replayer', /must be a protocol version number/],
+      [`&${HELLO_PARAM}=`, 'replayer', /must be a protocol version number/],
+      [`&${HELLO_PARAM}=3.0`, 'replayer', /must be a protocol version number/],
+      [`&${HELLO_PARAM}=0`, 'replayer', /must be a protocol version number/],
+      [`&${HELLO_PARAM}=${'9'.repeat(400)}`, 'replayer', /must be a protocol version number/],
       [`&${HELLO_PARAM}=${PROTOCOL_VERSION}`, 'recorder', /for replayers/],
     ];
     for (const [extra, role, reason] of cases) {
@@ -102,8 +105,26 @@ test.describe('hello in the socket URL', () => {
       expect(refused.status, extra).toBe(400);
       expect(refused.body, extra).toMatch(reason);
     }
-    // And the signature is still checked: a URL hello with a bad one is refused as any socket is.
-    const bad = `/ws/cobrowse/early-3?role=replayer&signature=abc.def&${HELLO_PARAM}=${PROTOCOL_VERSION}`;
-    expect(await openSocket(relay.base, bad)).toEqual({ refused: 400 });
+    // And the signature is still checked: a URL hello with a token signed by another secret is refused as any socket is.
+    const forged = await signToken('another-secret-0123456789abcdef0123456', {
+      room: 'early-3',
+      role: 'replayer',
+      user: 'x',
+      name: 'x',
+    });
+    const path = `/ws/cobrowse/early-3?role=replayer&signature=${encodeURIComponent(forged)}&${HELLO_PARAM}=${PROTOCOL_VERSION}`;
+    expect(await openSocket(relay.base, path)).toEqual({ refused: 401 });
+  });
+
+  test('a version this relay does not support is left to the hello sent on open: the close that ends the SDK', async () => {
+    // Refused at the upgrade, a browser would see only 1006 and retry for ever; the hello's close code is a final one.
+    const agent = await listen(relay, await replayerUrl('early-4', `&${HELLO_PARAM}=99`));
+    await new Promise((resolve) => (agent.ws.once('pong', resolve), agent.ws.ping()));
+    expect(agent.frames).toEqual([]); // not welcomed
+    agent.ws.send(encodeText({ type: 'hello', v: 99 } as never));
+    expect(await agent.closed).toEqual({
+      code: CloseCode.UnsupportedVersion,
+      reason: 'protocol version 99 is not supported',
+    });
   });
 });
