@@ -13,7 +13,8 @@ const INFLATE_SLICE = 4096;
 /** The inflater yields to the event loop after this long, so a large batch never holds the main thread. */
 const INFLATE_YIELD_MS = 25;
 
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+/** Resolves in a later task (a macrotask: the event loop, rendering included, runs in between). */
+export const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Inflates a `z: 1` payload to text as a stream, keeping a running total: past `maxBytes` it stops

@@ -1,8 +1,8 @@
-import { ConnectionInfoError, connectionInfoSource } from '@cobrowse/client';
+import { ConnectionInfoError } from '@cobrowse/client';
 import type { ReplayerOptions } from './options.js';
 import { type ReplayerSession, View } from './session.js';
 import { resolveContainer } from './stage.js';
-import { connect } from './prepare.js';
+import { connect, replayerInfo } from './prepare.js';
 
 export type { JoinOptions, ReplayerOptions, ViewOptions } from './options.js';
 export type { ReplayerSession, ReplayerStatus, ReplayerEvents } from './session.js';
@@ -19,7 +19,7 @@ export async function join(options: ReplayerOptions): Promise<ReplayerSession> {
   if (!options || typeof options !== 'object')
     throw new ConnectionInfoError('CobrowseReplayer.join: options are required', 0);
   const container = resolveContainer(options.container);
-  const fetchInfo = connectionInfoSource(options, 'replayer', { userId: 'agent', userName: 'Agent' });
+  const fetchInfo = replayerInfo(options);
   const pending = fetchInfo(); // the request goes out now…
   let view: View;
   try {

@@ -4,6 +4,11 @@ import { ReplayerSession, View } from './session.js';
 import { resolveContainer } from './stage.js';
 import { WarmUp } from './warm-up.js';
 
+/** The connection info a replayer's join asks for (called again before each reconnect). */
+export function replayerInfo(options: ReplayerOptions): () => Promise<Connection> {
+  return connectionInfoSource(options, 'replayer', { userId: 'agent', userName: 'Agent' });
+}
+
 /** Opens the session on a built view; join() rejects (and the view goes) when the connection info does. */
 export async function connect(
   view: View,
@@ -94,7 +99,7 @@ export class PreparedView {
         throw new ConnectionInfoError("CobrowseReplayer: the prepared view's container is no longer in the page", 0);
       // The connection's options from the join, every view option from prepare().
       all = { ...options, ...this.options };
-      fetchInfo = connectionInfoSource(all, 'replayer', { userId: 'agent', userName: 'Agent' });
+      fetchInfo = replayerInfo(all);
       pending = fetchInfo();
     } catch (error) {
       // Any failure uses the view up, as a refused connection does: prepare() another.

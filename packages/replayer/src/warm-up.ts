@@ -11,7 +11,7 @@ import {
   encodeText,
   type Events,
 } from '@cobrowse/protocol';
-import { BatchDecoder } from './decode.js';
+import { BatchDecoder, nextTask } from './decode.js';
 import { LivePlayer } from './live-player.js';
 
 /**
@@ -145,8 +145,6 @@ async function deflateRaw(textToDeflate: string): Promise<Uint8Array> {
   const stream = new Blob([textToDeflate]).stream().pipeThrough(new CompressionStream('deflate-raw'));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
-
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Warms the code a join runs, in `host` (an element in the page: the throwaway replay's iframe needs a
