@@ -80,3 +80,19 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
 }
+
+/**
+ * Answers a plain OPTIONS request (not a CORS preflight): 204 and the methods the path answers.
+ * Nothing else runs. A body, which OPTIONS has no use for, is not read: the connection closes after
+ * the answer.
+ */
+export function answerOptions(req: IncomingMessage, res: ServerResponse, methods: string[]): void {
+  const length = req.headers['content-length'];
+  const body = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+  res.writeHead(204, {
+    allow: [...methods, 'OPTIONS'].join(', '),
+    'cache-control': 'no-store',
+    ...(body ? { connection: 'close' } : {}),
+  });
+  res.end();
+}

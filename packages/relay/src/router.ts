@@ -46,6 +46,18 @@ export class Router {
     return this.failures.find(([prefix]) => path.startsWith(prefix))?.[1];
   }
 
+  /** The methods the routes matching `path` answer (GET brings HEAD); empty when none matches. */
+  methods(path: string): string[] {
+    const methods = new Set<string>();
+    for (const route of this.routes) {
+      if (!route.match(path)) continue;
+      if (!route.method) return ['GET', 'HEAD', 'POST', 'DELETE'];
+      methods.add(route.method);
+      if (route.method === 'GET') methods.add('HEAD');
+    }
+    return [...methods];
+  }
+
   /** Finds the handler for a request, or undefined. Method mismatches fall to the prefix handler. */
   find(method: string, path: string): { handler: Handler; params: string[] } | { wrongMethod: true } | undefined {
     let wrongMethod = false;

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { HEALTH_PATH } from '@cobrowse/protocol';
 import { ConfigError, type RelayOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyCors } from './cors.js';
-import { sendJson } from './http-util.js';
+import { answerOptions, sendJson } from './http-util.js';
 import { requireOperator } from './operator.js';
 import { Core } from './core.js';
 import type { Rooms } from './rooms.js';
@@ -221,6 +221,12 @@ export function createRelay(input: RelayOptions = {}): Relay {
       try {
         // The SDK bundles are public scripts (`*`, no credentials); every other path is a door, with the CORS allow-list.
         if (!path.startsWith(SDK_PREFIX) && applyCors(options, req, res)) return;
+        // A plain OPTIONS (not a preflight) asks what a path answers: a prepared agent view sends one
+        // to warm the connection-info service up (its preflight and connection). Nothing runs.
+        if (req.method === 'OPTIONS') {
+          const methods = router.methods(path);
+          if (methods.length) return answerOptions(req, res, methods);
+        }
         const found = router.find(req.method ?? 'GET', path);
         if (found && 'handler' in found) return await found.handler(req, res, found.params);
         req.resume();
