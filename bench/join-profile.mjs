@@ -67,7 +67,10 @@ try {
         return {
           // The connection-info reply's last byte (Resource Timing), and join() resolved.
           info: (() => {
-            const entry = performance.getEntriesByType('resource').find((e) => /connectioninfo/i.test(e.name));
+            // Not the OPTIONS request prepare() sent to the same URL before the clock started.
+            const entry = performance
+              .getEntriesByType('resource')
+              .find((e) => /connectioninfo/i.test(e.name) && performance.timeOrigin + e.startTime >= joinAt);
             return entry ? Math.round((performance.timeOrigin + entry.responseEnd - joinAt) * 10) / 10 : null;
           })(),
           joined: at(marks.joinResolved),
@@ -86,7 +89,8 @@ try {
         socketOpen: marks.open,
         lastFrame: marks.last,
         rendered: marks.found,
-        setup: marks.setup ?? 0,
+        // A prepared view was built before the profiler started: no setup inside the profile.
+        setup: PREPARED && side === 'ours' ? 0 : (marks.setup ?? 0),
       });
       for (const [phase, totals] of selfTimes(profile, functionKey, windows)) {
         const into = totalsByPhase.get(phase);

@@ -1,5 +1,7 @@
 import type { Page } from '@playwright/test';
+import { CEC_PATH } from '@cobrowse/protocol';
 import { expect, openCustomer, pageUrl, replayText, roomId, test } from './support/cobrowse.js';
+import { FaultyProxy } from './support/proxy.js';
 
 /** The agent page with the SDK loaded and nothing joined; `prepared` holds `CobrowseReplayer.prepare(options)`. */
 async function agentWithPreparedView(page: Page, url: string, options: Record<string, unknown> = {}) {
@@ -245,4 +247,69 @@ test('a prepared view warms up hidden and fetches nothing; a join or destroy() s
     return { before, after: document.getElementById('screen')!.children.length, ran: await w.prepared.warming };
   });
   expect(left).toEqual({ before: 2, after: 0, ran: false });
+});
+
+test('a view prepared with connection options warms the service up: its join asks for connection info without a preflight', async ({
+  context,
+  site,
+  relay,
+}) => {
+  // The agent reaches the relay through a proxy that lists every HTTP request and its connection.
+  const proxy = new FaultyProxy();
+  proxy.target = relay.port;
+  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
+  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' } };
+  try {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await context.newPage();
+    await agentWithPreparedView(agent, pageUrl(site, relay, 'agent.html', room, '&auto=0'), service);
+    expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+
+    // The warm-up: the connection-info URL's preflight and a plain OPTIONS, which creates nothing.
+    const paths = (list: typeof proxy.requests) =>
+      list.map((r) => `${r.preflight ? 'preflight' : r.method} ${r.path.replace(/\?.*/, '')}`);
+    expect(paths(proxy.requests)).toEqual([`preflight ${CEC_PATH}`, `OPTIONS ${CEC_PATH}`]);
+    await expect(agent.locator('.cobrowse-status')).toBeHidden();
+    const warmUp = proxy.requests.length;
+
+    // The join takes the server and headers from prepare(); its POST goes out with no preflight first,
+    // on the connection the warm-up opened.
+    const before = proxy.requests[warmUp - 1]!.connection;
+    expect(await joinPrepared(agent, { server: undefined, headers: undefined })).toBe('joined');
+    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
+    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    const joined = proxy.requests.slice(warmUp);
+    expect(paths(joined)).toEqual([`POST ${CEC_PATH}`, 'GET /ws/cobrowse/' + encodeURIComponent(room)]);
+    expect(joined[0]!.connection).toBe(before);
+    await customer.close();
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('prepare() given a service that does not answer: warming says so, and the join reports the service as join() does', async ({
+  context,
+  site,
+  relay,
+}) => {
+  const agent = await context.newPage();
+  // Nothing listens on port 9 of loopback; an unknown dialect is refused at once.
+  await agentWithPreparedView(agent, pageUrl(site, relay, 'agent.html', roomId(), '&auto=0'), {
+    server: 'http://127.0.0.1:9',
+  });
+  expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(false);
+  expect(await joinPrepared(agent, { server: undefined })).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9/);
+  expect(
+    await agent.evaluate(() => {
+      try {
+        (window as any).CobrowseReplayer.prepare({ container: '#screen', dialect: 'carrier-pigeon' });
+        return 'prepared';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    }),
+  ).toMatch(/unknown dialect "carrier-pigeon"/);
+  // The failed join used its view up, and the refused prepare() built none.
+  await expect(agent.locator('#screen iframe')).toHaveCount(0);
 });

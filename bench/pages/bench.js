@@ -277,11 +277,14 @@
       bench.marks.replayerStart = now();
       bench.prepared = CobrowseReplayer.prepare({
         container: screen,
+        // The connection-info service the join will ask: its preflight and connection are made now.
+        server: relay,
+        headers,
         ...(params.get('showPointer') === '0' ? { showPointer: false } : {}),
       });
       bench.iframe = () => bench.prepared.iframe;
       attach();
-      // Resolves once the view has warmed up (warm-up.ts): an agent console prepares well before a join.
+      // Resolves once the view has warmed up (warm-up.ts) and the relay answered the warm-up request: an agent console prepares well before a join.
       return bench.prepared.warming;
     };
 

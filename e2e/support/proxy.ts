@@ -9,6 +9,15 @@ interface Link {
 }
 
 export type LinkFilter = (request: string) => boolean;
+
+/** One HTTP request seen going through the proxy: on which connection (in order of opening), and what. */
+export interface SeenRequest {
+  connection: number;
+  method: string;
+  path: string;
+  /** A CORS preflight: OPTIONS with Access-Control-Request-Method. */
+  preflight: boolean;
+}
 export const recorderLinks: LinkFilter = (r) => /role=recorder/.test(r);
 export const replayerLinks: LinkFilter = (r) => /role=replayer/.test(r);
 
@@ -19,6 +28,9 @@ export const replayerLinks: LinkFilter = (r) => /role=replayer/.test(r);
 export class FaultyProxy {
   private readonly server: Server;
   private readonly links = new Set<Link>();
+  private connections = 0;
+  /** Every HTTP request that went through, in order (request heads read from the client's bytes). */
+  readonly requests: SeenRequest[] = [];
   target = 0;
   port = 0;
 
@@ -28,6 +40,17 @@ export class FaultyProxy {
       const link: Link = { client, upstream, request: '' };
       this.links.add(link);
       client.once('data', (chunk) => (link.request = chunk.toString('latin1').split('\r\n')[0] ?? ''));
+      const connection = ++this.connections;
+      client.on('data', (chunk: Buffer) => {
+        const heads = chunk.toString('latin1').matchAll(/^([A-Z]+) (\S+) HTTP\/1\.1\r\n((?:[^\r\n]+\r\n)*)\r\n/gm);
+        for (const [, method, path, headers] of heads)
+          this.requests.push({
+            connection,
+            method: method!,
+            path: path!,
+            preflight: method === 'OPTIONS' && /^access-control-request-method:/im.test(headers!),
+          });
+      });
       client.pipe(upstream);
       upstream.pipe(client);
       const close = () => {

@@ -17,10 +17,17 @@ let session;
 let unmountTools;
 /**
  * The replay view, built ahead (prepare()) so that Join only connects: the agent sees the customer's
- * page sooner. One view per join; a new one is prepared when the last one is used up.
+ * page sooner (the relay's CORS preflight and connection are made ahead too). One view per join; a new one is prepared when the last one is used up.
  */
 let view;
-const prepareView = () => (view ??= prepare({ container: '#screen' }));
+/** Who this agent is and how it reaches the relay: given to prepare(), which warms the connection up. */
+const SERVICE = {
+  server: RELAY,
+  userId: 'agent-667',
+  userName: 'Demo agent',
+  headers: { 'ccmessaging-token': 'dev' },
+};
+const prepareView = () => (view ??= prepare({ container: '#screen', ...SERVICE }));
 prepareView();
 
 // The "Recordings" tab (recordings.js): stored sessions, played with rrweb-player.
@@ -75,13 +82,7 @@ form.addEventListener('submit', async (event) => {
   const ready = prepareView();
   view = undefined; // used up by this join, whatever its outcome
   try {
-    joined = await ready.join({
-      server: RELAY,
-      roomId: code,
-      userId: 'agent-667',
-      userName: 'Demo agent',
-      headers: { 'ccmessaging-token': 'dev' },
-    });
+    joined = await ready.join({ roomId: code });
   } catch (error) {
     prepareView();
     setWatching(false);

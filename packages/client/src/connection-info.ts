@@ -1,5 +1,5 @@
 import type { ConnectionInfo, Role } from '@cobrowse/protocol';
-import { DIALECTS, type DialectName } from './dialects.js';
+import { DIALECTS, FIRST_CALLS, JSON_TYPE, type DialectFactory, type DialectName } from './dialects.js';
 import { ConnectionInfoError } from './errors.js';
 import { checkInfo, type Connection, type ConnectionInfoRequest } from './request.js';
 
@@ -54,8 +54,81 @@ export function connectionInfoSource(
   resume?: unknown,
 ): ConnectionInfoSource {
   const dialect = options.dialect ?? 'cec';
+  const request = resolveRequest(options, role, defaults);
+  if (typeof dialect === 'function')
+    return Object.assign(async () => checkInfo<Connection>(await dialect(request)), { state: () => undefined });
+  const client = dialectFactory(dialect)(request, resume);
+  return Object.assign(async () => checkInfo<Connection>(await client.next()), { state: () => client.state() });
+}
+
+/**
+ * Opens the way to the connection-info service ahead of a connection: an `OPTIONS` request to the
+ * URL the dialect calls first, with the headers and credentials it will send. A cross-origin
+ * browser makes (and caches) the CORS preflight for it and keeps the connection open, so the real
+ * call later goes out at once. Nothing is created or read. Resolves true when the service answered
+ * 2xx, or when there is nothing to warm (a dialect that is a function of yours); false when it did
+ * not answer, or answered with an error status, within 10 s.
+ */
+export function warmConnectionInfo(
+  options: ConnectionOptions,
+  role: Role,
+  defaults: { userId: string; userName: string },
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const dialect = options.dialect ?? 'cec';
+  if (typeof dialect === 'function') return Promise.resolve(true);
+  const request = resolveRequest(options, role, defaults);
+  const first = FIRST_CALLS[dialectName(dialect)](request); // an unknown dialect throws here, at once
+  return warm(request, first.path, first.method === 'POST', signal);
+}
+
+async function warm(request: ConnectionInfoRequest, path: string, json: boolean, signal?: AbortSignal) {
+  const abort = new AbortController();
+  const stop = () => abort.abort();
+  const timer = setTimeout(stop, WARM_TIMEOUT_MS);
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    if (signal?.aborted) return false;
+    const response = await fetch(`${request.server}${path}`, {
+      method: 'OPTIONS',
+      headers: { ...(json ? { 'content-type': JSON_TYPE } : {}), ...request.headers },
+      credentials: request.credentials,
+      // No `cache: 'no-store'`: Chromium keeps no preflight from a request that bypasses the cache.
+      signal: abort.signal,
+    });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** How long a warm-up waits for the service's answer. */
+const WARM_TIMEOUT_MS = 10_000;
+
+function dialectName(dialect: string): DialectName {
+  if (!Object.prototype.hasOwnProperty.call(DIALECTS, dialect))
+    throw new ConnectionInfoError(
+      `unknown dialect ${JSON.stringify(dialect)}: use ${Object.keys(DIALECTS).join(', ')} or a function`,
+      0,
+    );
+  return dialect as DialectName;
+}
+
+function dialectFactory(dialect: string): DialectFactory {
+  return DIALECTS[dialectName(dialect)];
+}
+
+function resolveRequest(
+  options: ConnectionOptions,
+  role: Role,
+  defaults: { userId: string; userName: string },
+): ConnectionInfoRequest {
   const server = (options.server ?? (typeof location !== 'undefined' ? location.origin : '')).replace(/\/+$/, '');
-  const request: ConnectionInfoRequest = {
+  return {
     server,
     roomId: options.roomId || undefined,
     userId: options.userId ?? defaults.userId,
@@ -66,14 +139,4 @@ export function connectionInfoSource(
     headers: { ...(options.headers ?? {}) },
     credentials: options.credentials ?? 'include',
   };
-  if (typeof dialect === 'function')
-    return Object.assign(async () => checkInfo<Connection>(await dialect(request)), { state: () => undefined });
-  const factory = Object.prototype.hasOwnProperty.call(DIALECTS, dialect) ? DIALECTS[dialect] : undefined;
-  if (!factory)
-    throw new ConnectionInfoError(
-      `unknown dialect ${JSON.stringify(dialect)}: use ${Object.keys(DIALECTS).join(', ')} or a function`,
-      0,
-    );
-  const client = factory(request, resume);
-  return Object.assign(async () => checkInfo<Connection>(await client.next()), { state: () => client.state() });
 }

@@ -29,6 +29,9 @@ export type DialectFactory = (request: ConnectionInfoRequest, resume?: unknown) 
 
 const stateless = (next: () => Promise<Connection>): DialectClient => ({ next, state: () => undefined });
 
+/** The content type of every connection-info call that has a body. */
+export const JSON_TYPE = 'application/json; charset=UTF-8';
+
 interface Reply {
   status: number;
   json: any;
@@ -47,7 +50,7 @@ async function call(
     response = await fetch(url, {
       method,
       headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json; charset=UTF-8' } : {}),
+        ...(body !== undefined ? { 'content-type': JSON_TYPE } : {}),
         ...request.headers,
         ...headers,
       },
@@ -240,3 +243,31 @@ const passphrase: DialectFactory = (request, resume) => {
 
 export const DIALECTS = { cec, apiaccess, session, agentgateway, passphrase } satisfies Record<string, DialectFactory>;
 export type DialectName = keyof typeof DIALECTS;
+
+/** The first call a dialect makes for a request: what `warmConnectionInfo()` (a prepared view) warms up. */
+export interface FirstCall {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+}
+
+/**
+ * Each dialect's first call, as its `next()` above makes it. Where it needs what is not known yet
+ * (the session token of `session`), a call to the same service stands in: the connection is warmed,
+ * not that URL's preflight.
+ */
+export const FIRST_CALLS: Record<DialectName, (request: ConnectionInfoRequest) => FirstCall> = {
+  cec: () => ({ method: 'POST', path: CEC_PATH }),
+  apiaccess: () => ({ method: 'POST', path: APIACCESS_PATH }),
+  session: (request) =>
+    request.role === 'replayer' && request.roomId
+      ? { method: 'GET', path: `${SESSION_PREFIX}/sessions/${encodeURIComponent(request.roomId)}` }
+      : { method: 'POST', path: `${SESSION_PREFIX}/sessions` },
+  agentgateway: (request) => ({ method: 'POST', path: agentgatewayPath(request.userId) }),
+  passphrase: (request) => ({
+    method: 'POST',
+    path:
+      request.role === 'recorder'
+        ? `${PASSPHRASE_PREFIX}/customer/session/${request.passphrase ? 'join' : 'request'}`
+        : `${PASSPHRASE_PREFIX}/agent/session/${request.passphrase ? 'live/join' : 'request'}`,
+  }),
+};

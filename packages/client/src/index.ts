@@ -9,6 +9,14 @@ export {
   type ConnectionInfoSource,
   ConnectionInfoError,
   connectionInfoSource,
+  warmConnectionInfo,
 } from './connection-info.js';
-export { DIALECTS, type DialectName, type DialectFactory, type DialectClient } from './dialects.js';
+export {
+  DIALECTS,
+  FIRST_CALLS,
+  type FirstCall,
+  type DialectName,
+  type DialectFactory,
+  type DialectClient,
+} from './dialects.js';
 export { Channel, type ChannelStatus, type ChannelEvents, type ChannelOptions } from './channel.js';

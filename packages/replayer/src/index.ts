@@ -4,7 +4,7 @@ import { type ReplayerSession, View } from './session.js';
 import { resolveContainer } from './stage.js';
 import { connect, replayerInfo } from './prepare.js';
 
-export type { JoinOptions, ReplayerOptions, ViewOptions } from './options.js';
+export type { JoinOptions, PrepareOptions, ReplayerOptions, ViewOptions } from './options.js';
 export type { ReplayerSession, ReplayerStatus, ReplayerEvents } from './session.js';
 export { ConnectionInfoError } from '@cobrowse/client';
 export type { ControlEvent, ControlStatus, HighlightTarget, RefusedEvent } from './tools.js';

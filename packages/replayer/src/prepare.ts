@@ -1,13 +1,22 @@
-import { ConnectionInfoError, type Connection, connectionInfoSource } from '@cobrowse/client';
-import { type JoinOptions, type ReplayerOptions, VIEW_OPTION_KEYS, type ViewOptions } from './options.js';
+import { ConnectionInfoError, type Connection, connectionInfoSource, warmConnectionInfo } from '@cobrowse/client';
+import {
+  CONNECTION_OPTION_KEYS,
+  type JoinOptions,
+  type PrepareOptions,
+  type ReplayerOptions,
+  VIEW_OPTION_KEYS,
+  type ViewOptions,
+} from './options.js';
 import { ReplayerSession, View } from './session.js';
 import { resolveContainer } from './stage.js';
 import { WarmUp } from './warm-up.js';
 
 /** The connection info a replayer's join asks for (called again before each reconnect). */
 export function replayerInfo(options: ReplayerOptions): () => Promise<Connection> {
-  return connectionInfoSource(options, 'replayer', { userId: 'agent', userName: 'Agent' });
+  return connectionInfoSource(options, 'replayer', REPLAYER_DEFAULTS);
 }
+
+const REPLAYER_DEFAULTS = { userId: 'agent', userName: 'Agent' };
 
 /** Opens the session on a built view; join() rejects (and the view goes) when the connection info does. */
 export async function connect(
@@ -50,25 +59,36 @@ function viewOptions(options: ViewOptions): ViewOptions {
 export class PreparedView {
   private readonly view: View;
   private readonly options: ViewOptions;
+  /** The connection options given to prepare(): the join's defaults. */
+  private readonly joinDefaults: JoinOptions;
+  private readonly warmUp: WarmUp;
+  private readonly warmConnection = new AbortController();
   private state: 'ready' | 'joined' | 'destroyed' = 'ready';
 
-  constructor(options: ViewOptions) {
+  constructor(options: PrepareOptions) {
     if (!options || typeof options !== 'object')
       throw new ConnectionInfoError('CobrowseReplayer.prepare: options are required', 0);
     this.options = viewOptions(options);
+    const defaults: Record<string, unknown> = { ...options };
+    for (const key of VIEW_OPTION_KEYS) delete defaults[key];
+    this.joinDefaults = defaults as JoinOptions;
+    // With connection options, the connection-info service's preflight and connection are made now
+    // (an unknown dialect throws here); without, there is nothing to warm.
+    const service = CONNECTION_OPTION_KEYS.some((key) => options[key] !== undefined)
+      ? warmConnectionInfo(this.joinDefaults, 'replayer', REPLAYER_DEFAULTS, this.warmConnection.signal)
+      : Promise.resolve(true);
     const container = resolveContainer(options.container);
     this.view = new View(container, this.options);
     // Compiles the code a join runs, while the agent waits (see warm-up.ts); a join stops it.
     this.warmUp = new WarmUp(container);
-    this.warming = this.warmUp.done;
+    this.warming = Promise.all([this.warmUp.done, service]).then(([code, reached]) => code && reached);
   }
 
-  private readonly warmUp: WarmUp;
-
   /**
-   * Settles when the view has warmed up (it runs the replay code once on a small made-up page, hidden,
-   * so that the join finds it compiled): true when the warm-up ran through, false when a join or
-   * destroy() stopped it first. A join never waits for it.
+   * Settles when the view has warmed up: true when it ran the replay code once on a small made-up
+   * page, hidden, so that the join finds it compiled, and (given connection options) the
+   * connection-info service answered the warm-up request; false when a join or destroy() stopped
+   * the code's warm-up first, or the service did not answer. A join never waits for it.
    */
   readonly warming: Promise<boolean>;
 
@@ -80,8 +100,9 @@ export class PreparedView {
   /**
    * Joins a room in this view: `CobrowseReplayer.join()` without building the view. View options
    * (container, limits, assets…) are the ones given to `prepare()`; any given here are ignored.
+   * Connection options given here win over those given to `prepare()`.
    */
-  async join(options: JoinOptions): Promise<ReplayerSession> {
+  async join(options: JoinOptions = {}): Promise<ReplayerSession> {
     if (this.state !== 'ready') {
       const why = this.state === 'joined' ? 'has joined already' : 'was destroyed';
       throw new ConnectionInfoError(`CobrowseReplayer: this prepared view ${why}; prepare() another`, 0);
@@ -97,8 +118,10 @@ export class PreparedView {
       // Its iframe has no document out of the page (a container removed, or never shown).
       if (!this.view.player.iframe.isConnected)
         throw new ConnectionInfoError("CobrowseReplayer: the prepared view's container is no longer in the page", 0);
-      // The connection's options from the join, every view option from prepare().
-      all = { ...options, ...this.options };
+      // The connection's options from the join over prepare()'s, every view option from prepare().
+      // (an option given as undefined is not given).
+      const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+      all = { ...this.joinDefaults, ...given, ...this.options };
       fetchInfo = replayerInfo(all);
       pending = fetchInfo();
     } catch (error) {
@@ -114,6 +137,7 @@ export class PreparedView {
     if (this.state !== 'ready') return;
     this.state = 'destroyed';
     this.warmUp.stop();
+    this.warmConnection.abort();
     this.view.destroy();
   }
 }
@@ -121,8 +145,10 @@ export class PreparedView {
 /**
  * Builds the replay view now, in `options.container`, so that a later `join()` only connects: an
  * agent console prepares it when a session may be about to start (the agent opened the co-browse
- * panel, a customer is reading out a code), and the agent sees the page that much sooner.
+ * panel, a customer is reading out a code), and the agent sees the page that much sooner. Given the
+ * connection options the join will use (`server`, `dialect`, `headers`…), it also makes the
+ * connection-info service's CORS preflight and connection ahead, and they become the join's defaults.
  */
-export function prepare(options: ViewOptions): PreparedView {
+export function prepare(options: PrepareOptions): PreparedView {
   return new PreparedView(options);
 }
