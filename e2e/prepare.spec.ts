@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test';
+import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { CEC_PATH } from '@cobrowse/protocol';
 import { expect, openCustomer, pageUrl, replayText, roomId, test } from './support/cobrowse.js';
 import { FaultyProxy } from './support/proxy.js';
@@ -312,4 +313,40 @@ test('prepare() given a service that does not answer: warming says so, and the j
   ).toMatch(/unknown dialect "carrier-pigeon"/);
   // The failed join used its view up, and the refused prepare() built none.
   await expect(agent.locator('#screen iframe')).toHaveCount(0);
+});
+
+test("a join settles warming at once even while the service has not answered; the join's headers add to prepare()'s", async ({
+  context,
+  site,
+  relay,
+}) => {
+  // A service that takes connections and never answers.
+  const held = new Set<Socket>();
+  const silent = createServer((socket) => held.add(socket));
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  try {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await context.newPage();
+    await agentWithPreparedView(agent, pageUrl(site, relay, 'agent.html', room, '&auto=0'), {
+      server: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+      headers: { 'ccmessaging-token': 'dev' },
+    });
+    await agent.evaluate(() => {
+      const w = window as any;
+      w.prepared.warming.then((ran: boolean) => (w.warmed = { ran, at: performance.now() }));
+    });
+    // The join names the real relay and one more header; the credential comes from prepare().
+    const joinedAt = await agent.evaluate(() => performance.now());
+    expect(await joinPrepared(agent, { headers: { guid: 'call-7' } })).toBe('joined');
+    await expect.poll(() => agent.evaluate(() => (window as any).warmed)).toBeTruthy();
+    const warmed = await agent.evaluate(() => (window as any).warmed);
+    expect(warmed.ran).toBe(false);
+    expect(warmed.at - joinedAt).toBeLessThan(2000); // not the 10 s the silent service would take
+    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    await customer.close();
+  } finally {
+    for (const socket of held) socket.destroy();
+    silent.close();
+  }
 });

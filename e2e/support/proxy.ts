@@ -41,15 +41,22 @@ export class FaultyProxy {
       this.links.add(link);
       client.once('data', (chunk) => (link.request = chunk.toString('latin1').split('\r\n')[0] ?? ''));
       const connection = ++this.connections;
+      // The client's bytes not yet read as whole request heads (a head may come in several chunks).
+      let unread = '';
       client.on('data', (chunk: Buffer) => {
-        const heads = chunk.toString('latin1').matchAll(/^([A-Z]+) (\S+) HTTP\/1\.1\r\n((?:[^\r\n]+\r\n)*)\r\n/gm);
-        for (const [, method, path, headers] of heads)
+        unread = (unread + chunk.toString('latin1')).slice(-65536);
+        let consumed = 0;
+        for (const head of unread.matchAll(/^([A-Z]+) (\S+) HTTP\/1\.1\r\n((?:[^\r\n]+\r\n)*)\r\n/gm)) {
+          const [all, method, path, headers] = head;
           this.requests.push({
             connection,
             method: method!,
             path: path!,
             preflight: method === 'OPTIONS' && /^access-control-request-method:/im.test(headers!),
           });
+          consumed = head.index + all.length;
+        }
+        unread = unread.slice(consumed);
       });
       client.pipe(upstream);
       upstream.pipe(client);

@@ -65,9 +65,10 @@ export function connectionInfoSource(
  * Opens the way to the connection-info service ahead of a connection: an `OPTIONS` request to the
  * URL the dialect calls first, with the headers and credentials it will send. A cross-origin
  * browser makes (and caches) the CORS preflight for it and keeps the connection open, so the real
- * call later goes out at once. Nothing is created or read. Resolves true when the service answered
- * 2xx, or when there is nothing to warm (a dialect that is a function of yours); false when it did
- * not answer, or answered with an error status, within 10 s.
+ * call later goes out at once (the connection, for as long as the server keeps it idle). Nothing is
+ * created or read. Resolves true when the service answered (any status), or when there is nothing
+ * to warm (a dialect that is a function of yours); false when it did not answer within 10 s, or its
+ * answer did not pass the CORS check.
  */
 export function warmConnectionInfo(
   options: ConnectionOptions,
@@ -97,7 +98,9 @@ async function warm(request: ConnectionInfoRequest, path: string, json: boolean,
       signal: abort.signal,
     });
     await response.body?.cancel();
-    return response.ok;
+    // Any answer means the CORS check passed: the preflight is cached and the connection open (a
+    // gateway other than the relay may well answer a plain OPTIONS with 404 or 405).
+    return true;
   } catch {
     return false;
   } finally {

@@ -46,12 +46,14 @@ export class Router {
     return this.failures.find(([prefix]) => path.startsWith(prefix))?.[1];
   }
 
-  /** The methods the routes matching `path` answer (GET brings HEAD); empty when none matches. */
+  /**
+   * The methods the routes matching `path` answer (GET brings HEAD); empty when none matches. A
+   * route of any method (it checks the method itself, and answers OPTIONS too) is not counted.
+   */
   methods(path: string): string[] {
     const methods = new Set<string>();
     for (const route of this.routes) {
-      if (!route.match(path)) continue;
-      if (!route.method) return ['GET', 'HEAD', 'POST', 'DELETE'];
+      if (!route.method || !route.match(path)) continue;
       methods.add(route.method);
       if (route.method === 'GET') methods.add('HEAD');
     }

@@ -10,13 +10,14 @@ const SHOP = 'https://shop.example';
 const options = (url: string, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'OPTIONS', headers: { origin: SHOP, ...headers } });
 
-test('a plain OPTIONS on each door is 204 with the methods it answers, runs nothing, and counts nothing', async () => {
+test('a plain OPTIONS on each door is 204 with the methods it answers, and runs no door: no budget is used', async () => {
   const relay = await relayFor({
     corsOrigins: [SHOP],
     cecTokens: ['tok'],
     sessionAgentTokens: ['agent-a'],
     passphraseAgentTokens: ['agent-004'],
     lookupsPerMinute: 2,
+    sessionsPerMinute: 1,
   });
   try {
     const doors: [string, string][] = [
@@ -35,12 +36,13 @@ test('a plain OPTIONS on each door is 204 with the methods it answers, runs noth
       expect(response.headers.get('access-control-allow-credentials'), path).toBe('true');
       expect(await response.text(), path).toBe('');
     }
-    // Many of them use none of the session lookups' budget (2 a minute here): no lookup ran.
-    for (let i = 0; i < 10; i++) await options(`${relay.base}${SESSION_PREFIX}/sessions/${100000000 + i}`);
+    // Many of them use none of the budgets (2 lookups and 1 new session a minute here): no door ran.
+    for (let i = 0; i < 10; i++) {
+      await options(`${relay.base}${SESSION_PREFIX}/sessions/${100000000 + i}`);
+      await options(`${relay.base}${SESSION_PREFIX}/sessions`, { 'content-type': 'application/json' });
+    }
     expect((await fetch(`${relay.base}${SESSION_PREFIX}/sessions/1`, { headers: { origin: SHOP } })).status).toBe(404);
-    // Nothing was opened, refused or created.
-    expect(relay.status().rooms).toBe(0);
-    expect(relay.status().connections).toBe(0);
+    expect((await post(`${relay.base}${SESSION_PREFIX}/sessions`, {}, { origin: SHOP })).status).toBe(200);
   } finally {
     await relay.close();
   }
@@ -65,6 +67,10 @@ test('a plain OPTIONS says nothing a caller could not know: same answer with any
     const other = await options(`${relay.base}${CEC_PATH}`, { origin: 'https://evil.example' });
     expect(other.status).toBe(204);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    // A route that checks its own method (a recording: GET or DELETE) answers for itself, as before.
+    const recording = await options(`${relay.base}/cobrowse/recordings/abc`);
+    expect(recording.status).toBe(405);
+    expect(recording.headers.get('allow')).toBe('GET, DELETE');
     // A path no door answers is still 404.
     expect((await options(`${relay.base}/nothing-here`)).status).toBe(404);
   } finally {

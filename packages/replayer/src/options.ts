@@ -56,20 +56,8 @@ export type JoinOptions = Omit<ReplayerOptions, (typeof VIEW_OPTION_KEYS)[number
 
 /**
  * Options of `CobrowseReplayer.prepare()`: the view's, and optionally the connection's. Connection
- * options given here are the join's defaults (the join's own win), and with them the prepared view
- * also opens the way to the connection-info service ahead (see `PreparedView.warming`).
+ * options given here are the join's defaults (the join's own win; headers merge, name by name), and
+ * given `server`, `dialect` or `headers` the prepared view also opens the way to the connection-info
+ * service ahead (see `PreparedView.warming`).
  */
 export type PrepareOptions = ViewOptions & JoinOptions;
-
-/** The keys of the connection-info options: given to `prepare()`, any of them has it warm the service up. */
-export const CONNECTION_OPTION_KEYS = [
-  'server',
-  'roomId',
-  'userId',
-  'userName',
-  'workNo',
-  'passphrase',
-  'dialect',
-  'headers',
-  'credentials',
-] as const satisfies readonly (keyof ConnectionOptions)[];

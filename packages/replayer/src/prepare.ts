@@ -1,6 +1,5 @@
 import { ConnectionInfoError, type Connection, connectionInfoSource, warmConnectionInfo } from '@cobrowse/client';
 import {
-  CONNECTION_OPTION_KEYS,
   type JoinOptions,
   type PrepareOptions,
   type ReplayerOptions,
@@ -17,6 +16,9 @@ export function replayerInfo(options: ReplayerOptions): () => Promise<Connection
 }
 
 const REPLAYER_DEFAULTS = { userId: 'agent', userName: 'Agent' };
+
+/** The options that name a connection-info service: given to prepare(), any of them has it warmed up. */
+const SERVICE_KEYS = ['server', 'dialect', 'headers'] as const;
 
 /** Opens the session on a built view; join() rejects (and the view goes) when the connection info does. */
 export async function connect(
@@ -72,23 +74,31 @@ export class PreparedView {
     const defaults: Record<string, unknown> = { ...options };
     for (const key of VIEW_OPTION_KEYS) delete defaults[key];
     this.joinDefaults = defaults as JoinOptions;
-    // With connection options, the connection-info service's preflight and connection are made now
-    // (an unknown dialect throws here); without, there is nothing to warm.
-    const service = CONNECTION_OPTION_KEYS.some((key) => options[key] !== undefined)
-      ? warmConnectionInfo(this.joinDefaults, 'replayer', REPLAYER_DEFAULTS, this.warmConnection.signal)
-      : Promise.resolve(true);
     const container = resolveContainer(options.container);
     this.view = new View(container, this.options);
     // Compiles the code a join runs, while the agent waits (see warm-up.ts); a join stops it.
     this.warmUp = new WarmUp(container);
-    this.warming = Promise.all([this.warmUp.done, service]).then(([code, reached]) => code && reached);
+    // Named the service (server, dialect or headers): its preflight and connection are made now.
+    let service: Promise<boolean> = Promise.resolve(true);
+    try {
+      if (SERVICE_KEYS.some((key) => options[key] !== undefined))
+        service = warmConnectionInfo(this.joinDefaults, 'replayer', REPLAYER_DEFAULTS, this.warmConnection.signal);
+    } catch (error) {
+      // An unknown dialect: nothing is left behind.
+      this.warmUp.stop();
+      this.view.destroy();
+      throw error;
+    }
+    // A join or destroy() that stops the code's warm-up settles this at once (false).
+    this.warming = this.warmUp.done.then((ran) => ran && service);
   }
 
   /**
    * Settles when the view has warmed up: true when it ran the replay code once on a small made-up
-   * page, hidden, so that the join finds it compiled, and (given connection options) the
-   * connection-info service answered the warm-up request; false when a join or destroy() stopped
-   * the code's warm-up first, or the service did not answer. A join never waits for it.
+   * page, hidden, so that the join finds it compiled, and (given the service's options) the
+   * connection-info service answered the warm-up request; false at once when a join or destroy()
+   * stopped the code's warm-up first, and false when the service did not answer within 10 s. A
+   * join never waits for it.
    */
   readonly warming: Promise<boolean>;
 
@@ -120,8 +130,11 @@ export class PreparedView {
         throw new ConnectionInfoError("CobrowseReplayer: the prepared view's container is no longer in the page", 0);
       // The connection's options from the join over prepare()'s, every view option from prepare().
       // (an option given as undefined is not given).
-      const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
-      all = { ...this.joinDefaults, ...given, ...this.options };
+      // Headers merge, the join's winning name by name (a per-call header next to prepare()'s auth).
+      const given: JoinOptions = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+      const headers =
+        this.joinDefaults.headers && given.headers ? { ...this.joinDefaults.headers, ...given.headers } : undefined;
+      all = { ...this.joinDefaults, ...given, ...(headers ? { headers } : {}), ...this.options };
       fetchInfo = replayerInfo(all);
       pending = fetchInfo();
     } catch (error) {
