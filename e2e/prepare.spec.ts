@@ -336,6 +336,10 @@ test("a join settles warming at once even while the service has not answered; th
       const w = window as any;
       w.prepared.warming.then((ran: boolean) => (w.warmed = { ran, at: performance.now() }));
     });
+    // The code's warm-up is done (its box gone); the service's is not, and never will be.
+    await expect.poll(() => agent.evaluate(() => document.getElementById('screen')!.children.length)).toBe(1);
+    await agent.waitForTimeout(300);
+    expect(await agent.evaluate(() => (window as any).warmed)).toBeUndefined();
     // The join names the real relay and one more header; the credential comes from prepare().
     const joinedAt = await agent.evaluate(() => performance.now());
     expect(await joinPrepared(agent, { headers: { guid: 'call-7' } })).toBe('joined');

@@ -89,7 +89,7 @@ export class PreparedView {
       this.view.destroy();
       throw error;
     }
-    // A join or destroy() that stops the code's warm-up settles this at once (false).
+    // A join or destroy() stops both warm-ups, and this settles at once (false).
     this.warming = this.warmUp.done.then((ran) => ran && service);
   }
 
@@ -97,8 +97,8 @@ export class PreparedView {
    * Settles when the view has warmed up: true when it ran the replay code once on a small made-up
    * page, hidden, so that the join finds it compiled, and (given the service's options) the
    * connection-info service answered the warm-up request; false at once when a join or destroy()
-   * stopped the code's warm-up first, and false when the service did not answer within 10 s. A
-   * join never waits for it.
+   * came first (they stop both), and false when the service did not answer within 10 s. A join
+   * never waits for it.
    */
   readonly warming: Promise<boolean>;
 
@@ -119,6 +119,8 @@ export class PreparedView {
     }
     this.state = 'joined';
     this.warmUp.stop();
+    // The join makes its own request; one still out for the warm-up has nothing left to give.
+    this.warmConnection.abort();
     let all: ReplayerOptions;
     let fetchInfo: () => Promise<Connection>;
     let pending: Promise<Connection>;
@@ -128,9 +130,9 @@ export class PreparedView {
       // Its iframe has no document out of the page (a container removed, or never shown).
       if (!this.view.player.iframe.isConnected)
         throw new ConnectionInfoError("CobrowseReplayer: the prepared view's container is no longer in the page", 0);
-      // The connection's options from the join over prepare()'s, every view option from prepare().
-      // (an option given as undefined is not given).
-      // Headers merge, the join's winning name by name (a per-call header next to prepare()'s auth).
+      // The connection's options from the join over prepare()'s (one given as undefined is not given;
+      // headers merge name by name: a per-call header next to prepare()'s credential), every view
+      // option from prepare().
       const given: JoinOptions = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
       const headers =
         this.joinDefaults.headers && given.headers ? { ...this.joinDefaults.headers, ...given.headers } : undefined;
