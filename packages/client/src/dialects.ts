@@ -76,6 +76,34 @@ function need(value: string | undefined, what: string): string {
 
 const toWs = (httpUrl: string) => httpUrl.replace(/^http/, 'ws').replace(/\/+$/, '');
 
+/** The first call a dialect makes for a request: what `warmConnectionInfo()` (a prepared view) warms up. */
+export interface FirstCall {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+}
+
+/**
+ * Each dialect's first call: its `next()` below makes it to this path, and a prepared view warms
+ * that path up. Where the path needs what is not known yet (the session token of `session`), a call
+ * to the same service stands in: the connection is warmed, not that URL's preflight.
+ */
+export const FIRST_CALLS: Record<DialectName, (request: ConnectionInfoRequest) => FirstCall> = {
+  cec: () => ({ method: 'POST', path: CEC_PATH }),
+  apiaccess: () => ({ method: 'POST', path: APIACCESS_PATH }),
+  session: (request) =>
+    request.role === 'replayer' && request.roomId
+      ? { method: 'GET', path: `${SESSION_PREFIX}/sessions/${encodeURIComponent(request.roomId)}` }
+      : { method: 'POST', path: `${SESSION_PREFIX}/sessions` },
+  agentgateway: (request) => ({ method: 'POST', path: agentgatewayPath(request.userId) }),
+  passphrase: (request) => ({
+    method: 'POST',
+    path:
+      request.role === 'recorder'
+        ? `${PASSPHRASE_PREFIX}/customer/session/${request.passphrase ? 'join' : 'request'}`
+        : `${PASSPHRASE_PREFIX}/agent/session/${request.passphrase ? 'live/join' : 'request'}`,
+  }),
+};
+
 /** Seed 000: POST getConnectionInfo with every field; `{retCode:"0", data}` on success. */
 const cec: DialectFactory = (request) => {
   const roomId = need(request.roomId, "dialect 'cec': roomId");
@@ -127,9 +155,9 @@ const session: DialectFactory = (request, resume) => {
   const refused = (status: number, json: any) =>
     new ConnectionInfoError(`session refused: ${json?.error ?? `HTTP ${status}`}`, status);
   if (request.role === 'replayer') {
-    const id = need(request.roomId, "dialect 'session': the session token (roomId)");
+    need(request.roomId, "dialect 'session': the session token (roomId)");
     return stateless(async () => {
-      const { status, json } = await call(request, 'GET', `${SESSION_PREFIX}/sessions/${encodeURIComponent(id)}`);
+      const { status, json } = await call(request, 'GET', FIRST_CALLS.session(request).path);
       if (status !== 200) throw refused(status, json);
       if (!(json as SessionInfo).signature)
         throw new ConnectionInfoError(
@@ -141,7 +169,7 @@ const session: DialectFactory = (request, resume) => {
   }
   const next = async (): Promise<Connection> => {
     if (!created) {
-      const { status, json } = await call(request, 'POST', `${SESSION_PREFIX}/sessions`, {});
+      const { status, json } = await call(request, 'POST', FIRST_CALLS.session(request).path, {});
       if (status !== 200) throw refused(status, json);
       created = json as SessionCreated;
       return created;
@@ -168,7 +196,7 @@ const agentgateway: DialectFactory = (request) => {
     throw new ConnectionInfoError("dialect 'agentgateway' is for agents (the replayer) only", 0);
   const callid = need(request.roomId, "dialect 'agentgateway': roomId (the call id)");
   return stateless(async () => {
-    const { status, json } = await call(request, 'POST', agentgatewayPath(request.userId), {
+    const { status, json } = await call(request, 'POST', FIRST_CALLS.agentgateway(request).path, {
       userType: 'agent',
       callid,
     });
@@ -202,17 +230,9 @@ const passphrase: DialectFactory = (request, resume) => {
   const next = async (): Promise<Connection> => {
     let reply: Reply;
     if (!joined) {
-      reply = customer
-        ? request.passphrase
-          ? await call(request, 'POST', `${PASSPHRASE_PREFIX}/customer/session/join`, {
-              passphrase: request.passphrase,
-            })
-          : await call(request, 'POST', `${PASSPHRASE_PREFIX}/customer/session/request`, {})
-        : request.passphrase
-          ? await call(request, 'POST', `${PASSPHRASE_PREFIX}/agent/session/live/join`, {
-              passphrase: request.passphrase,
-            })
-          : await call(request, 'POST', `${PASSPHRASE_PREFIX}/agent/session/request`, { autojoin: true });
+      // Join with the passphrase, or open a session (an agent's joins it at once).
+      const body = request.passphrase ? { passphrase: request.passphrase } : customer ? {} : { autojoin: true };
+      reply = await call(request, 'POST', FIRST_CALLS.passphrase(request).path, body);
     } else {
       reply = customer
         ? await call(request, 'GET', `${PASSPHRASE_PREFIX}/customer/status`, undefined, {
@@ -243,31 +263,3 @@ const passphrase: DialectFactory = (request, resume) => {
 
 export const DIALECTS = { cec, apiaccess, session, agentgateway, passphrase } satisfies Record<string, DialectFactory>;
 export type DialectName = keyof typeof DIALECTS;
-
-/** The first call a dialect makes for a request: what `warmConnectionInfo()` (a prepared view) warms up. */
-export interface FirstCall {
-  readonly method: 'GET' | 'POST';
-  readonly path: string;
-}
-
-/**
- * Each dialect's first call, as its `next()` above makes it. Where it needs what is not known yet
- * (the session token of `session`), a call to the same service stands in: the connection is warmed,
- * not that URL's preflight.
- */
-export const FIRST_CALLS: Record<DialectName, (request: ConnectionInfoRequest) => FirstCall> = {
-  cec: () => ({ method: 'POST', path: CEC_PATH }),
-  apiaccess: () => ({ method: 'POST', path: APIACCESS_PATH }),
-  session: (request) =>
-    request.role === 'replayer' && request.roomId
-      ? { method: 'GET', path: `${SESSION_PREFIX}/sessions/${encodeURIComponent(request.roomId)}` }
-      : { method: 'POST', path: `${SESSION_PREFIX}/sessions` },
-  agentgateway: (request) => ({ method: 'POST', path: agentgatewayPath(request.userId) }),
-  passphrase: (request) => ({
-    method: 'POST',
-    path:
-      request.role === 'recorder'
-        ? `${PASSPHRASE_PREFIX}/customer/session/${request.passphrase ? 'join' : 'request'}`
-        : `${PASSPHRASE_PREFIX}/agent/session/${request.passphrase ? 'live/join' : 'request'}`,
-  }),
-};
