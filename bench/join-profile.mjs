@@ -66,13 +66,7 @@ try {
         const at = (t) => (t === undefined ? null : Math.round((t - joinAt) * 10) / 10);
         return {
           // The connection-info reply's last byte (Resource Timing), and join() resolved.
-          info: (() => {
-            // Not the OPTIONS request prepare() sent to the same URL before the clock started.
-            const entry = performance
-              .getEntriesByType('resource')
-              .find((e) => /connectioninfo/i.test(e.name) && performance.timeOrigin + e.startTime >= joinAt);
-            return entry ? Math.round((performance.timeOrigin + entry.responseEnd - joinAt) * 10) / 10 : null;
-          })(),
+          info: at(window.bench.connectionInfoEnd()),
           joined: at(marks.joinResolved),
           socket: at(marks.socketCreated),
           open: at(marks.open),

@@ -525,13 +525,9 @@ async function bigPageScenario(side, { trials, timeoutMs, rows = 1100, profile =
         const marks = await agent.evaluate(() => {
           const { marks, joinAt, foundAt } = window.bench;
           const at = (t) => (t === undefined ? null : Math.round((t - joinAt) * 10) / 10);
-          // ours: the connection-info reply's last byte (Resource Timing), before join() resolves (not the
-          // OPTIONS request prepare() sent to the same URL before the clock started).
-          const info = performance
-            .getEntriesByType('resource')
-            .find((e) => /connectioninfo/i.test(e.name) && performance.timeOrigin + e.startTime >= joinAt);
           return {
-            connectionInfo: info ? at(performance.timeOrigin + info.responseEnd) : null,
+            // ours: the connection-info reply's last byte, before join() resolves.
+            connectionInfo: at(window.bench.connectionInfoEnd()),
             joinResolved: at(marks.joinResolved),
             socketCreated: at(marks.socketCreated),
             socketOpen: at(marks.open),

@@ -193,6 +193,16 @@
     bench.foundAt = undefined;
     bench.iframe = () => undefined;
     bench.marks = {};
+    /**
+     * ours: when the join's connection-info reply had its last byte (Resource Timing), as a time like
+     * now()'s; not the OPTIONS request prepare() sent to the same URL before the clock started.
+     */
+    bench.connectionInfoEnd = () => {
+      const entry = performance
+        .getEntriesByType('resource')
+        .find((e) => /connectioninfo/i.test(e.name) && performance.timeOrigin + e.startTime >= bench.joinAt);
+      return entry ? performance.timeOrigin + entry.responseEnd : undefined;
+    };
 
     // ?trace=1: note when the agent's socket opens and when messages arrive (before the app sees them).
     if (params.get('trace') === '1') {
