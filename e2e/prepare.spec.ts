@@ -1,8 +1,12 @@
 import type { Page } from '@playwright/test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, type Socket, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CEC_PATH } from '@cobrowse/protocol';
 import { expect, openCustomer, pageUrl, replayText, roomId, test } from './support/cobrowse.js';
-import { FaultyProxy } from './support/proxy.js';
+import { startRelay } from './support/processes.js';
+import { FaultyProxy, replayerLinks } from './support/proxy.js';
 
 /** The agent page with the SDK loaded and nothing joined; `prepared` holds `CobrowseReplayer.prepare(options)`. */
 async function agentWithPreparedView(page: Page, url: string, options: Record<string, unknown> = {}) {
@@ -39,6 +43,34 @@ function joinPrepared(page: Page, extra: Record<string, unknown> = {}) {
     }
   }, extra);
 }
+
+/** `prepared.join()` with no options: everything from prepare(); resolves to the error message, or 'joined'. */
+function joinAsPrepared(page: Page) {
+  return page.evaluate(async () => {
+    const w = window as any;
+    try {
+      w.agent = await w.prepared.join();
+      w.cobrowseSnapshots = 0;
+      w.agent.on('snapshot', () => w.cobrowseSnapshots++);
+      return 'joined';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  });
+}
+
+/** The customer's `agents` events, from now on (the relay's presence messages: agents in the room). */
+async function watchAgents(customer: Page) {
+  await customer.evaluate(() => {
+    const w = window as any;
+    w.agentCounts = [];
+    w.cobrowse.on('agents', (n: number) => w.agentCounts.push(n));
+  });
+  return () => customer.evaluate(() => (window as any).agentCounts as number[]);
+}
+
+const paths = (list: FaultyProxy['requests']) =>
+  list.map((r) => `${r.preflight ? 'preflight' : r.method} ${r.path.replace(/\?.*/, '')}`);
 
 test('a view prepared ahead connects nothing and shows nothing until join(), then shows the page as join() does', async ({
   context,
@@ -268,8 +300,6 @@ test('a view prepared with connection options warms the service up: its join ask
     expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
 
     // The warm-up: the connection-info URL's preflight and a plain OPTIONS, which creates nothing.
-    const paths = (list: typeof proxy.requests) =>
-      list.map((r) => `${r.preflight ? 'preflight' : r.method} ${r.path.replace(/\?.*/, '')}`);
     expect(paths(proxy.requests)).toEqual([`preflight ${CEC_PATH}`, `OPTIONS ${CEC_PATH}`]);
     await expect(agent.locator('.cobrowse-status')).toBeHidden();
     const warmUp = proxy.requests.length;
@@ -352,5 +382,123 @@ test("a join settles warming at once even while the service has not answered; th
   } finally {
     for (const socket of held) socket.destroy();
     silent.close();
+  }
+});
+
+test('a view prepared for a known room opens its socket ahead, unseen by the customer; its join says hello on it and nothing else', async ({
+  context,
+  site,
+  relay,
+}) => {
+  const proxy = new FaultyProxy();
+  proxy.target = relay.port;
+  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
+  try {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agents = await watchAgents(customer);
+    const agent = await context.newPage();
+    await agentWithPreparedView(agent, pageUrl(site, relay, 'agent.html', room, '&auto=0'), {
+      server: relayUrl,
+      headers: { 'ccmessaging-token': 'dev' },
+      roomId: room,
+      userId: 'agent-p',
+      userName: 'Agent',
+    });
+    expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+
+    // Ahead of the join: the connection info and the socket, with no hello in its URL.
+    const socketPath = 'GET /ws/cobrowse/' + encodeURIComponent(room);
+    expect(paths(proxy.requests)).toEqual([`preflight ${CEC_PATH}`, `POST ${CEC_PATH}`, socketPath]);
+    expect(proxy.requests[2]!.path).not.toMatch(/[?&]hello=/);
+    // The relay holds it without joining it to the room: the customer sees no agent, the agent nothing.
+    await agent.waitForTimeout(500);
+    expect(await agents()).toEqual([]);
+    await expect(agent.locator('.cobrowse-status')).toBeHidden();
+    const ahead = proxy.requests.length;
+
+    // The join: no request at all; the page shows, and the customer now sees one agent.
+    expect(await joinAsPrepared(agent)).toBe('joined');
+    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
+    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    await customer.evaluate(() => (window as any).addRow('Parked'));
+    await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Parked');
+    await expect.poll(agents).toEqual([1]);
+    expect(proxy.requests.length).toBe(ahead);
+    expect(proxy.count(replayerLinks)).toBe(1);
+
+    // A drop after the join reconnects as any session does (fresh connection info, hello in the URL).
+    proxy.drop(replayerLinks);
+    await customer.evaluate(() => (window as any).addRow('After the drop'));
+    await expect.poll(() => replayText(agent, '#claims tbody'), { timeout: 15_000 }).toContain('After the drop');
+    const again = proxy.requests.slice(ahead);
+    expect(paths(again)).toEqual([`POST ${CEC_PATH}`, socketPath]);
+    await customer.close();
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a socket parked ahead goes when the join is for another room or the view is destroyed, and is parked again when the relay lets it go', async ({
+  context,
+  site,
+}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cobrowse-park-'));
+  const config = join(dir, 'relay.json');
+  writeFileSync(config, JSON.stringify({ agentHelloTimeoutMs: 1000 }));
+  const relay = await startRelay(['--dev', '--config', config]);
+  const proxy = new FaultyProxy();
+  proxy.target = relay.port;
+  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
+  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
+  try {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agent = await context.newPage();
+    const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
+
+    // The relay closes a socket with no hello after 1 s here (agentHelloTimeoutMs): the view parks another.
+    await agentWithPreparedView(agent, url, { ...service, roomId: room });
+    const sockets = () => proxy.requests.filter((r) => r.path.startsWith('/ws/')).length;
+    await expect.poll(sockets, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    expect(proxy.count(replayerLinks)).toBeLessThanOrEqual(1);
+    // Whichever socket is parked now, the join takes it (or makes its own in the moment between two).
+    expect(await joinAsPrepared(agent)).toBe('joined');
+    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
+    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    // Joined: its socket said hello, so the relay keeps it past the 1 s.
+    const joinedSockets = sockets();
+    await agent.waitForTimeout(2500);
+    expect(sockets()).toBe(joinedSockets);
+    await agent.evaluate(() => (window as any).agent.leave());
+
+    // destroy() closes the parked socket, and no other is parked.
+    await agentWithPreparedView(agent, url, { ...service, roomId: room });
+    expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+    expect(proxy.count(replayerLinks)).toBe(1);
+    const beforeDestroy = sockets();
+    await agent.evaluate(() => (window as any).prepared.destroy());
+    await expect.poll(() => proxy.count(replayerLinks)).toBe(0);
+    await agent.waitForTimeout(1500);
+    expect(sockets()).toBe(beforeDestroy);
+
+    // A join for another room closes the parked socket and makes its own connection.
+    const other = roomId();
+    const otherCustomer = await openCustomer(context, site, relay, other);
+    await agentWithPreparedView(agent, url, { ...service, roomId: room });
+    expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+    const parked = proxy.requests.length;
+    expect(await joinPrepared(agent, { server: relayUrl, roomId: other })).toBe('joined');
+    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
+    const own = proxy.requests.slice(parked);
+    expect(paths(own)).toEqual([`POST ${CEC_PATH}`, 'GET /ws/cobrowse/' + encodeURIComponent(other)]);
+    expect(own[1]!.path).toMatch(/[?&]hello=/);
+    await expect.poll(() => proxy.count(replayerLinks)).toBe(1);
+    await customer.close();
+    await otherCustomer.close();
+  } finally {
+    await proxy.close();
+    await relay.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -41,12 +41,24 @@ export class FaultyProxy {
       this.links.add(link);
       client.once('data', (chunk) => (link.request = chunk.toString('latin1').split('\r\n')[0] ?? ''));
       const connection = ++this.connections;
-      // The client's bytes not yet read as whole request heads (a head may come in several chunks).
+      // The client's bytes not yet read: request heads, each followed by its body (Content-Length),
+      // until a WebSocket upgrade (frames after it are not requests).
       let unread = '';
+      let body = 0;
+      let upgraded = false;
       client.on('data', (chunk: Buffer) => {
-        unread = (unread + chunk.toString('latin1')).slice(-65536);
-        let consumed = 0;
-        for (const head of unread.matchAll(/^([A-Z]+) (\S+) HTTP\/1\.1\r\n((?:[^\r\n]+\r\n)*)\r\n/gm)) {
+        if (upgraded) return;
+        unread += chunk.toString('latin1');
+        for (;;) {
+          const skipped = Math.min(body, unread.length);
+          unread = unread.slice(skipped);
+          body -= skipped;
+          if (body > 0) return;
+          const head = /^([A-Z]+) (\S+) HTTP\/1\.1\r\n((?:[^\r\n]+\r\n)*)\r\n/.exec(unread);
+          if (!head) {
+            unread = unread.slice(-65536);
+            return;
+          }
           const [all, method, path, headers] = head;
           this.requests.push({
             connection,
@@ -54,9 +66,11 @@ export class FaultyProxy {
             path: path!,
             preflight: method === 'OPTIONS' && /^access-control-request-method:/im.test(headers!),
           });
-          consumed = head.index + all.length;
+          unread = unread.slice(all.length);
+          body = Number(/^content-length:\s*(\d+)/im.exec(headers!)?.[1] ?? 0);
+          if (/^upgrade:\s*websocket/im.test(headers!)) upgraded = true;
+          if (upgraded) return;
         }
-        unread = unread.slice(consumed);
       });
       client.pipe(upstream);
       upstream.pipe(client);

@@ -42,6 +42,11 @@ export interface ChannelOptions {
    * the relay answers at the upgrade; the hello is sent on open all the same.
    */
   helloInUrl?: boolean;
+  /**
+   * The WebSocket class reconnecting-websocket constructs (default the browser's): a replayer's
+   * prepared view hands over the socket it opened ahead this way (see the replayer's park.ts).
+   */
+  WebSocket?: unknown;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -73,6 +78,7 @@ export class Channel extends Emitter<ChannelEvents> {
       connectionTimeout: 5000,
       minUptime: 2000,
       maxEnqueuedMessages: 0,
+      WebSocket: options.WebSocket,
     });
     this.socket.binaryType = 'arraybuffer';
     this.socket.addEventListener('open', () => this.socket.send(encodeText(this.options.hello())));

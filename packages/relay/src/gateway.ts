@@ -56,6 +56,7 @@ const CLOSE_FOR_ERROR: Partial<Record<string, number>> = {
   [ErrorCode.RateLimited]: CloseCode.RateLimited,
 };
 
+/** A customer's socket says hello at once; an agent's may wait (agentHelloTimeoutMs: a prepared view's socket, opened ahead). */
 const HELLO_TIMEOUT_MS = 10_000;
 const HEARTBEAT_MS = 30_000;
 
@@ -303,11 +304,14 @@ export class Gateway {
     const uplink = claims.role === 'recorder' ? (tcp as Duplex & { bytesRead: number }) : undefined;
     if (uplink) this.uplinks.add(uplink);
     connections.set(socket, conn);
-    const helloTimer = setTimeout(() => {
-      this.traffic.refused('socket', CloseCode.BadMessage);
-      conn.log.info('socket closed: no hello received');
-      socket.close(CloseCode.BadMessage, 'no hello received');
-    }, HELLO_TIMEOUT_MS);
+    const helloTimer = setTimeout(
+      () => {
+        this.traffic.refused('socket', CloseCode.BadMessage);
+        conn.log.info('socket closed: no hello received');
+        socket.close(CloseCode.BadMessage, 'no hello received');
+      },
+      claims.role === 'recorder' ? HELLO_TIMEOUT_MS : this.options.agentHelloTimeoutMs,
+    );
     conn.log.debug('socket opened');
     const traffic = this.traffic;
     const recorder = claims.role === 'recorder';

@@ -120,6 +120,12 @@ export interface RelayOptions {
   /** A WebSocket message left unfinished (fragments, or a frame's bytes trickling in) this long closes the socket, ms. Default 30 s. */
   frameTimeoutMs?: number;
   /**
+   * How long an agent's (replayer's) socket may stay open before its hello, ms: a view prepared for a
+   * known room opens its socket ahead and says hello when the agent joins. Customers' sockets get
+   * 10 s. Default 60 s.
+   */
+  agentHelloTimeoutMs?: number;
+  /**
    * Seed 002 `GET /sessions/{id}` lookups per minute per client address, or per agent credential
    * when a valid one is sent (bursts of as many pass). Default 60.
    */
@@ -239,6 +245,9 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
   const nodeTtlMs = options.nodeTtlMs ?? 3000;
   if (!Number.isInteger(nodeTtlMs) || nodeTtlMs < 300 || nodeTtlMs > 600_000)
     throw new ConfigError('nodeTtlMs must be a whole number of ms from 300 to 600000');
+  const agentHelloTimeoutMs = options.agentHelloTimeoutMs ?? 60_000;
+  if (!Number.isInteger(agentHelloTimeoutMs) || agentHelloTimeoutMs < 1000 || agentHelloTimeoutMs > 600_000)
+    throw new ConfigError('agentHelloTimeoutMs must be a whole number of ms from 1000 to 600000');
   const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
   if (!Number.isInteger(drainTimeoutMs) || drainTimeoutMs < 0 || drainTimeoutMs > 600_000)
     throw new ConfigError('drainTimeoutMs must be a whole number of ms from 0 to 600000');
@@ -281,6 +290,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     maxAgentFrameBytes: options.maxAgentFrameBytes ?? 64 * 1024,
     frameTimeoutMs: options.frameTimeoutMs ?? 30_000,
+    agentHelloTimeoutMs,
     lookupsPerMinute: options.lookupsPerMinute ?? 60,
     sessionsPerMinute: options.sessionsPerMinute ?? 20,
     passphraseFailuresPerMinute: options.passphraseFailuresPerMinute ?? 10,

@@ -6,6 +6,8 @@ import {
   VIEW_OPTION_KEYS,
   type ViewOptions,
 } from './options.js';
+import { CloseCode } from '@cobrowse/protocol';
+import { ParkedSocket } from './park.js';
 import { ReplayerSession, View } from './session.js';
 import { resolveContainer } from './stage.js';
 import { WarmUp } from './warm-up.js';
@@ -20,16 +22,35 @@ const REPLAYER_DEFAULTS = { userId: 'agent', userName: 'Agent' };
 /** The options that name a connection-info service: given to prepare(), any of them has it warmed up. */
 const SERVICE_KEYS = ['server', 'dialect', 'headers'] as const;
 
+/** Sockets one prepared view parks at most (about ten minutes at the relay's default wait). */
+const MAX_PARKS = 10;
+
+/** The options that decide where a join connects and as whom (every one but the view's). */
+function sameConnection(a: ReplayerOptions, b: ReplayerOptions): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const key of keys) {
+    if ((VIEW_OPTION_KEYS as readonly string[]).includes(key)) continue;
+    const x = (a as unknown as Record<string, unknown>)[key];
+    const y = (b as unknown as Record<string, unknown>)[key];
+    if (key === 'headers') {
+      const h = (v: unknown) => JSON.stringify(Object.entries((v as Record<string, string>) ?? {}).sort());
+      if (h(x) !== h(y)) return false;
+    } else if (x !== y) return false;
+  }
+  return true;
+}
+
 /** Opens the session on a built view; join() rejects (and the view goes) when the connection info does. */
 export async function connect(
   view: View,
   options: ReplayerOptions,
   pending: Promise<Connection>,
   fetchInfo: () => Promise<Connection>,
+  webSocket?: unknown,
 ): Promise<ReplayerSession> {
   let session: ReplayerSession;
   try {
-    session = new ReplayerSession(options, view, pending, fetchInfo);
+    session = new ReplayerSession(options, view, pending, fetchInfo, webSocket);
   } catch (error) {
     pending.catch(() => undefined); // its failure, if any, is not the one reported
     view.destroy();
@@ -65,6 +86,10 @@ export class PreparedView {
   private readonly joinDefaults: JoinOptions;
   private readonly warmUp: WarmUp;
   private readonly warmConnection = new AbortController();
+  /** Given a room: its connection info and socket, made ahead (park.ts), with the info source the join goes on with. */
+  private park: { socket: ParkedSocket; fetchInfo: () => Promise<Connection>; options: ReplayerOptions } | undefined;
+  /** Sockets parked so far (one more each time the relay lets the previous one go, up to MAX_PARKS). */
+  private parks = 0;
   private state: 'ready' | 'joined' | 'destroyed' = 'ready';
 
   constructor(options: PrepareOptions) {
@@ -78,10 +103,13 @@ export class PreparedView {
     this.view = new View(container, this.options);
     // Compiles the code a join runs, while the agent waits (see warm-up.ts); a join stops it.
     this.warmUp = new WarmUp(container);
-    // Named the service (server, dialect or headers): its preflight and connection are made now.
+    // Named the room: its connection info and socket are made now (the service's preflight and
+    // connection with them). Named only the service (server, dialect or headers): its preflight and
+    // connection are made now.
     let service: Promise<boolean> = Promise.resolve(true);
     try {
-      if (SERVICE_KEYS.some((key) => options[key] !== undefined))
+      if (typeof options.roomId === 'string' && options.roomId !== '') service = this.parkSocket();
+      else if (SERVICE_KEYS.some((key) => options[key] !== undefined))
         service = warmConnectionInfo(this.joinDefaults, 'replayer', REPLAYER_DEFAULTS, this.warmConnection.signal);
     } catch (error) {
       // An unknown dialect: nothing is left behind.
@@ -94,11 +122,34 @@ export class PreparedView {
   }
 
   /**
+   * Fetches the connection info for prepare()'s room and opens its socket without a hello. When the
+   * relay lets a socket go because it waited its `agentHelloTimeoutMs` for the hello, another is
+   * parked, up to MAX_PARKS in all; one refused or failed is not retried (the join makes its own).
+   */
+  private parkSocket(): Promise<boolean> {
+    const options = { ...this.joinDefaults, ...this.options } as ReplayerOptions;
+    const fetchInfo = replayerInfo(options);
+    this.parks++;
+    const socket = new ParkedSocket(fetchInfo(), options.external === true, (code) => {
+      // 4000 before any message: the relay waited its agentHelloTimeoutMs for a hello.
+      if (
+        this.state === 'ready' &&
+        this.park?.socket === socket &&
+        code === CloseCode.BadMessage &&
+        this.parks < MAX_PARKS
+      )
+        this.parkSocket().catch(() => undefined);
+    });
+    this.park = { socket, fetchInfo, options };
+    return socket.opened;
+  }
+
+  /**
    * Settles when the view has warmed up: true when it ran the replay code once on a small made-up
    * page, hidden, so that the join finds it compiled, and (given the service's options) the
-   * connection-info service answered the warm-up request; false at once when a join or destroy()
-   * came first (they stop both), and false when the service did not answer within 10 s. A join
-   * never waits for it.
+   * connection-info service answered the warm-up request, or (given a room) the socket opened
+   * ahead; false at once when a join or destroy() came first (they stop both), and false when the
+   * service did not answer within 10 s or the socket could not open. A join never waits for it.
    */
   readonly warming: Promise<boolean>;
 
@@ -137,6 +188,13 @@ export class PreparedView {
       const headers =
         this.joinDefaults.headers && given.headers ? { ...this.joinDefaults.headers, ...given.headers } : undefined;
       all = { ...this.joinDefaults, ...given, ...(headers ? { headers } : {}), ...this.options };
+      // The socket opened ahead, when it is still there and this join goes where it went.
+      const park = this.park;
+      this.park = undefined;
+      if (park?.socket.usable && sameConnection(park.options, all)) {
+        return connect(this.view, park.options, park.socket.info, park.fetchInfo, park.socket.handOver());
+      }
+      park?.socket.close();
       fetchInfo = replayerInfo(all);
       pending = fetchInfo();
     } catch (error) {
@@ -153,6 +211,8 @@ export class PreparedView {
     this.state = 'destroyed';
     this.warmUp.stop();
     this.warmConnection.abort();
+    this.park?.socket.close();
+    this.park = undefined;
     this.view.destroy();
   }
 }

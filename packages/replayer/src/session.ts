@@ -115,8 +115,11 @@ export class ReplayerSession {
     view: View,
     first: Promise<Connection>,
     fetchInfo: () => Promise<Connection>,
+    /** A prepared view's socket opened ahead, as a WebSocket class (park.ts): its first socket. */
+    webSocket?: unknown,
   ) {
     this.channel = new Channel({
+      WebSocket: webSocket,
       role: 'replayer',
       first,
       fetchInfo,
