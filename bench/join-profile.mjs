@@ -3,10 +3,11 @@
 // join() (ours) / new WebSocket (naive) until the page's last element is in the replay. Prints the
 // phase marks of each join and the agent page's main-thread self time per phase, by function.
 //
-//   node bench/join-profile.mjs [--rows 1100] [--joins 5] [--side ours|naive|both] [--top 25] [--prepared]
+//   node bench/join-profile.mjs [--rows 1100] [--joins 5] [--side ours|naive|both] [--top 25] [--prepared] [--room]
 //
 // --prepared: ours builds its view with CobrowseReplayer.prepare() before the profiler starts, as
-// naive builds its Replayer before its clock.
+// naive builds its Replayer before its clock. --room: prepare() is told the room too (its connection
+// info and socket are made ahead; the join says hello on that socket).
 //
 // A tool for finding time, not a bench row: no JSON is written, and the figures are noisy on a shared machine.
 import { startPeers } from './lib/peers.mjs';
@@ -20,7 +21,8 @@ const arg = (name, fallback) => {
 const ROWS = Number(arg('rows', 1100));
 const JOINS = Number(arg('joins', 5));
 const TOP = Number(arg('top', 25));
-const PREPARED = process.argv.includes('--prepared');
+const ROOM = process.argv.includes('--room');
+const PREPARED = ROOM || process.argv.includes('--prepared');
 const SIDES = arg('side', 'both') === 'both' ? ['ours', 'naive'] : [arg('side')];
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 
@@ -53,8 +55,9 @@ try {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
       await sleep(50);
+      // A prepared view is built (and warmed up) before the profiler starts, as naive's Replayer is before its clock.
+      if (PREPARED && side === 'ours') await agent.evaluate((forRoom) => window.bench.prepare(forRoom), ROOM);
       await cdp.send('Profiler.start');
-      if (PREPARED && side === 'ours') await agent.evaluate(() => window.bench.prepare());
       await agent.evaluate(() => void window.bench.join());
       await agent.waitForFunction(() => window.bench.foundAt !== undefined, undefined, {
         polling: 10,
@@ -70,6 +73,7 @@ try {
           joined: at(marks.joinResolved),
           socket: at(marks.socketCreated),
           open: at(marks.open),
+          sent: at(marks.firstSend),
           first: at(marks.firstMessage),
           last: at(marks.lastMessageBeforeFound),
           found: at(foundAt),
@@ -77,13 +81,15 @@ try {
         };
       });
       joins.push(marks);
+      // Prepared for the room: the socket opened before join(); its second window is join() → the hello sent.
+      const parked = ROOM && side === 'ours';
       const windows = phaseWindows({
-        connectionInfo: marks.info,
-        socketCreated: marks.socket,
-        socketOpen: marks.open,
+        connectionInfo: parked ? 0 : marks.info,
+        socketCreated: parked ? 0 : marks.socket,
+        socketOpen: parked ? marks.sent : marks.open,
         lastFrame: marks.last,
         rendered: marks.found,
-        // A prepared view was built before the profiler started: no setup inside the profile.
+        // A prepared view was built before the profiler started: no setup window.
         setup: PREPARED && side === 'ours' ? 0 : (marks.setup ?? 0),
       });
       for (const [phase, totals] of selfTimes(profile, functionKey, windows)) {
@@ -94,10 +100,10 @@ try {
     }
     await customerContext.close();
     console.log(`\n## ${side}: ${nodes} nodes, ${JOINS} joins (ms after join(); naive: after new WebSocket)`);
-    console.log('  info joined socket  open first  last found  (setup before start)');
+    console.log('  info joined socket  open  sent first  last found  (setup before start)');
     for (const m of joins)
       console.log(
-        [m.info, m.joined, m.socket, m.open, m.first, m.last, m.found, m.setup]
+        [m.info, m.joined, m.socket, m.open, m.sent, m.first, m.last, m.found, m.setup]
           .map((x) => String(x ?? '—').padStart(6))
           .join(''),
       );

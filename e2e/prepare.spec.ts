@@ -502,3 +502,53 @@ test('a socket parked ahead goes when the join is for another room or the view i
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a socket parked ahead: a leave right after the join takes it away, and a session ended meanwhile ends the join', async ({
+  context,
+  site,
+  relay,
+}) => {
+  const proxy = new FaultyProxy();
+  proxy.target = relay.port;
+  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
+  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
+  try {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agents = await watchAgents(customer);
+    const agent = await context.newPage();
+    const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
+
+    // join() then leave() in the same task: the hello went, the channel had not taken the socket yet.
+    await agentWithPreparedView(agent, url, { ...service, roomId: room });
+    expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+    await agent.evaluate(() => {
+      const w = window as any;
+      const joining = w.prepared.join();
+      return joining.then((session: any) => session.leave());
+    });
+    await expect.poll(() => proxy.count(replayerLinks)).toBe(0);
+    // The customer saw the agent come and go, and no agent is left in the room.
+    await expect.poll(agents).toEqual([1, 0]);
+
+    // The customer stops sharing while a view waits with its socket parked: the join is told the
+    // session ended (the relay's answer to its hello), and nothing is retried.
+    await agentWithPreparedView(agent, url, { ...service, roomId: room });
+    expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+    await customer.evaluate(() => (window as any).cobrowse.stop());
+    await agent.waitForTimeout(300);
+    const before = proxy.requests.length;
+    const ended = await agent.evaluate(async () => {
+      const w = window as any;
+      const session = await w.prepared.join();
+      return new Promise((resolve) => session.on('ended', (e: { reason: string }) => resolve(e.reason)));
+    });
+    expect(ended).toMatch(/ended/);
+    await agent.waitForTimeout(1000);
+    expect(proxy.requests.length).toBe(before);
+    expect(proxy.count(replayerLinks)).toBe(0);
+    await customer.close();
+  } finally {
+    await proxy.close();
+  }
+});

@@ -215,6 +215,12 @@
           super(...args);
           marks.socketCreated = marks.socketCreated ?? now();
           this.addEventListener('open', () => (marks.open = marks.open ?? now()));
+          // The first frame this page sends after join() (a parked socket's hello).
+          const send = this.send.bind(this);
+          this.send = (data) => {
+            if (bench.joinAt !== undefined && marks.firstSend === undefined) marks.firstSend = now();
+            return send(data);
+          };
           this.addEventListener('message', (e) => {
             const t = now();
             marks.firstMessage = marks.firstMessage ?? t;
@@ -282,14 +288,23 @@
     setInterval(attach, 4);
     bench.replayDoc = () => doc;
 
-    /** ours: CobrowseReplayer.prepare() builds the view now (as naive builds its Replayer before its clock); bench.join() then uses it. */
-    bench.prepare = () => {
+    /**
+     * ours: CobrowseReplayer.prepare() builds the view now (as naive builds its Replayer before its
+     * clock); bench.join() then uses it. `forRoom`: prepare() is told the room (and the agent) too,
+     * as a console that knows which session the agent will take: the connection info is fetched and
+     * the socket opened now, and the join says hello on it.
+     */
+    bench.prepare = (forRoom = false) => {
       bench.marks.replayerStart = now();
+      bench.parked = forRoom;
       bench.prepared = CobrowseReplayer.prepare({
         container: screen,
         // The connection-info service the join will ask: its preflight and connection are made now.
         server: relay,
         headers,
+        ...(forRoom
+          ? { roomId: room, userId: 'agent-' + Math.random().toString(36).slice(2, 6), userName: 'Agent' }
+          : {}),
         ...(params.get('showPointer') === '0' ? { showPointer: false } : {}),
       });
       bench.iframe = () => bench.prepared.iframe;
@@ -310,7 +325,7 @@
           headers,
         };
         const joining = bench.prepared
-          ? bench.prepared.join(connection)
+          ? bench.prepared.join(bench.parked ? {} : connection)
           : CobrowseReplayer.join({ ...connection, container: screen, ...extra });
         return joining.then((s) => {
           bench.session = s;

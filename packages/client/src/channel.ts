@@ -49,6 +49,9 @@ export interface ChannelOptions {
   WebSocket?: unknown;
 }
 
+/** Where an attempt made after the channel ended goes (reconnecting-websocket, closed meanwhile, never opens it). */
+const ENDED_URL = 'ws://127.0.0.1:9/ended';
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -88,6 +91,9 @@ export class Channel extends Emitter<ChannelEvents> {
 
   /** Resolves the URL for the next attempt; never rejects (reconnecting-websocket would stall). */
   private async nextUrl(): Promise<string> {
+    // reconnecting-websocket starts its next attempt before it tells us of a close that ends the
+    // channel: that attempt asks for no connection info.
+    if (this.status === 'ended') return ENDED_URL;
     if (this.moved) {
       try {
         return this.withHello(this.moved);
@@ -104,7 +110,7 @@ export class Channel extends Emitter<ChannelEvents> {
         const base = this.options.external ? info.wssUrlOut : info.wssUrl;
         return this.withHello(socketUrl(base, info.signature, this.options.role));
       } catch (error) {
-        if (this.status === 'ended') return 'ws://127.0.0.1:9/ended';
+        if ((this.status as ChannelStatus) === 'ended') return ENDED_URL; // it may have ended while this waited
         this.emit('error', error as Error);
         await sleep(delay);
         delay = Math.min(delay * 2, 10_000);

@@ -6,9 +6,9 @@ import {
   VIEW_OPTION_KEYS,
   type ViewOptions,
 } from './options.js';
-import { CloseCode } from '@cobrowse/protocol';
+import { CloseCode, encodeText } from '@cobrowse/protocol';
 import { ParkedSocket } from './park.js';
-import { ReplayerSession, View } from './session.js';
+import { ReplayerSession, View, firstHello } from './session.js';
 import { resolveContainer } from './stage.js';
 import { WarmUp } from './warm-up.js';
 
@@ -46,13 +46,14 @@ export async function connect(
   options: ReplayerOptions,
   pending: Promise<Connection>,
   fetchInfo: () => Promise<Connection>,
-  webSocket?: unknown,
+  park?: ParkedSocket,
 ): Promise<ReplayerSession> {
   let session: ReplayerSession;
   try {
-    session = new ReplayerSession(options, view, pending, fetchInfo, webSocket);
+    session = new ReplayerSession(options, view, pending, fetchInfo, park);
   } catch (error) {
     pending.catch(() => undefined); // its failure, if any, is not the one reported
+    park?.close();
     view.destroy();
     throw error;
   }
@@ -192,7 +193,9 @@ export class PreparedView {
       const park = this.park;
       this.park = undefined;
       if (park?.socket.usable && sameConnection(park.options, all)) {
-        return connect(this.view, park.options, park.socket.info, park.fetchInfo, park.socket.handOver());
+        // Its hello goes now (when open): the relay answers while the session is set up.
+        park.socket.sayHello(encodeText(firstHello()));
+        return connect(this.view, park.options, park.socket.info, park.fetchInfo, park.socket);
       }
       park?.socket.close();
       fetchInfo = replayerInfo(all);

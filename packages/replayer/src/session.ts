@@ -1,5 +1,5 @@
 import type { eventWithTime } from '@rrweb/types';
-import { NestedAddsError, PROTOCOL_VERSION, type Events } from '@cobrowse/protocol';
+import { type Hello, NestedAddsError, PROTOCOL_VERSION, type Events } from '@cobrowse/protocol';
 import { Channel, type ChannelStatus, type Connection, Emitter, InOrder } from '@cobrowse/client';
 import type { ReplayerOptions, ViewOptions } from './options.js';
 import { LivePlayer } from './live-player.js';
@@ -7,6 +7,7 @@ import { Stage } from './stage.js';
 import { BatchDecoder } from './decode.js';
 import { AgentTools, type ControlEvent, type ControlStatus, type HighlightTarget, type RefusedEvent } from './tools.js';
 import { TooLargeError, type TooLargeReason, resolveLimits } from './limits.js';
+import type { ParkedSocket } from './park.js';
 
 export type ReplayerStatus = ChannelStatus;
 
@@ -81,6 +82,9 @@ export class View {
   }
 }
 
+/** A replayer's hello on its first connection (no resume: the relay starts from the snapshot it has). */
+export const firstHello = (): Hello => ({ type: 'hello', v: PROTOCOL_VERSION });
+
 /** A live view of one customer's page. Created by `join()`. */
 export class ReplayerSession {
   /** Room watched (for some dialects only known once connected: read it after join() resolves). */
@@ -115,11 +119,11 @@ export class ReplayerSession {
     view: View,
     first: Promise<Connection>,
     fetchInfo: () => Promise<Connection>,
-    /** A prepared view's socket opened ahead, as a WebSocket class (park.ts): its first socket. */
-    webSocket?: unknown,
+    /** A prepared view's socket opened ahead (park.ts): the channel's first socket. */
+    private readonly park?: ParkedSocket,
   ) {
     this.channel = new Channel({
-      WebSocket: webSocket,
+      WebSocket: park?.handOver(),
       role: 'replayer',
       first,
       fetchInfo,
@@ -128,8 +132,7 @@ export class ReplayerSession {
       helloInUrl: true,
       // Waiting for a snapshot: no resume, so the relay starts from the snapshot it has.
       hello: () => ({
-        type: 'hello',
-        v: PROTOCOL_VERSION,
+        ...firstHello(),
         ...(this.position && !this.waitingForSnapshot ? { resume: this.position } : {}),
       }),
     });
@@ -374,6 +377,8 @@ export class ReplayerSession {
   leave(): void {
     this.tools.destroy();
     this.channel.close('the agent left');
+    // A socket opened ahead that the channel has not taken yet (a leave right after the join).
+    this.park?.close();
     this.player.destroy();
     this.stage.destroy();
   }
