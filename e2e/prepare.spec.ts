@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CEC_PATH } from '@cobrowse/protocol';
+import { CEC_PATH, PASSPHRASE_PREFIX } from '@cobrowse/protocol';
 import { expect, openCustomer, pageUrl, replayText, roomId, test } from './support/cobrowse.js';
 import { startRelay } from './support/processes.js';
 import { FaultyProxy, replayerLinks } from './support/proxy.js';
@@ -424,8 +424,11 @@ test('a view prepared for a known room opens its socket ahead, unseen by the cus
     await customer.evaluate(() => (window as any).addRow('Parked'));
     await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Parked');
     await expect.poll(agents).toEqual([1]);
+    // One hello went: a second would have the relay close the socket, and the SDK reconnect.
+    await agent.waitForTimeout(2000);
     expect(proxy.requests.length).toBe(ahead);
     expect(proxy.count(replayerLinks)).toBe(1);
+    expect(await agents()).toEqual([1]);
 
     // A drop after the join reconnects as any session does (fresh connection info, hello in the URL).
     proxy.drop(replayerLinks);
@@ -439,10 +442,11 @@ test('a view prepared for a known room opens its socket ahead, unseen by the cus
   }
 });
 
-test('a socket parked ahead goes when the join is for another room or the view is destroyed, and is parked again when the relay lets it go', async ({
+test('a socket parked ahead is parked again when the relay lets it go, at most 10 times; a join then connects as usual', async ({
   context,
   site,
 }) => {
+  test.setTimeout(90_000);
   const dir = mkdtempSync(join(tmpdir(), 'cobrowse-park-'));
   const config = join(dir, 'relay.json');
   writeFileSync(config, JSON.stringify({ agentHelloTimeoutMs: 1000 }));
@@ -451,36 +455,96 @@ test('a socket parked ahead goes when the join is for another room or the view i
   proxy.target = relay.port;
   const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
   const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
+  const sockets = (from = 0) => proxy.requests.slice(from).filter((r) => r.path.startsWith('/ws/'));
   try {
     const room = roomId();
     const customer = await openCustomer(context, site, relay, room);
+    const agents = await watchAgents(customer);
     const agent = await context.newPage();
     const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
 
-    // The relay closes a socket with no hello after 1 s here (agentHelloTimeoutMs): the view parks another.
+    // The relay closes a socket with no hello after 1 s here (agentHelloTimeoutMs): the view parks
+    // another a second later, each with fresh connection info, and stops at 10.
     await agentWithPreparedView(agent, url, { ...service, roomId: room });
-    const sockets = () => proxy.requests.filter((r) => r.path.startsWith('/ws/')).length;
-    await expect.poll(sockets, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
-    expect(proxy.count(replayerLinks)).toBeLessThanOrEqual(1);
-    // Whichever socket is parked now, the join takes it (or makes its own in the moment between two).
+    await expect.poll(() => sockets().length, { timeout: 40_000 }).toBe(10);
+    await expect.poll(() => proxy.count(replayerLinks), { timeout: 5000 }).toBe(0);
+    await agent.waitForTimeout(2500);
+    expect(sockets()).toHaveLength(10);
+    expect(proxy.requests.filter((r) => r.method === 'POST')).toHaveLength(10);
+    expect(await agents()).toEqual([]);
+    // Nothing parked now: the join connects as an unprepared one does (hello in the socket's URL).
+    const before = proxy.requests.length;
+    expect(await joinAsPrepared(agent)).toBe('joined');
+    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
+    expect(paths(proxy.requests.slice(before))).toEqual([
+      `POST ${CEC_PATH}`,
+      'GET /ws/cobrowse/' + encodeURIComponent(room),
+    ]);
+    expect(sockets(before)[0]!.path).toMatch(/[?&]hello=/);
+    await agent.evaluate(() => (window as any).agent.leave());
+    await expect.poll(agents).toEqual([1, 0]);
+
+    // A socket parked again is taken by the join like the first: no request at join time.
+    await agentWithPreparedView(agent, url, { ...service, roomId: room });
+    const start = proxy.requests.length;
+    await expect.poll(() => sockets(start).length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => proxy.count(replayerLinks)).toBe(1);
+    const parked = proxy.requests.length;
     expect(await joinAsPrepared(agent)).toBe('joined');
     await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
     expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
-    // Joined: its socket said hello, so the relay keeps it past the 1 s.
-    const joinedSockets = sockets();
+    // Said hello: the relay keeps it past the 1 s, and it is the only socket, in the room once.
     await agent.waitForTimeout(2500);
-    expect(sockets()).toBe(joinedSockets);
-    await agent.evaluate(() => (window as any).agent.leave());
+    expect(proxy.requests.length).toBe(parked);
+    expect(proxy.count(replayerLinks)).toBe(1);
+    expect(await agents()).toEqual([1, 0, 1]);
+    await customer.close();
+  } finally {
+    await proxy.close();
+    await relay.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a socket parked ahead is closed by destroy(), by a join for another room and by a join that fails; a join made at once still takes it', async ({
+  context,
+  site,
+  relay,
+}) => {
+  const proxy = new FaultyProxy();
+  proxy.target = relay.port;
+  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
+  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
+  const sockets = () => proxy.requests.filter((r) => r.path.startsWith('/ws/')).length;
+  try {
+    const room = roomId();
+    const customer = await openCustomer(context, site, relay, room);
+    const agents = await watchAgents(customer);
+    const agent = await context.newPage();
+    const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
 
     // destroy() closes the parked socket, and no other is parked.
     await agentWithPreparedView(agent, url, { ...service, roomId: room });
     expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
     expect(proxy.count(replayerLinks)).toBe(1);
-    const beforeDestroy = sockets();
     await agent.evaluate(() => (window as any).prepared.destroy());
     await expect.poll(() => proxy.count(replayerLinks)).toBe(0);
-    await agent.waitForTimeout(1500);
-    expect(sockets()).toBe(beforeDestroy);
+
+    // A join that fails (its container left the page) closes it too.
+    await agentWithPreparedView(agent, url, { ...service, roomId: room });
+    expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+    expect(proxy.count(replayerLinks)).toBe(1);
+    const failed = await agent.evaluate(() => {
+      const w = window as any;
+      w.prepared.iframe.closest('#screen').remove();
+      return w.prepared.join().then(
+        () => 'joined',
+        (e: Error) => e.message,
+      );
+    });
+    expect(failed).toMatch(/no longer in the page/);
+    await expect.poll(() => proxy.count(replayerLinks)).toBe(0);
+    await agent.evaluate(() => document.body.insertAdjacentHTML('beforeend', '<div id="screen"></div>'));
 
     // A join for another room closes the parked socket and makes its own connection.
     const other = roomId();
@@ -494,12 +558,67 @@ test('a socket parked ahead goes when the join is for another room or the view i
     expect(paths(own)).toEqual([`POST ${CEC_PATH}`, 'GET /ws/cobrowse/' + encodeURIComponent(other)]);
     expect(own[1]!.path).toMatch(/[?&]hello=/);
     await expect.poll(() => proxy.count(replayerLinks)).toBe(1);
+    await agent.evaluate(() => (window as any).agent.leave());
+    await expect.poll(() => proxy.count(replayerLinks)).toBe(0);
+    expect(await agents()).toEqual([]);
+
+    // prepare() and join() in one task: the connection info is still on its way. The join takes the
+    // socket as it opens (no hello in its URL; the hello goes on open), and makes nothing else.
+    const before = sockets();
+    const start = proxy.requests.length;
+    await agent.evaluate(
+      ([options]) => {
+        const w = window as any;
+        w.prepared = w.CobrowseReplayer.prepare({ container: '#screen', ...options });
+        return w.prepared.join().then((session: any) => {
+          w.agent = session;
+          w.cobrowseSnapshots = 0;
+          session.on('snapshot', () => w.cobrowseSnapshots++);
+        });
+      },
+      [{ ...service, roomId: room }],
+    );
+    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
+    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    await agent.waitForTimeout(1500);
+    expect(sockets()).toBe(before + 1);
+    expect(paths(proxy.requests.slice(start)).filter((p) => !p.startsWith('preflight'))).toEqual([
+      `POST ${CEC_PATH}`,
+      'GET /ws/cobrowse/' + encodeURIComponent(room),
+    ]);
+    expect(await agents()).toEqual([1]);
     await customer.close();
     await otherCustomer.close();
   } finally {
     await proxy.close();
-    await relay.stop();
-    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the passphrase dialect parks no socket: a view prepared with a code only warms the service up', async ({
+  context,
+  site,
+  relay,
+}) => {
+  const proxy = new FaultyProxy();
+  proxy.target = relay.port;
+  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
+  try {
+    const agent = await context.newPage();
+    await agentWithPreparedView(agent, pageUrl(site, relay, 'agent.html', roomId(), '&auto=0'), {
+      server: relayUrl,
+      dialect: 'passphrase',
+      headers: { authorization: 'Bearer dev' },
+      roomId: 'a-room',
+      passphrase: 'ABC234',
+    });
+    expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+    expect(paths(proxy.requests).filter((p) => !p.startsWith('preflight'))).toEqual([
+      `OPTIONS ${PASSPHRASE_PREFIX}/agent/session/live/join`,
+    ]);
+    expect(proxy.count(replayerLinks)).toBe(0);
+    await agent.evaluate(() => (window as any).prepared.destroy());
+  } finally {
+    await proxy.close();
   }
 });
 

@@ -135,6 +135,8 @@ export class Channel extends Emitter<ChannelEvents> {
   }
 
   private onMessage(data: string | ArrayBuffer): void {
+    // Nothing after the end (a socket handed over by a replayer's prepared view may still give held frames).
+    if (this.status === 'ended') return;
     let frame: DecodedFrame;
     try {
       frame = typeof data === 'string' ? decodeText(data) : decodeBytes(new Uint8Array(data));

@@ -58,6 +58,8 @@ export type JoinOptions = Omit<ReplayerOptions, (typeof VIEW_OPTION_KEYS)[number
  * Options of `CobrowseReplayer.prepare()`: the view's, and optionally the connection's. Connection
  * options given here are the join's defaults (the join's own win; headers merge, name by name), and
  * given `server`, `dialect` or `headers` the prepared view also opens the way to the connection-info
- * service ahead (see `PreparedView.warming`).
+ * service ahead (see `PreparedView.warming`). Given the `roomId` as well (any dialect but
+ * `passphrase`), it fetches the connection info and opens the socket ahead, without joining the
+ * room until `join()` (see `prepare()`).
  */
 export type PrepareOptions = ViewOptions & JoinOptions;

@@ -24,6 +24,17 @@ const SERVICE_KEYS = ['server', 'dialect', 'headers'] as const;
 
 /** Sockets one prepared view parks at most (about ten minutes at the relay's default wait). */
 const MAX_PARKS = 10;
+/** How long after the relay let a parked socket go the next one is parked. */
+const REPARK_DELAY_MS = 1000;
+
+/**
+ * Whether a view prepared for a room parks its socket with this dialect: those whose agent call
+ * names the room and can be made again (not `passphrase`: its code is redeemed once, and an agent's
+ * call without one opens a new session).
+ */
+function parksFor(dialect: PrepareOptions['dialect']): boolean {
+  return dialect !== 'passphrase';
+}
 
 /** The options that decide where a join connects and as whom (every one but the view's). */
 function sameConnection(a: ReplayerOptions, b: ReplayerOptions): boolean {
@@ -87,10 +98,16 @@ export class PreparedView {
   private readonly joinDefaults: JoinOptions;
   private readonly warmUp: WarmUp;
   private readonly warmConnection = new AbortController();
-  /** Given a room: its connection info and socket, made ahead (park.ts), with the info source the join goes on with. */
-  private park: { socket: ParkedSocket; fetchInfo: () => Promise<Connection>; options: ReplayerOptions } | undefined;
+  /**
+   * Given a room: where its sockets are parked from, one info source for them all and for a join with
+   * the same options (a dialect that keeps state across calls refreshes rather than starting over).
+   */
+  private parking: { fetchInfo: () => Promise<Connection>; options: ReplayerOptions } | undefined;
+  /** The socket parked now (park.ts), if any. */
+  private park: ParkedSocket | undefined;
   /** Sockets parked so far (one more each time the relay lets the previous one go, up to MAX_PARKS). */
   private parks = 0;
+  private reparkTimer: ReturnType<typeof setTimeout> | undefined;
   private state: 'ready' | 'joined' | 'destroyed' = 'ready';
 
   constructor(options: PrepareOptions) {
@@ -109,8 +126,11 @@ export class PreparedView {
     // connection are made now.
     let service: Promise<boolean> = Promise.resolve(true);
     try {
-      if (typeof options.roomId === 'string' && options.roomId !== '') service = this.parkSocket();
-      else if (SERVICE_KEYS.some((key) => options[key] !== undefined))
+      if (typeof options.roomId === 'string' && options.roomId !== '' && parksFor(options.dialect)) {
+        const parking = { ...this.joinDefaults, ...this.options } as ReplayerOptions;
+        this.parking = { fetchInfo: replayerInfo(parking), options: parking };
+        service = this.parkSocket();
+      } else if (SERVICE_KEYS.some((key) => options[key] !== undefined))
         service = warmConnectionInfo(this.joinDefaults, 'replayer', REPLAYER_DEFAULTS, this.warmConnection.signal);
     } catch (error) {
       // An unknown dialect: nothing is left behind.
@@ -125,24 +145,31 @@ export class PreparedView {
   /**
    * Fetches the connection info for prepare()'s room and opens its socket without a hello. When the
    * relay lets a socket go because it waited its `agentHelloTimeoutMs` for the hello, another is
-   * parked, up to MAX_PARKS in all; one refused or failed is not retried (the join makes its own).
+   * parked a second later, up to MAX_PARKS in all, while the view is in the page; one refused or
+   * failed is not replaced (the join makes its own connection).
    */
   private parkSocket(): Promise<boolean> {
-    const options = { ...this.joinDefaults, ...this.options } as ReplayerOptions;
-    const fetchInfo = replayerInfo(options);
+    const { fetchInfo, options } = this.parking!;
     this.parks++;
     const socket = new ParkedSocket(fetchInfo(), options.external === true, (code) => {
       // 4000 before any message: the relay waited its agentHelloTimeoutMs for a hello.
-      if (
-        this.state === 'ready' &&
-        this.park?.socket === socket &&
-        code === CloseCode.BadMessage &&
-        this.parks < MAX_PARKS
-      )
-        this.parkSocket().catch(() => undefined);
+      if (this.park !== socket || code !== CloseCode.BadMessage || this.parks >= MAX_PARKS) return;
+      this.reparkTimer = setTimeout(() => {
+        this.reparkTimer = undefined;
+        if (this.state === 'ready' && this.park === socket && this.view.player.iframe.isConnected)
+          this.parkSocket().catch(() => undefined);
+      }, REPARK_DELAY_MS);
     });
-    this.park = { socket, fetchInfo, options };
+    this.park = socket;
     return socket.opened;
+  }
+
+  /** Closes the parked socket, if any, and parks no other. */
+  private unpark(): ParkedSocket | undefined {
+    const park = this.park;
+    this.park = undefined;
+    clearTimeout(this.reparkTimer);
+    return park;
   }
 
   /**
@@ -173,6 +200,8 @@ export class PreparedView {
     this.warmUp.stop();
     // The join makes its own request; one still out for the warm-up has nothing left to give.
     this.warmConnection.abort();
+    // Taken or closed below, whatever happens.
+    const park = this.unpark();
     let all: ReplayerOptions;
     let fetchInfo: () => Promise<Connection>;
     let pending: Promise<Connection>;
@@ -190,18 +219,18 @@ export class PreparedView {
         this.joinDefaults.headers && given.headers ? { ...this.joinDefaults.headers, ...given.headers } : undefined;
       all = { ...this.joinDefaults, ...given, ...(headers ? { headers } : {}), ...this.options };
       // The socket opened ahead, when it is still there and this join goes where it went.
-      const park = this.park;
-      this.park = undefined;
-      if (park?.socket.usable && sameConnection(park.options, all)) {
+      const same = this.parking && sameConnection(this.parking.options, all);
+      if (park?.usable && same) {
         // Its hello goes now (when open): the relay answers while the session is set up.
-        park.socket.sayHello(encodeText(firstHello()));
-        return connect(this.view, park.options, park.socket.info, park.fetchInfo, park.socket);
+        park.sayHello(encodeText(firstHello()));
+        return connect(this.view, this.parking!.options, park.info, this.parking!.fetchInfo, park);
       }
-      park?.socket.close();
-      fetchInfo = replayerInfo(all);
+      park?.close();
+      fetchInfo = same ? this.parking!.fetchInfo : replayerInfo(all);
       pending = fetchInfo();
     } catch (error) {
       // Any failure uses the view up, as a refused connection does: prepare() another.
+      park?.close();
       this.view.destroy();
       throw error;
     }
@@ -214,8 +243,7 @@ export class PreparedView {
     this.state = 'destroyed';
     this.warmUp.stop();
     this.warmConnection.abort();
-    this.park?.socket.close();
-    this.park = undefined;
+    this.unpark()?.close();
     this.view.destroy();
   }
 }
@@ -226,6 +254,10 @@ export class PreparedView {
  * panel, a customer is reading out a code), and the agent sees the page that much sooner. Given the
  * connection options the join will use (`server`, `dialect`, `headers`…), it also makes the
  * connection-info service's CORS preflight and connection ahead, and they become the join's defaults.
+ * Given the `roomId` too (any dialect but `passphrase`), it fetches the connection info and opens the
+ * socket now, without a hello: the relay keeps it out of the room (the customer sees no agent) until
+ * the join says hello on it, and the page comes one trip after `join()`. A join with other
+ * connection options, `destroy()` or a failed join closes that socket.
  */
 export function prepare(options: PrepareOptions): PreparedView {
   return new PreparedView(options);
