@@ -188,6 +188,36 @@ function globalTypes(name: string, type: string): Plugin {
   };
 }
 
+/**
+ * V8's explicit compile hint (Chromium 136 and later; other engines read a comment): every function
+ * of the script is compiled as it loads (off the main thread while it streams in), not on its first
+ * call. The replayer's script tag carries it: an agent's first join runs most of the bundle (rrweb's
+ * rebuild, the decoder, the sanitizer), and compiling it lazily took 20–40 ms of that join on a
+ * 2-core machine, for ~25 ms more when the script loads (docs/benchmarks.md).
+ */
+const COMPILE_ALL_ON_LOAD = '//# allFunctionsCalledOnLoad';
+
+/**
+ * Puts a comment line first in the written script, after minifying (which drops comments, a
+ * `banner` too), and moves its source map down that one line.
+ */
+function firstLine(line: string): Plugin {
+  return {
+    name: 'first-line',
+    generateBundle(_options, bundle) {
+      for (const item of Object.values(bundle)) {
+        if (item.type !== 'chunk') continue;
+        item.code = `${line}\n${item.code}`;
+        const map = bundle[`${item.fileName}.map`];
+        if (map?.type !== 'asset') this.error(`no source map beside ${item.fileName}`);
+        const json = JSON.parse(String(map.source)) as { mappings: string };
+        json.mappings = `;${json.mappings}`;
+        map.source = JSON.stringify(json);
+      }
+    },
+  };
+}
+
 /** Script-tag build: everything bundled (rrweb with the fix in build/rrweb-untainted.ts), minified, one global. */
 function iife(
   dir: string,
@@ -196,13 +226,14 @@ function iife(
   type: string,
   extra: Plugin[] = [],
   entry = 'index.ts',
+  compileHint?: string,
 ): RollupOptions {
   const output: OutputOptions = {
     file: `packages/${dir}/dist/${file}`,
     format: 'iife',
     name,
     sourcemap: true,
-    plugins: [minify({ target: 'es2022' })],
+    plugins: [minify({ target: 'es2022' }), ...(compileHint ? [firstLine(compileHint)] : [])],
   };
   return {
     input: `packages/${dir}/src/${entry}`,
@@ -245,5 +276,13 @@ export default [
     [],
     'compressor-script.ts',
   ),
-  iife('replayer', 'replayer.iife.js', 'CobrowseReplayer', "typeof import('./index.js')", [rrwebUntainted()]),
+  iife(
+    'replayer',
+    'replayer.iife.js',
+    'CobrowseReplayer',
+    "typeof import('./index.js')",
+    [rrwebUntainted()],
+    'index.ts',
+    COMPILE_ALL_ON_LOAD,
+  ),
 ] satisfies RollupOptions[];
