@@ -1,11 +1,11 @@
-import type { Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CEC_PATH, PASSPHRASE_PREFIX } from '@cobrowse/protocol';
 import { expect, openCustomer, pageUrl, replayText, roomId, test } from './support/cobrowse.js';
-import { startRelay } from './support/processes.js';
+import { type StaticSite, startRelay } from './support/processes.js';
 import { FaultyProxy, replayerLinks } from './support/proxy.js';
 
 /** The agent page with the SDK loaded and nothing joined; `prepared` holds `CobrowseReplayer.prepare(options)`. */
@@ -385,26 +385,31 @@ test("a join settles warming at once even while the service has not answered; th
   }
 });
 
+/**
+ * The parked-socket tests' stage: `relay` reached through a proxy that lists every request, a
+ * customer sharing a new room on it, and an agent page (`url`) with nothing prepared yet.
+ */
+async function parkingStage(context: BrowserContext, site: StaticSite, relay: { port: number; url: string }) {
+  const proxy = new FaultyProxy();
+  proxy.target = relay.port;
+  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
+  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
+  const room = roomId();
+  const customer = await openCustomer(context, site, relay, room);
+  const agents = await watchAgents(customer);
+  const agent = await context.newPage();
+  const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
+  return { proxy, relayUrl, service, room, customer, agents, agent, url };
+}
+
 test('a view prepared for a known room opens its socket ahead, unseen by the customer; its join says hello on it and nothing else', async ({
   context,
   site,
   relay,
 }) => {
-  const proxy = new FaultyProxy();
-  proxy.target = relay.port;
-  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
+  const { proxy, service, room, customer, agents, agent, url } = await parkingStage(context, site, relay);
   try {
-    const room = roomId();
-    const customer = await openCustomer(context, site, relay, room);
-    const agents = await watchAgents(customer);
-    const agent = await context.newPage();
-    await agentWithPreparedView(agent, pageUrl(site, relay, 'agent.html', room, '&auto=0'), {
-      server: relayUrl,
-      headers: { 'ccmessaging-token': 'dev' },
-      roomId: room,
-      userId: 'agent-p',
-      userName: 'Agent',
-    });
+    await agentWithPreparedView(agent, url, { ...service, roomId: room });
     expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
 
     // Ahead of the join: the connection info and the socket, with no hello in its URL.
@@ -451,18 +456,9 @@ test('a socket parked ahead is parked again when the relay lets it go, at most 1
   const config = join(dir, 'relay.json');
   writeFileSync(config, JSON.stringify({ agentHelloTimeoutMs: 1000 }));
   const relay = await startRelay(['--dev', '--config', config]);
-  const proxy = new FaultyProxy();
-  proxy.target = relay.port;
-  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
-  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
+  const { proxy, service, room, customer, agents, agent, url } = await parkingStage(context, site, relay);
   const sockets = (from = 0) => proxy.requests.slice(from).filter((r) => r.path.startsWith('/ws/'));
   try {
-    const room = roomId();
-    const customer = await openCustomer(context, site, relay, room);
-    const agents = await watchAgents(customer);
-    const agent = await context.newPage();
-    const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
-
     // The relay closes a socket with no hello after 1 s here (agentHelloTimeoutMs): the view parks
     // another a second later, each with fresh connection info, and stops at 10.
     await agentWithPreparedView(agent, url, { ...service, roomId: room });
@@ -511,18 +507,9 @@ test('a socket parked ahead is closed by destroy(), by a join for another room a
   site,
   relay,
 }) => {
-  const proxy = new FaultyProxy();
-  proxy.target = relay.port;
-  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
-  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
+  const { proxy, relayUrl, service, room, customer, agents, agent, url } = await parkingStage(context, site, relay);
   const sockets = () => proxy.requests.filter((r) => r.path.startsWith('/ws/')).length;
   try {
-    const room = roomId();
-    const customer = await openCustomer(context, site, relay, room);
-    const agents = await watchAgents(customer);
-    const agent = await context.newPage();
-    const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
-
     // destroy() closes the parked socket, and no other is parked.
     await agentWithPreparedView(agent, url, { ...service, roomId: room });
     expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
@@ -627,17 +614,8 @@ test('a socket parked ahead: a leave right after the join takes it away, and a s
   site,
   relay,
 }) => {
-  const proxy = new FaultyProxy();
-  proxy.target = relay.port;
-  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
-  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
+  const { proxy, service, room, customer, agents, agent, url } = await parkingStage(context, site, relay);
   try {
-    const room = roomId();
-    const customer = await openCustomer(context, site, relay, room);
-    const agents = await watchAgents(customer);
-    const agent = await context.newPage();
-    const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
-
     // join() then leave() in the same task: the hello went, the channel had not taken the socket yet.
     await agentWithPreparedView(agent, url, { ...service, roomId: room });
     expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
