@@ -164,7 +164,7 @@ export class PreparedView {
     return socket.opened;
   }
 
-  /** Closes the parked socket, if any, and parks no other. */
+  /** Takes the parked socket, if any (to hand over or close), and parks no other. */
   private unpark(): ParkedSocket | undefined {
     const park = this.park;
     this.park = undefined;
