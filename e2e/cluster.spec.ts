@@ -4,7 +4,17 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from '@playwright/test';
 import { CEC_PATH } from '@cobrowse/protocol';
 import { startRedis } from '../test-support/redis.mjs';
-import { agentDom, customerDom, expect, openAgent, openCustomer, roomId, statuses, test } from './support/cobrowse.js';
+import {
+  agentDom,
+  customerDom,
+  expect,
+  openAgent,
+  openCustomer,
+  pageUrl,
+  roomId,
+  statuses,
+  test,
+} from './support/cobrowse.js';
 import { type RelayProcess, type StaticSite, startRelay } from './support/processes.js';
 
 /**
@@ -160,6 +170,70 @@ test('node B drains on SIGTERM: it exits 0 and the session moves with no gap lon
   const after = await untilSameDom(customer, agent, Date.now(), 5000);
   console.log(`drain: a change after the move reached the agent in ${after} ms`);
   expect(await agent.evaluate(() => (window as any).agent.status)).toBe('live');
+  await customer.close();
+  await agent.close();
+});
+
+test("a view prepared for a room on node B follows it when B drains: it parks again on the room's new node, and its join takes that socket", async ({
+  context,
+  site,
+}) => {
+  // Node B left in the test before (run alone, this one finds it up).
+  if (nodes.b.process.exitCode !== null || nodes.b.process.signalCode !== null) nodes.b = await startNode('e2e-b3');
+  await clusterOf(3, [nodes.a, nodes.b, nodes.c]);
+  const room = await roomOnB();
+  const customer = await openCustomer(context, site, nodes.a, room);
+  await change(customer, 'before the drain');
+  // The agent's console asks node C; its socket is parked on node B, the room's node.
+  const agent = await context.newPage();
+  await agent.goto(pageUrl(site, nodes.c, 'agent.html', room, '&auto=0'));
+  const parkedOn = () =>
+    agent.evaluate(() =>
+      performance
+        .getEntriesByType('resource')
+        .filter((e) => e.name.includes('getConnectionInfo') && (e as PerformanceResourceTiming).responseEnd > 0)
+        .map((e) => e.name),
+    );
+  const sockets: string[] = [];
+  agent.on('websocket', (socket) => sockets.push(new URL(socket.url()).port));
+  await agent.evaluate(
+    async ([server, roomId]) => {
+      const w = window as any;
+      await w.cobrowseReady;
+      w.prepared = w.CobrowseReplayer.prepare({
+        container: '#screen',
+        server,
+        roomId,
+        headers: { 'ccmessaging-token': 'dev' },
+        userId: 'agent-p',
+        userName: 'Agent',
+      });
+      return w.prepared.warming;
+    },
+    [nodes.c.url, room],
+  );
+  expect(sockets).toEqual([String(nodes.b.port)]);
+
+  // Node B drains: the parked socket is moved (4014); the view asks node C again and parks on the
+  // room's new node.
+  const exited = new Promise<number | null>((resolve) => nodes.b.process.once('exit', (code) => resolve(code)));
+  nodes.b.process.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  await expect.poll(() => sockets.length, { timeout: 5000 }).toBe(2);
+  expect([String(nodes.a.port), String(nodes.c.port)]).toContain(sockets[1]);
+  expect(await parkedOn()).toHaveLength(2);
+
+  // The join takes it: no connection-info call, no other socket, and the customer's page shows.
+  await agent.evaluate(async () => {
+    const w = window as any;
+    w.agent = await w.prepared.join();
+    w.cobrowseSnapshots = 0;
+    w.agent.on('snapshot', () => w.cobrowseSnapshots++);
+  });
+  await change(customer, 'after the drain');
+  await untilSameDom(customer, agent, Date.now(), 10_000);
+  expect(await parkedOn()).toHaveLength(2);
+  expect(sockets).toHaveLength(2);
   await customer.close();
   await agent.close();
 });

@@ -26,6 +26,12 @@ const SERVICE_KEYS = ['server', 'dialect', 'headers'] as const;
 const MAX_PARKS = 10;
 /** How long after the relay let a parked socket go the next one is parked. */
 const REPARK_DELAY_MS = 1000;
+/**
+ * The closes after which another socket is parked (with fresh connection info): 4000 before any
+ * message (the relay waited its agentHelloTimeoutMs for a hello), 4014 Moved and 1001 Going Away (a
+ * cluster node draining, or a relay shutting down: the room's node is asked again).
+ */
+const REPARK_ON: ReadonlySet<number> = new Set([CloseCode.BadMessage, CloseCode.Moved, CloseCode.GoingAway]);
 
 /**
  * Whether a view prepared for a room parks its socket with this dialect: those whose agent call
@@ -144,16 +150,15 @@ export class PreparedView {
 
   /**
    * Fetches the connection info for prepare()'s room and opens its socket without a hello. When the
-   * relay lets a socket go because it waited its `agentHelloTimeoutMs` for the hello, another is
-   * parked a second later, up to MAX_PARKS in all, while the view is in the page; one refused or
-   * failed is not replaced (the join makes its own connection).
+   * relay lets a socket go because it waited its `agentHelloTimeoutMs` for the hello, or moves it
+   * (REPARK_ON), another is parked a second later, up to MAX_PARKS in all, while the view is in the
+   * page; one refused or failed is not replaced (the join makes its own connection).
    */
   private parkSocket(): Promise<boolean> {
     const { fetchInfo, options } = this.parking!;
     this.parks++;
     const socket = new ParkedSocket(fetchInfo(), options.external === true, (code) => {
-      // 4000 before any message: the relay waited its agentHelloTimeoutMs for a hello.
-      if (this.park !== socket || code !== CloseCode.BadMessage || this.parks >= MAX_PARKS) return;
+      if (this.park !== socket || !REPARK_ON.has(code) || this.parks >= MAX_PARKS) return;
       this.reparkTimer = setTimeout(() => {
         this.reparkTimer = undefined;
         if (this.state === 'ready' && this.park === socket && this.view.player.iframe.isConnected)
