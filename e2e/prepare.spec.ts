@@ -72,6 +72,30 @@ async function watchAgents(customer: Page) {
 const paths = (list: FaultyProxy['requests']) =>
   list.map((r) => `${r.preflight ? 'preflight' : r.method} ${r.path.replace(/\?.*/, '')}`);
 
+/**
+ * The stage of the tests that count requests: `relay` reached through a proxy that lists every
+ * request, a customer sharing a new room on it, and an agent page (`url`) with nothing prepared yet;
+ * `service` is the connection's options through the proxy.
+ */
+async function proxiedStage(context: BrowserContext, site: StaticSite, relay: { port: number; url: string }) {
+  const proxy = new FaultyProxy();
+  proxy.target = relay.port;
+  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
+  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
+  const room = roomId();
+  const customer = await openCustomer(context, site, relay, room);
+  const agents = await watchAgents(customer);
+  const agent = await context.newPage();
+  const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
+  return { proxy, relayUrl, service, room, customer, agents, agent, url };
+}
+
+/** Waits for the agent's first snapshot: the replay then shows the customer's claim form. */
+async function expectClaimForm(agent: Page) {
+  await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
+  expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+}
+
 test('a view prepared ahead connects nothing and shows nothing until join(), then shows the page as join() does', async ({
   context,
   site,
@@ -98,8 +122,7 @@ test('a view prepared ahead connects nothing and shows nothing until join(), the
   // Joined: the customer's page shows in that same iframe.
   const customer = await openCustomer(context, site, relay, room);
   expect(await joinPrepared(agent)).toBe('joined');
-  await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
-  expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+  await expectClaimForm(agent);
   await expect(agent.locator('#screen iframe')).toHaveCount(1);
   await customer.evaluate(() => (window as any).addRow('Prepared'));
   await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Prepared');
@@ -288,15 +311,9 @@ test('a view prepared with connection options warms the service up: its join ask
   relay,
 }) => {
   // The agent reaches the relay through a proxy that lists every HTTP request and its connection.
-  const proxy = new FaultyProxy();
-  proxy.target = relay.port;
-  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
-  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' } };
+  const { proxy, service, room, customer, agent, url } = await proxiedStage(context, site, relay);
   try {
-    const room = roomId();
-    const customer = await openCustomer(context, site, relay, room);
-    const agent = await context.newPage();
-    await agentWithPreparedView(agent, pageUrl(site, relay, 'agent.html', room, '&auto=0'), service);
+    await agentWithPreparedView(agent, url, service);
     expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
 
     // The warm-up: the connection-info URL's preflight and a plain OPTIONS, which creates nothing.
@@ -308,8 +325,7 @@ test('a view prepared with connection options warms the service up: its join ask
     // on the connection the warm-up opened.
     const before = proxy.requests[warmUp - 1]!.connection;
     expect(await joinPrepared(agent, { server: undefined, headers: undefined })).toBe('joined');
-    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
-    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    await expectClaimForm(agent);
     const joined = proxy.requests.slice(warmUp);
     expect(paths(joined)).toEqual([`POST ${CEC_PATH}`, 'GET /ws/cobrowse/' + encodeURIComponent(room)]);
     expect(joined[0]!.connection).toBe(before);
@@ -385,29 +401,12 @@ test("a join settles warming at once even while the service has not answered; th
   }
 });
 
-/**
- * The parked-socket tests' stage: `relay` reached through a proxy that lists every request, a
- * customer sharing a new room on it, and an agent page (`url`) with nothing prepared yet.
- */
-async function parkingStage(context: BrowserContext, site: StaticSite, relay: { port: number; url: string }) {
-  const proxy = new FaultyProxy();
-  proxy.target = relay.port;
-  const relayUrl = `http://127.0.0.1:${await proxy.listen()}`;
-  const service = { server: relayUrl, headers: { 'ccmessaging-token': 'dev' }, userId: 'agent-p', userName: 'Agent' };
-  const room = roomId();
-  const customer = await openCustomer(context, site, relay, room);
-  const agents = await watchAgents(customer);
-  const agent = await context.newPage();
-  const url = pageUrl(site, relay, 'agent.html', room, '&auto=0');
-  return { proxy, relayUrl, service, room, customer, agents, agent, url };
-}
-
 test('a view prepared for a known room opens its socket ahead, unseen by the customer; its join says hello on it and nothing else', async ({
   context,
   site,
   relay,
 }) => {
-  const { proxy, service, room, customer, agents, agent, url } = await parkingStage(context, site, relay);
+  const { proxy, service, room, customer, agents, agent, url } = await proxiedStage(context, site, relay);
   try {
     await agentWithPreparedView(agent, url, { ...service, roomId: room });
     expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
@@ -424,8 +423,7 @@ test('a view prepared for a known room opens its socket ahead, unseen by the cus
 
     // The join: no request at all; the page shows, and the customer now sees one agent.
     expect(await joinAsPrepared(agent)).toBe('joined');
-    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
-    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    await expectClaimForm(agent);
     await customer.evaluate(() => (window as any).addRow('Parked'));
     await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Parked');
     await expect.poll(agents).toEqual([1]);
@@ -456,7 +454,7 @@ test('a socket parked ahead is parked again when the relay lets it go, at most 1
   const config = join(dir, 'relay.json');
   writeFileSync(config, JSON.stringify({ agentHelloTimeoutMs: 1000 }));
   const relay = await startRelay(['--dev', '--config', config]);
-  const { proxy, service, room, customer, agents, agent, url } = await parkingStage(context, site, relay);
+  const { proxy, service, room, customer, agents, agent, url } = await proxiedStage(context, site, relay);
   const sockets = (from = 0) => proxy.requests.slice(from).filter((r) => r.path.startsWith('/ws/'));
   try {
     // The relay closes a socket with no hello after 1 s here (agentHelloTimeoutMs): the view parks
@@ -487,8 +485,7 @@ test('a socket parked ahead is parked again when the relay lets it go, at most 1
     await expect.poll(() => proxy.count(replayerLinks)).toBe(1);
     const parked = proxy.requests.length;
     expect(await joinAsPrepared(agent)).toBe('joined');
-    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
-    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    await expectClaimForm(agent);
     // Said hello: the relay keeps it past the 1 s, and it is the only socket, in the room once.
     await agent.waitForTimeout(2500);
     expect(proxy.requests.length).toBe(parked);
@@ -507,7 +504,7 @@ test('a socket parked ahead is closed by destroy(), by a join for another room a
   site,
   relay,
 }) => {
-  const { proxy, relayUrl, service, room, customer, agents, agent, url } = await parkingStage(context, site, relay);
+  const { proxy, relayUrl, service, room, customer, agents, agent, url } = await proxiedStage(context, site, relay);
   const sockets = () => proxy.requests.filter((r) => r.path.startsWith('/ws/')).length;
   try {
     // destroy() closes the parked socket, and no other is parked.
@@ -565,8 +562,7 @@ test('a socket parked ahead is closed by destroy(), by a join for another room a
       },
       [{ ...service, roomId: room }],
     );
-    await expect.poll(() => agent.evaluate(() => (window as any).cobrowseSnapshots)).toBeGreaterThan(0);
-    expect(await replayText(agent, '#title')).toBe('Acme Insurance — Claim form');
+    await expectClaimForm(agent);
     await agent.waitForTimeout(1500);
     expect(sockets()).toBe(before + 1);
     expect(paths(proxy.requests.slice(start)).filter((p) => !p.startsWith('preflight'))).toEqual([
@@ -614,7 +610,7 @@ test('a socket parked ahead: a leave right after the join takes it away, and a s
   site,
   relay,
 }) => {
-  const { proxy, service, room, customer, agents, agent, url } = await parkingStage(context, site, relay);
+  const { proxy, service, room, customer, agents, agent, url } = await proxiedStage(context, site, relay);
   try {
     // join() then leave() in the same task: the hello went, the channel had not taken the socket yet.
     await agentWithPreparedView(agent, url, { ...service, roomId: room });

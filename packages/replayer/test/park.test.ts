@@ -84,6 +84,23 @@ const welcome: Message = {
 const presence = (replayers: number): Message => ({ type: 'presence', recorder: true, replayers });
 const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/** The join's channel on a parked socket, as the session makes it; `log` lists what it tells. */
+function channelOn(park: ParkedSocket, log: string[] = [], fetchInfo = async () => info): Channel {
+  const made = new Channel({
+    role: 'replayer',
+    first: park.info,
+    fetchInfo,
+    external: false,
+    hello: () => hello,
+    helloInUrl: true,
+    WebSocket: park.handOver(),
+  });
+  made.on('welcome', () => log.push('welcome'));
+  made.on('frame', ({ message }) => log.push(`${message.type} ${(message as { replayers: number }).replayers}`));
+  made.on('ended', ({ code }) => log.push(`ended ${code}`));
+  return made;
+}
+
 /** A parked socket, open, and a channel the test makes on it (as the join's session does). */
 async function parked() {
   ScriptedSocket.made = [];
@@ -95,21 +112,7 @@ async function parked() {
   expect(await park.opened).toBe(true);
   let fetches = 0;
   const log: string[] = [];
-  const channel = () => {
-    const made = new Channel({
-      role: 'replayer',
-      first: park.info,
-      fetchInfo: async () => (fetches++, info),
-      external: false,
-      hello: () => hello,
-      helloInUrl: true,
-      WebSocket: park.handOver(),
-    });
-    made.on('welcome', () => log.push('welcome'));
-    made.on('frame', ({ message }) => log.push(`${message.type} ${(message as { replayers: number }).replayers}`));
-    made.on('ended', ({ code }) => log.push(`ended ${code}`));
-    return made;
-  };
+  const channel = () => channelOn(park, log, async () => (fetches++, info));
   return { park, socket, channel, log, fetches: () => fetches };
 }
 
@@ -171,15 +174,7 @@ test('a socket still opening is handed over as it is, and the channel says its h
   // Not open yet: the join cannot say the hello itself.
   expect(park.sayHello(encodeText(hello))).toBe(false);
   expect(park.usable).toBe(true);
-  const made = new Channel({
-    role: 'replayer',
-    first: park.info,
-    fetchInfo: async () => info,
-    external: false,
-    hello: () => hello,
-    helloInUrl: true,
-    WebSocket: park.handOver(),
-  });
+  const made = channelOn(park);
   await tick();
   expect(ScriptedSocket.made).toHaveLength(1);
   socket.serverOpens();
