@@ -9,6 +9,11 @@ export const CloseCode = {
   GoingAway: 1001,
   /** Unexpected server error: reconnect. */
   InternalError: 1011,
+  /**
+   * Try again later (RFC 6455 registry): a socket opened ahead whose room cannot be joined on it (the
+   * room lives on another node, or none can take it now). Reconnect with fresh connection info.
+   */
+  TryAgainLater: 1013,
   /** A frame could not be parsed or failed validation. */
   BadMessage: 4000,
   /** The peer speaks a protocol version this relay does not (do not retry). */

@@ -24,6 +24,26 @@ export const HEALTH_PATH = '/cobrowse/health';
  */
 export const HELLO_PARAM = 'hello';
 
+/**
+ * Query parameter of an agent's socket opened ahead of its connection info (`?ahead=1` on
+ * {@link SOCKET_PATH}, no room, no signature): the relay holds it, in no room, until its first
+ * message, a hello carrying the signature (`hello.signature`), names the room. A prepared agent view
+ * opens one when the relay's answer to its warm-up names it ({@link SOCKET_AHEAD_HEADER}), so that
+ * its join only fetches the connection info and sends the hello: no socket to open on the way.
+ */
+export const AHEAD_PARAM = 'ahead';
+
+/** Response header of the relay's plain OPTIONS answer: the URL of its socket opened ahead ({@link AHEAD_PARAM}). */
+export const SOCKET_AHEAD_HEADER = 'cobrowse-socket-ahead';
+
+/** The socket-ahead URL of a relay whose agents' sockets start with `base` (ws:// or wss://, no path). */
+export function aheadUrl(base: string): string {
+  return `${base.replace(/\/+$/, '')}${SOCKET_PATH}?role=replayer&${AHEAD_PARAM}=1`;
+}
+
+/** Longest signature a hello carries on a socket opened ahead (its header then fits in a frame's 2,048 header bytes). */
+export const MAX_HELLO_SIGNATURE = 1800;
+
 /** Builds the URL a client opens: the connection info's URL with the signature (and role) added. */
 export function socketUrl(baseUrl: string, signature: string, role: Role): string {
   const url = new URL(baseUrl);

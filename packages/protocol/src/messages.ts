@@ -1,5 +1,6 @@
 import { ErrorCode } from './codes.js';
 import { SUPPORTED_VERSIONS } from './version.js';
+import { MAX_HELLO_SIGNATURE } from './connection-info.js';
 import {
   AGENT_OPS,
   CONTROL_STATES,
@@ -27,6 +28,11 @@ export interface Hello {
   readonly epoch?: string;
   /** Replayer only: resume after this batch of this epoch, when the relay still has what follows. */
   readonly resume?: { readonly epoch: string; readonly seq: number };
+  /**
+   * Replayer only, and only on a socket opened ahead (`?ahead=1`, see `AHEAD_PARAM`): the signature
+   * its URL would have carried. The relay checks it as it checks a URL's, and the socket joins its room.
+   */
+  readonly signature?: string;
 }
 
 /** Relay → both: the socket is accepted. */
@@ -318,7 +324,7 @@ const optResume: Check = (v) =>
 
 /** One row per message type: the fields it must (or may) carry. Adding a message is adding a row. */
 const SCHEMAS: Record<MessageType, Record<string, Check>> = {
-  hello: { v: version, epoch: optStr(64), resume: optResume },
+  hello: { v: version, epoch: optStr(64), resume: optResume, signature: optStr(MAX_HELLO_SIGNATURE) },
   welcome: { v: version, roomId: str(), role, recorder: bool, replayers: nat, now: nat, seq: optNat },
   ack: { seq: nat },
   events: { epoch: str(64), seq: nat, snap: optBool, z: optZ },

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SOCKET_AHEAD_HEADER } from '@cobrowse/protocol';
 import type { ResolvedOptions } from './options.js';
 
 const ALLOWED_HEADERS =
@@ -21,6 +22,8 @@ export function applyCors(options: ResolvedOptions, req: IncomingMessage, res: S
     res.setHeader('access-control-allow-origin', origin!);
     res.setHeader('access-control-allow-credentials', 'true');
     res.setHeader('vary', 'Origin');
+    // A prepared agent view reads where the relay's socket opened ahead is (its warm-up's answer).
+    res.setHeader('access-control-expose-headers', SOCKET_AHEAD_HEADER);
   }
   if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
     if (allowed) {

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import {
+  AHEAD_PARAM,
   CloseCode,
   ErrorCode,
   HELLO_PARAM,
@@ -24,7 +25,7 @@ import type { ResolvedOptions } from './options.js';
 import { refuseUpgrade as refuse } from './refuse.js';
 import { decodeHeader } from './header.js';
 import { Room } from './room.js';
-import { type Member, type RelayClaims, type Rooms, type Ticket, roomKey, scopeOf } from './rooms.js';
+import { type AheadTicket, type Member, type RelayClaims, type Rooms, type Ticket, roomKey, scopeOf } from './rooms.js';
 import { validRoomId } from './core.js';
 import { clientAddress } from './client-address.js';
 import * as control from './control.js';
@@ -49,6 +50,18 @@ const TOKEN_REFUSALS: Record<string, [number, string]> = {
   'wrong-role': [403, 'signature is for another role'],
   'wrong-tenant': [403, 'signature is for another tenant'],
 };
+
+/**
+ * A socket opened ahead is refused at its hello, open already: the close code for what an upgrade
+ * would have answered. Those that are not final make the SDK fetch fresh connection info and open
+ * a socket as usual (which is then refused, or not, as any is).
+ */
+function closeForStatus(status: number): number {
+  if (status === 410) return CloseCode.SessionEnded;
+  if (status === 429) return CloseCode.RateLimited;
+  if (status === 503) return CloseCode.TryAgainLater;
+  return CloseCode.Forbidden;
+}
 
 const CLOSE_FOR_ERROR: Partial<Record<string, number>> = {
   [ErrorCode.UnsupportedVersion]: CloseCode.UnsupportedVersion,
@@ -196,6 +209,24 @@ export class Gateway {
     }
     const endpoint = ENDPOINTS.find(([prefix]) => url.pathname.startsWith(prefix));
     if (!endpoint) return refuseUpgrade(socket, 404, 'no WebSocket endpoint here');
+    if (url.searchParams.has(AHEAD_PARAM)) {
+      const role = url.searchParams.get('role');
+      if (
+        url.pathname !== SOCKET_PATH ||
+        url.searchParams.get(AHEAD_PARAM) !== '1' ||
+        url.searchParams.has('signature') ||
+        url.searchParams.has(HELLO_PARAM) ||
+        (role !== null && role !== 'replayer')
+      )
+        return refuseUpgrade(
+          socket,
+          400,
+          `a socket opened ahead is ${SOCKET_PATH}?${AHEAD_PARAM}=1 for an agent: its hello names the room and carries the signature`,
+        );
+      const ahead = this.rooms.admitAhead(clientAddress(this.options, req));
+      if (Array.isArray(ahead)) return refuseUpgrade(socket, ahead[0], ahead[1]);
+      return this.upgradeAhead(req, socket, head, reqId, ahead);
+    }
     let roomId: string;
     try {
       roomId = decodeURIComponent(url.pathname.slice(endpoint[0].length).replace(/\/$/, ''));
@@ -258,6 +289,108 @@ export class Gateway {
       this.cluster?.accepted(ws, room, req, claims.role);
       this.accept(ws, claims, ticket, req.socket, reqId, early);
     });
+  }
+
+  /**
+   * An agent's socket opened ahead of its connection info (protocol's `AHEAD_PARAM`): it is in no
+   * room and gets nothing until its first message, a hello carrying its signature. That is checked
+   * as a URL's would be at an upgrade (signature, revocation, the room's node, every limit), and the
+   * socket joins its room as one whose hello was in its URL. It holds its address's place and one of
+   * the node's MAX_SOCKETS_AHEAD meanwhile, for `agentHelloTimeoutMs` at most; anything but that
+   * hello, or a second message before the welcome, closes it.
+   */
+  private upgradeAhead(req: IncomingMessage, tcp: Duplex, head: Buffer, reqId: string, ahead: AheadTicket): void {
+    let ticket: Ticket | undefined;
+    tcp.once('close', () => {
+      this.rooms.releaseAhead(ahead);
+      if (ticket) this.rooms.release(ticket);
+    });
+    this.wss.handleUpgrade(req, tcp, head, (ws) => {
+      const log = this.log.child({ reqId, role: 'replayer', ahead: true });
+      log.debug('socket opened ahead');
+      const closeWith = (code: number, reason: string): undefined => {
+        clearTimeout(timer);
+        if (ws.readyState !== ws.OPEN) return;
+        this.traffic.refused('socket', code);
+        log.info({ code, reason }, 'socket opened ahead closed by the relay');
+        ws.close(code, reason.slice(0, 120));
+      };
+      const timer = setTimeout(
+        () => closeWith(CloseCode.BadMessage, 'no hello received'),
+        this.options.agentHelloTimeoutMs,
+      );
+      ws.on('error', () => ws.terminate());
+      ws.once('close', () => clearTimeout(timer));
+      const tooSoon = () => closeWith(CloseCode.BadMessage, 'one hello, then wait for the welcome');
+      ws.once('message', (data, binary) => {
+        ws.on('message', tooSoon);
+        this.signAhead(req, ws, toBuffer(data), binary, ahead, closeWith, reqId).then(
+          (admitted) => {
+            if (!admitted) return;
+            ticket = admitted.ticket;
+            clearTimeout(timer);
+            ws.off('message', tooSoon);
+            this.cluster?.accepted(ws, admitted.room, req, 'replayer');
+            this.accept(ws, admitted.claims, admitted.ticket, req.socket, reqId, admitted.hello);
+          },
+          (error) => {
+            log.error({ err: error }, 'internal error on a socket opened ahead');
+            closeWith(CloseCode.InternalError, 'internal error');
+          },
+        );
+      });
+    });
+  }
+
+  /** A socket opened ahead's first message: the room it joins, or undefined when it was closed. */
+  private async signAhead(
+    req: IncomingMessage,
+    ws: WebSocket,
+    data: Buffer,
+    binary: boolean,
+    ahead: AheadTicket,
+    closeWith: (code: number, reason: string) => undefined,
+    reqId: string,
+  ): Promise<{ claims: RelayClaims; ticket: Ticket; room: string; hello: Hello } | undefined> {
+    let hello: Hello;
+    try {
+      const message = binary ? undefined : decodeHeader(data);
+      if (message?.type !== 'hello' || !message.signature)
+        return closeWith(CloseCode.BadMessage, 'the first message must be a hello with its signature');
+      hello = message;
+    } catch (error) {
+      const code = error instanceof ProtocolError ? CLOSE_FOR_ERROR[error.code] : undefined;
+      return closeWith(code ?? CloseCode.BadMessage, error instanceof Error ? error.message : 'bad hello');
+    }
+    const result = await verifyToken(this.options.secret, hello.signature!, { role: 'replayer' });
+    if (ws.readyState !== ws.OPEN) return undefined;
+    if (!result.ok) {
+      const [status, message] = TOKEN_REFUSALS[result.reason] ?? [401, 'invalid signature'];
+      return closeWith(closeForStatus(status), message);
+    }
+    const claims = result.claims as RelayClaims;
+    if (!validRoomId(claims.room)) return closeWith(CloseCode.Forbidden, 'bad room id');
+    const shared = this.rooms.shared ? await this.rooms.sharedRefusal(claims) : undefined;
+    if (ws.readyState !== ws.OPEN) return undefined;
+    if (shared) return closeWith(closeForStatus(shared[0]), shared[1]);
+    const room = this.cluster ? roomKey(scopeOf(claims), claims.room) : '';
+    if (this.cluster) {
+      const where = await this.cluster.route(room, req, 'replayer');
+      if (ws.readyState !== ws.OPEN) return undefined;
+      if (Array.isArray(where)) return closeWith(closeForStatus(where[0]), where[1]);
+      // Its URL names no room to be sent on with: the SDK asks for connection info again.
+      if (where !== 'here') return closeWith(CloseCode.TryAgainLater, 'the room lives on another node: ask again');
+    }
+    // Its place moves from the socket opened ahead to the room, in one synchronous step.
+    this.rooms.releaseAhead(ahead);
+    const ticket = this.rooms.admit(claims, clientAddress(this.options, req));
+    if (Array.isArray(ticket)) return closeWith(closeForStatus(ticket[0]), ticket[1]);
+    if (!ticket.room.openedBy) {
+      ticket.room.openedBy = reqId;
+      this.log.debug({ reqId, roomId: roomRef(ticket.room.id) }, 'room opened');
+    }
+    const { signature: _signature, ...plain } = hello;
+    return { claims, ticket, room, hello: plain as Hello };
   }
 
   /** The room lives on another node: the socket opens and is closed at once with 4014 Moved and that node's base URL. */
@@ -379,6 +512,8 @@ export class Gateway {
     }
     switch (message.type) {
       case 'hello': {
+        if (message.signature !== undefined)
+          throw new ProtocolError(ErrorCode.BadField, 'a hello carries a signature only on a socket opened ahead');
         // The hello a replayer sends on open after saying it in its URL (for relays that do not read the URL): said already.
         const early = conn.early;
         if (early && !early.echoed && message.v === early.hello.v && !message.resume && !message.epoch) {

@@ -86,10 +86,16 @@ export function header(req: IncomingMessage, name: string): string | undefined {
  * Nothing else runs. A body, which OPTIONS has no use for, is not read: the connection closes after
  * the answer.
  */
-export function answerOptions(req: IncomingMessage, res: ServerResponse, methods: string[]): void {
+export function answerOptions(
+  req: IncomingMessage,
+  res: ServerResponse,
+  methods: string[],
+  headers: Record<string, string> = {},
+): void {
   const length = req.headers['content-length'];
   const body = (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
   res.writeHead(204, {
+    ...headers,
     allow: [...methods, 'OPTIONS'].join(', '),
     'cache-control': 'no-store',
     ...(body ? { connection: 'close' } : {}),

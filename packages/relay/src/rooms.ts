@@ -41,6 +41,18 @@ export interface Ticket {
   released: boolean;
 }
 
+/** A socket opened ahead (gateway.ts): no room yet; it holds its address's place until it joins one or closes. */
+export interface AheadTicket {
+  readonly address: string;
+  released: boolean;
+}
+
+/**
+ * Sockets opened ahead that a node holds at once, from every address (each address's count is its
+ * `maxConnectionsPerAddress`, shared with its other sockets).
+ */
+export const MAX_SOCKETS_AHEAD = 1000;
+
 export interface OwnerLimits {
   graceMs: number;
   tokenTtlMs: number;
@@ -160,6 +172,30 @@ export class Rooms {
     if (claims.role === 'replayer') room.agentTickets++;
     this.perAddress.add(address);
     return { address, room, role: claims.role, released: false };
+  }
+
+  /** Sockets opened ahead held now. */
+  private ahead = 0;
+
+  /**
+   * Admission of a socket opened ahead, at its upgrade: its address's place and one of the node's
+   * {@link MAX_SOCKETS_AHEAD}. Returns a ticket to {@link releaseAhead} when the socket joins its room
+   * (then admitted by {@link admit}) or closes, or [status, reason].
+   */
+  admitAhead(address: string): AheadTicket | [number, string] {
+    if (this.perAddress.get(address) >= this.owner.maxConnectionsPerAddress)
+      return [429, 'too many connections from this address'];
+    if (this.ahead >= MAX_SOCKETS_AHEAD) return [503, 'this relay holds as many sockets opened ahead as it may'];
+    this.ahead++;
+    this.perAddress.add(address);
+    return { address, released: false };
+  }
+
+  releaseAhead(ticket: AheadTicket): void {
+    if (ticket.released) return;
+    ticket.released = true;
+    this.ahead--;
+    this.perAddress.remove(ticket.address);
   }
 
   /** The admitted connection closed (or never opened): frees its places. */

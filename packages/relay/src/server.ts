@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HEALTH_PATH } from '@cobrowse/protocol';
+import { HEALTH_PATH, SOCKET_AHEAD_HEADER, aheadUrl } from '@cobrowse/protocol';
 import { ConfigError, type RelayOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyCors } from './cors.js';
 import { answerOptions, sendJson } from './http-util.js';
@@ -225,7 +225,9 @@ export function createRelay(input: RelayOptions = {}): Relay {
         // to warm the connection-info service up (its preflight and connection). Nothing runs.
         if (req.method === 'OPTIONS') {
           const methods = router.methods(path);
-          if (methods.length) return answerOptions(req, res, methods);
+          // It names this node's socket opened ahead: the prepared view opens one (gateway.ts).
+          if (methods.length)
+            return answerOptions(req, res, methods, { [SOCKET_AHEAD_HEADER]: aheadUrl(core.baseUrls(req).internal) });
         }
         const found = router.find(req.method ?? 'GET', path);
         if (found && 'handler' in found) return await found.handler(req, res, found.params);
