@@ -305,30 +305,69 @@ test('a prepared view warms up hidden and fetches nothing; a join or destroy() s
   expect(left).toEqual({ before: 2, after: 0, ran: false });
 });
 
-test('a view prepared with connection options warms the service up: its join asks for connection info without a preflight', async ({
+test('a view prepared with connection options warms the service up and opens the socket ahead: its join only asks for connection info', async ({
   context,
   site,
   relay,
 }) => {
   // The agent reaches the relay through a proxy that lists every HTTP request and its connection.
-  const { proxy, service, room, customer, agent, url } = await proxiedStage(context, site, relay);
+  const { proxy, service, customer, agents, agent, url } = await proxiedStage(context, site, relay);
   try {
     await agentWithPreparedView(agent, url, service);
     expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
 
-    // The warm-up: the connection-info URL's preflight and a plain OPTIONS, which creates nothing.
-    expect(paths(proxy.requests)).toEqual([`preflight ${CEC_PATH}`, `OPTIONS ${CEC_PATH}`]);
+    // The warm-up: the connection-info URL's preflight, a plain OPTIONS, which creates nothing, and
+    // the socket its answer names, with no room and no signature.
+    expect(paths(proxy.requests)).toEqual([`preflight ${CEC_PATH}`, `OPTIONS ${CEC_PATH}`, 'GET /ws/cobrowse/']);
+    expect(proxy.requests[2]!.path).toBe('/ws/cobrowse/?role=replayer&ahead=1');
+    await agent.waitForTimeout(500);
+    expect(await agents()).toEqual([]);
     await expect(agent.locator('.cobrowse-status')).toBeHidden();
     const warmUp = proxy.requests.length;
 
     // The join takes the server and headers from prepare(); its POST goes out with no preflight first,
-    // on the connection the warm-up opened.
-    const before = proxy.requests[warmUp - 1]!.connection;
+    // on the connection the warm-up opened, and the signature goes on the socket opened ahead.
+    const before = proxy.requests[1]!.connection;
     expect(await joinPrepared(agent, { server: undefined, headers: undefined })).toBe('joined');
     await expectClaimForm(agent);
+    await customer.evaluate(() => (window as any).addRow('Ahead'));
+    await expect.poll(() => replayText(agent, '#claims tbody')).toContain('Ahead');
+    await expect.poll(agents).toEqual([1]);
     const joined = proxy.requests.slice(warmUp);
-    expect(paths(joined)).toEqual([`POST ${CEC_PATH}`, 'GET /ws/cobrowse/' + encodeURIComponent(room)]);
+    expect(paths(joined)).toEqual([`POST ${CEC_PATH}`]);
     expect(joined[0]!.connection).toBe(before);
+    // One hello went: a second, or the plain one after it, would have the relay close the socket.
+    await agent.waitForTimeout(2000);
+    expect(proxy.requests.length).toBe(warmUp + 1);
+    expect(proxy.count(replayerLinks)).toBe(1);
+    expect(await agents()).toEqual([1]);
+    await customer.close();
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('a socket opened ahead is not used when the connection info names another node: the join opens its own', async ({
+  context,
+  site,
+  relay,
+}) => {
+  // The agent asks the relay through a proxy, whose socket-ahead URL it opens; the join asks the
+  // relay itself (another origin, as another node of a cluster would be).
+  const { proxy, service, room, customer, agents, agent, url } = await proxiedStage(context, site, relay);
+  try {
+    await agentWithPreparedView(agent, url, service);
+    expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+    expect(proxy.count(replayerLinks)).toBe(1);
+    expect(await joinPrepared(agent, { server: relay.url })).toBe('joined');
+    await expectClaimForm(agent);
+    // The socket opened ahead was closed, unsigned: the customer sees one agent, ever.
+    await expect.poll(() => proxy.count(replayerLinks)).toBe(0);
+    await expect.poll(agents).toEqual([1]);
+    await agent.waitForTimeout(1000);
+    expect(await agents()).toEqual([1]);
+    expect(paths(proxy.requests).slice(3)).toEqual([]);
+    expect(await agent.evaluate(() => (window as any).agent.roomId)).toBe(room);
     await customer.close();
   } finally {
     await proxy.close();
@@ -577,7 +616,7 @@ test('a socket parked ahead is closed by destroy(), by a join for another room a
   }
 });
 
-test('the passphrase dialect parks no socket: a view prepared with a code only warms the service up', async ({
+test("the passphrase dialect parks no room's socket: a view prepared with a code redeems nothing, and opens only the socket ahead", async ({
   context,
   site,
   relay,
@@ -595,11 +634,14 @@ test('the passphrase dialect parks no socket: a view prepared with a code only w
       passphrase: 'ABC234',
     });
     expect(await agent.evaluate(() => (window as any).prepared.warming)).toBe(true);
+    // The code is not redeemed (no POST): the socket opened ahead names no room until a join signs it.
     expect(paths(proxy.requests).filter((p) => !p.startsWith('preflight'))).toEqual([
       `OPTIONS ${PASSPHRASE_PREFIX}/agent/session/live/join`,
+      'GET /ws/cobrowse/',
     ]);
-    expect(proxy.count(replayerLinks)).toBe(0);
+    expect(proxy.count(replayerLinks)).toBe(1);
     await agent.evaluate(() => (window as any).prepared.destroy());
+    await expect.poll(() => proxy.count(replayerLinks)).toBe(0);
   } finally {
     await proxy.close();
   }

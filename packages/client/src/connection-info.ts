@@ -1,4 +1,4 @@
-import type { ConnectionInfo, Role } from '@cobrowse/protocol';
+import { type ConnectionInfo, type Role, SOCKET_AHEAD_HEADER } from '@cobrowse/protocol';
 import { DIALECTS, FIRST_CALLS, JSON_TYPE, type DialectFactory, type DialectName } from './dialects.js';
 import { ConnectionInfoError } from './errors.js';
 import { checkInfo, type Connection, type ConnectionInfoRequest } from './request.js';
@@ -66,30 +66,43 @@ export function connectionInfoSource(
  * URL the dialect calls first, with the headers and credentials it will send. A cross-origin
  * browser makes (and caches) the CORS preflight for it and keeps the connection open, so the real
  * call later goes out at once (the connection, for as long as the server keeps it idle). Nothing is
- * created or read. Resolves true when the service answered (any status), or when there is nothing
- * to warm (a dialect that is a function of yours); false when it did not answer within 10 s, or its
- * answer did not pass the CORS check.
+ * created or read. Resolves `ok` true when the service answered (any status), or when there is
+ * nothing to warm (a dialect that is a function of yours); false when it did not answer within 10 s,
+ * or its answer did not pass the CORS check. `socketAhead`: the URL of the socket the relay lets an
+ * agent open ahead of its connection info, when its answer names one (protocol's
+ * `SOCKET_AHEAD_HEADER`, a ws: or wss: URL).
  */
 export function warmConnectionInfo(
   options: ConnectionOptions,
   role: Role,
   defaults: { userId: string; userName: string },
   signal?: AbortSignal,
-): Promise<boolean> {
+): Promise<WarmedService> {
   const dialect = options.dialect ?? 'cec';
-  if (typeof dialect === 'function') return Promise.resolve(true);
+  if (typeof dialect === 'function') return Promise.resolve({ ok: true });
   const request = resolveRequest(options, role, defaults);
   const first = FIRST_CALLS[dialectName(dialect)](request); // an unknown dialect throws here, at once
   return warm(request, first.path, first.method === 'POST', signal);
 }
 
-async function warm(request: ConnectionInfoRequest, path: string, json: boolean, signal?: AbortSignal) {
+/** What {@link warmConnectionInfo} found. */
+export interface WarmedService {
+  readonly ok: boolean;
+  readonly socketAhead?: string;
+}
+
+async function warm(
+  request: ConnectionInfoRequest,
+  path: string,
+  json: boolean,
+  signal?: AbortSignal,
+): Promise<WarmedService> {
   const abort = new AbortController();
   const stop = () => abort.abort();
   const timer = setTimeout(stop, WARM_TIMEOUT_MS);
   signal?.addEventListener('abort', stop, { once: true });
   try {
-    if (signal?.aborted) return false;
+    if (signal?.aborted) return { ok: false };
     const response = await fetch(`${request.server}${path}`, {
       method: 'OPTIONS',
       headers: { ...(json ? { 'content-type': JSON_TYPE } : {}), ...request.headers },
@@ -100,9 +113,10 @@ async function warm(request: ConnectionInfoRequest, path: string, json: boolean,
     await response.body?.cancel();
     // Any answer means the CORS check passed: the preflight is cached and the connection open (a
     // gateway other than the relay may well answer a plain OPTIONS with 404 or 405).
-    return true;
+    const ahead = response.headers.get(SOCKET_AHEAD_HEADER);
+    return ahead && /^wss?:\/\//.test(ahead) ? { ok: true, socketAhead: ahead } : { ok: true };
   } catch {
-    return false;
+    return { ok: false };
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', stop);

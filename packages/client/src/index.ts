@@ -10,6 +10,7 @@ export {
   ConnectionInfoError,
   connectionInfoSource,
   warmConnectionInfo,
+  type WarmedService,
 } from './connection-info.js';
 export {
   DIALECTS,

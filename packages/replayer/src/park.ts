@@ -1,5 +1,5 @@
 import type { Connection } from '@cobrowse/client';
-import { socketUrl } from '@cobrowse/protocol';
+import { type Hello, MAX_HELLO_SIGNATURE, encodeText, socketUrl } from '@cobrowse/protocol';
 
 /**
  * An agent's socket opened ahead of its join, for a view prepared for a known room: its connection
@@ -8,10 +8,17 @@ import { socketUrl } from '@cobrowse/protocol';
  * sees no agent yet and nothing is sent to it. The join says the hello on it at once ({@link sayHello})
  * and hands it to its channel: the relay's welcome and catch-up come one trip later, with no
  * connection-info request and no socket to open in between, while the session is being set up.
+ *
+ * A view prepared for the service but no room opens the relay's socket ahead (the URL its warm-up's
+ * answer named: give that URL instead of the info) without any connection info: the join fetches
+ * the info and sends the signature in its hello ({@link sign}), on that socket, when the info names
+ * the same node. The relay then joins it to the room the signature names.
  */
 export class ParkedSocket {
-  /** The connection info the socket was opened with (the join's own, when it takes this socket). */
-  readonly info: Promise<Connection>;
+  /** The connection info the socket was opened with (the join's own, when it takes this socket); none for one opened ahead. */
+  readonly info: Promise<Connection> | undefined;
+  /** Opened ahead of any connection info: a join signs its hello ({@link sign}). */
+  private readonly aheadUrl: string | undefined;
   /** Settles true when the socket opened, false when it could not (then the join makes its own). */
   readonly opened: Promise<boolean>;
   private socket: WebSocket | undefined;
@@ -27,29 +34,20 @@ export class ParkedSocket {
   private readonly onDead: (code: number) => void;
   private resolveOpened: ((opened: boolean) => void) | undefined;
 
-  constructor(info: Promise<Connection>, external: boolean, onDead: (code: number) => void) {
-    this.info = info;
+  /** `info`: the room's connection info, or a string: the URL of the relay's socket opened ahead. */
+  constructor(info: Promise<Connection> | string, external: boolean, onDead: (code: number) => void) {
     this.onDead = onDead;
+    if (typeof info === 'string') {
+      this.aheadUrl = info;
+      this.opened = this.open(info);
+      return;
+    }
+    this.info = info;
     this.opened = info.then(
       (connection) =>
-        new Promise<boolean>((resolve) => {
-          if (this.state !== 'fetching') return resolve(false);
-          let socket: WebSocket;
-          try {
-            socket = new WebSocket(
-              socketUrl(external ? connection.wssUrlOut : connection.wssUrl, connection.signature, 'replayer'),
-            );
-          } catch {
-            this.die();
-            return resolve(false);
-          }
-          socket.binaryType = 'arraybuffer';
-          this.socket = socket;
-          this.state = 'connecting';
-          this.resolveOpened = resolve;
-          socket.addEventListener('open', this.onOpen);
-          socket.addEventListener('close', this.onClose);
-        }),
+        this.state === 'fetching'
+          ? this.open(socketUrl(external ? connection.wssUrlOut : connection.wssUrl, connection.signature, 'replayer'))
+          : false,
       () => {
         this.die();
         return false;
@@ -57,6 +55,30 @@ export class ParkedSocket {
     );
     // A failed fetch is reported by the join that makes its own request, not here.
     info.catch(() => undefined);
+  }
+
+  /** Opens the socket; settles true once open, false when it could not be. */
+  private open(url: string): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      let socket: WebSocket;
+      try {
+        socket = new WebSocket(url);
+      } catch {
+        this.die();
+        return resolve(false);
+      }
+      socket.binaryType = 'arraybuffer';
+      this.socket = socket;
+      this.state = 'connecting';
+      this.resolveOpened = resolve;
+      socket.addEventListener('open', this.onOpen);
+      socket.addEventListener('close', this.onClose);
+    });
+  }
+
+  /** Whether it was opened ahead of any connection info (a join {@link sign}s it). */
+  get ahead(): boolean {
+    return this.aheadUrl !== undefined;
   }
 
   private readonly onOpen = () => {
@@ -90,15 +112,40 @@ export class ParkedSocket {
    * is held until the channel takes the socket. Returns whether it was said (not when the socket is
    * not open yet: the channel says it on open, as usual).
    */
-  sayHello(hello: string): boolean {
+  sayHello(hello: string, sent = hello): boolean {
     const socket = this.socket;
     if (this.state !== 'open' || !socket) return false;
-    socket.send(hello);
+    socket.send(sent);
     this.said = hello;
     this.state = 'said';
     socket.addEventListener('message', this.hold);
     socket.addEventListener('close', this.hold);
     return true;
+  }
+
+  /**
+   * A socket opened ahead, at the join: when `info` arrives and names the node the socket is open
+   * to, the hello goes with its signature (the channel's own, plain, is not sent again). Otherwise
+   * (another node, a socket not open, a signature too long for a hello, no info) it is closed, and
+   * the channel opens a socket as usual. Call before the channel is made: the channel asks for its
+   * socket when `info` arrives, and this runs first.
+   */
+  sign(info: Promise<Connection>, hello: Hello, external: boolean): void {
+    info.then(
+      (connection) => {
+        let same = false;
+        try {
+          const base = external ? connection.wssUrlOut : connection.wssUrl;
+          same = new URL(base).origin === new URL(this.aheadUrl!).origin;
+        } catch {
+          // not URLs: not the same node
+        }
+        const signed = encodeText({ ...hello, signature: connection.signature });
+        if (!same || connection.signature.length > MAX_HELLO_SIGNATURE || !this.sayHello(encodeText(hello), signed))
+          this.close();
+      },
+      () => this.close(),
+    );
   }
 
   /**
@@ -124,6 +171,11 @@ export class ParkedSocket {
     const socket = this.socket;
     const state = this.state;
     if (!socket || (state !== 'connecting' && state !== 'open' && state !== 'said')) return undefined;
+    // One opened ahead goes only signed: its URL names no room.
+    if (this.ahead && state !== 'said') {
+      this.close();
+      return undefined;
+    }
     this.state = 'taken';
     this.socket = undefined;
     socket.removeEventListener('open', this.onOpen);

@@ -136,8 +136,16 @@ export class PreparedView {
         const parking = { ...this.joinDefaults, ...this.options } as ReplayerOptions;
         this.parking = { fetchInfo: replayerInfo(parking), options: parking };
         service = this.parkSocket();
-      } else if (SERVICE_KEYS.some((key) => options[key] !== undefined))
-        service = warmConnectionInfo(this.joinDefaults, 'replayer', REPLAYER_DEFAULTS, this.warmConnection.signal);
+      } else if (SERVICE_KEYS.some((key) => options[key] !== undefined)) {
+        const external = options.external === true;
+        service = warmConnectionInfo(this.joinDefaults, 'replayer', REPLAYER_DEFAULTS, this.warmConnection.signal).then(
+          // The relay names its socket opened ahead: it is opened now, and the join signs it.
+          (warmed) =>
+            warmed.ok && warmed.socketAhead && this.state === 'ready'
+              ? this.parkAhead(warmed.socketAhead, external)
+              : warmed.ok,
+        );
+      }
     } catch (error) {
       // An unknown dialect: nothing is left behind.
       this.warmUp.stop();
@@ -163,6 +171,25 @@ export class PreparedView {
         this.reparkTimer = undefined;
         if (this.state === 'ready' && this.park === socket && this.view.player.iframe.isConnected)
           this.parkSocket().catch(() => undefined);
+      }, REPARK_DELAY_MS);
+    });
+    this.park = socket;
+    return socket.opened;
+  }
+
+  /**
+   * Opens the relay's socket ahead of any connection info (the URL its warm-up's answer named): the
+   * join fetches the info and signs the socket's hello. Parked again as a room's is (REPARK_ON,
+   * MAX_PARKS, while the view is in the page).
+   */
+  private parkAhead(url: string, external: boolean): Promise<boolean> {
+    this.parks++;
+    const socket = new ParkedSocket(url, external, (code) => {
+      if (this.park !== socket || !REPARK_ON.has(code) || this.parks >= MAX_PARKS) return;
+      this.reparkTimer = setTimeout(() => {
+        this.reparkTimer = undefined;
+        if (this.state === 'ready' && this.park === socket && this.view.player.iframe.isConnected)
+          this.parkAhead(url, external).catch(() => undefined);
       }, REPARK_DELAY_MS);
     });
     this.park = socket;
@@ -228,11 +255,16 @@ export class PreparedView {
       if (park?.usable && same) {
         // Its hello goes now (when open): the relay answers while the session is set up.
         park.sayHello(encodeText(firstHello()));
-        return connect(this.view, this.parking!.options, park.info, this.parking!.fetchInfo, park);
+        return connect(this.view, this.parking!.options, park.info!, this.parking!.fetchInfo, park);
       }
-      park?.close();
       fetchInfo = same ? this.parking!.fetchInfo : replayerInfo(all);
       pending = fetchInfo();
+      if (park?.ahead && park.usable) {
+        // The relay's socket opened ahead: its hello goes signed when the info comes, if it names that node.
+        park.sign(pending, firstHello(), all.external === true);
+        return connect(this.view, all, pending, fetchInfo, park);
+      }
+      park?.close();
     } catch (error) {
       // Any failure uses the view up, as a refused connection does: prepare() another.
       park?.close();

@@ -88,7 +88,7 @@ const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
 function channelOn(park: ParkedSocket, log: string[] = [], fetchInfo = async () => info): Channel {
   const made = new Channel({
     role: 'replayer',
-    first: park.info,
+    first: park.info ?? Promise.resolve(info),
     fetchInfo,
     external: false,
     hello: () => hello,
@@ -207,4 +207,73 @@ test('a parked socket the relay lets go is reported with its close code; one clo
   expect(await failed.opened).toBe(false);
   expect(dead).toEqual([CloseCode.BadMessage, 0]);
   expect(ScriptedSocket.made).toHaveLength(2);
+});
+
+// A socket opened ahead of any connection info (a view prepared for the service, no room): the join
+// signs its hello when the info comes, and only when the info names the node it is open to.
+
+const AHEAD_URL = 'ws://relay.test/ws/cobrowse/?role=replayer&ahead=1';
+
+/** A socket opened ahead, open or not, and a join's info for it; the channel is made as the join makes it. */
+async function ahead(open: boolean, joinInfo: Promise<typeof info>) {
+  ScriptedSocket.made = [];
+  const park = new ParkedSocket(AHEAD_URL, false, () => undefined);
+  const socket = ScriptedSocket.made[0]!;
+  expect(socket.url).toBe(AHEAD_URL);
+  if (open) {
+    socket.serverOpens();
+    expect(await park.opened).toBe(true);
+  }
+  park.sign(joinInfo, hello, false);
+  const log: string[] = [];
+  const made = new Channel({
+    role: 'replayer',
+    first: joinInfo,
+    fetchInfo: async () => info,
+    external: false,
+    hello: () => hello,
+    helloInUrl: true,
+    WebSocket: park.handOver(),
+  });
+  made.on('welcome', () => log.push('welcome'));
+  made.on('frame', ({ message }) => log.push(message.type));
+  return { park, socket, made, log };
+}
+
+test("a socket opened ahead: the join's hello goes signed on it, once, when the info names its node", async () => {
+  const { socket, made, log } = await ahead(true, Promise.resolve(info));
+  await tick();
+  expect(socket.sent).toEqual([encodeText({ ...hello, signature: 's' })]);
+  socket.serverSends(welcome);
+  socket.serverSends(presence(1));
+  await expect.poll(() => made.status).toBe('live');
+  expect(log).toEqual(['welcome', 'presence']);
+  // The channel's own hello on open was the plain one: not sent. No other socket was made.
+  expect(socket.sent).toHaveLength(1);
+  expect(ScriptedSocket.made).toHaveLength(1);
+  made.close();
+});
+
+test('a socket opened ahead goes unsigned and closed when the info names another node, is not open yet, or fails', async () => {
+  const cases: [string, boolean, () => Promise<typeof info>][] = [
+    ['another node', true, async () => ({ ...info, wssUrl: 'ws://other.test' })],
+    ['not open yet', false, async () => info],
+    ['a signature too long for a hello', true, async () => ({ ...info, signature: 'x'.repeat(4000) })],
+    ['no info', true, async () => Promise.reject(new Error('refused'))],
+  ];
+  for (const [what, open, joinInfo] of cases) {
+    const pending = joinInfo();
+    pending.catch(() => undefined);
+    const { socket, made } = await ahead(open, pending);
+    await tick();
+    expect(socket.sent, what).toEqual([]);
+    expect(socket.closedWith, what).toBe(1000);
+    if (what !== 'no info') {
+      // The channel opened its own socket, signed in its URL.
+      await expect.poll(() => ScriptedSocket.made.length, { message: what }).toBe(2);
+      expect(ScriptedSocket.made[1]!.url, what).toContain('signature=');
+      expect(ScriptedSocket.made[1]!.url, what).toContain('hello=');
+    }
+    made.close();
+  }
 });
