@@ -101,8 +101,15 @@ test('a socket opened ahead is closed for anything but a valid signed hello, and
       ['not JSON', async (ws) => ws.send('{"type":'), { code: CloseCode.BadMessage, reason: /JSON/ }],
       [
         'a forged signature',
-        async (ws) => ws.send(hello((await sign('ahead')).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')))),
-        { code: CloseCode.Forbidden, reason: /invalid signature|malformed signature/ },
+        // Another agent's name in the claims, the MAC left as it was.
+        async (ws) => {
+          const [, mac] = (await sign('ahead')).split('.');
+          const body = Buffer.from(
+            JSON.stringify({ room: 'ahead', role: 'replayer', user: 'mallory', name: 'm', exp: Date.now() + 60_000 }),
+          ).toString('base64url');
+          ws.send(hello(`${body}.${mac}`));
+        },
+        { code: CloseCode.Forbidden, reason: 'invalid signature' },
       ],
       [
         'a signature signed with another secret',
@@ -138,8 +145,12 @@ test('a socket opened ahead is closed for anything but a valid signed hello, and
         'a second message before the welcome',
         async (ws) => {
           const signature = await sign('ahead');
+          // Both in one TCP write: the relay reads the second while it checks the first.
+          const tcp = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+          tcp.cork();
           ws.send(hello(signature));
           ws.send(encodeText({ type: 'request-snapshot' }));
+          tcp.uncork();
         },
         { code: CloseCode.BadMessage, reason: 'one hello, then wait for the welcome' },
       ],
@@ -149,7 +160,10 @@ test('a socket opened ahead is closed for anything but a valid signed hello, and
     for (const [what, send, expected] of cases) {
       const agent = await aheadSocket(relay.base);
       await send(agent.ws);
-      const closed = await agent.closed;
+      const closed = await Promise.race([
+        agent.closed,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not closed`)), 5000)),
+      ]);
       expect(closed.code, what).toBe(expected.code);
       if (typeof expected.reason === 'string') expect(closed.reason, what).toBe(expected.reason);
       else expect(closed.reason, what).toMatch(expected.reason);
