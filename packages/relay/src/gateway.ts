@@ -210,6 +210,7 @@ export class Gateway {
     const endpoint = ENDPOINTS.find(([prefix]) => url.pathname.startsWith(prefix));
     if (!endpoint) return refuseUpgrade(socket, 404, 'no WebSocket endpoint here');
     if (url.searchParams.has(AHEAD_PARAM)) {
+      if (!this.options.socketsAhead) return refuseUpgrade(socket, 404, 'no sockets opened ahead on this relay');
       const role = url.searchParams.get('role');
       if (
         url.pathname !== SOCKET_PATH ||

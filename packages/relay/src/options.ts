@@ -126,6 +126,14 @@ export interface RelayOptions {
    */
   agentHelloTimeoutMs?: number;
   /**
+   * Whether agents may open a socket before they have connection info (`/ws/cobrowse/?ahead=1`,
+   * named in the answer to a plain OPTIONS): a prepared agent view opens one, and its join sends the
+   * signature in its hello. It needs no credential to open, holds no room, and counts against
+   * `maxConnectionsPerAddress` and the node's 1,000 sockets opened ahead until `agentHelloTimeoutMs`.
+   * Default true; false: not named, and such upgrades are refused 404.
+   */
+  socketsAhead?: boolean;
+  /**
    * Seed 002 `GET /sessions/{id}` lookups per minute per client address, or per agent credential
    * when a valid one is sent (bursts of as many pass). Default 60.
    */
@@ -291,6 +299,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     maxAgentFrameBytes: options.maxAgentFrameBytes ?? 64 * 1024,
     frameTimeoutMs: options.frameTimeoutMs ?? 30_000,
     agentHelloTimeoutMs,
+    socketsAhead: options.socketsAhead !== false,
     lookupsPerMinute: options.lookupsPerMinute ?? 60,
     sessionsPerMinute: options.sessionsPerMinute ?? 20,
     passphraseFailuresPerMinute: options.passphraseFailuresPerMinute ?? 10,

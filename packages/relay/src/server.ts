@@ -227,7 +227,12 @@ export function createRelay(input: RelayOptions = {}): Relay {
           const methods = router.methods(path);
           // It names this node's socket opened ahead: the prepared view opens one (gateway.ts).
           if (methods.length)
-            return answerOptions(req, res, methods, { [SOCKET_AHEAD_HEADER]: aheadUrl(core.baseUrls(req).internal) });
+            return answerOptions(
+              req,
+              res,
+              methods,
+              options.socketsAhead ? { [SOCKET_AHEAD_HEADER]: aheadUrl(core.baseUrls(req).internal) } : {},
+            );
         }
         const found = router.find(req.method ?? 'GET', path);
         if (found && 'handler' in found) return await found.handler(req, res, found.params);

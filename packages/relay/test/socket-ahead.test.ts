@@ -34,7 +34,7 @@ const hello = (signature: string) => encodeText({ type: 'hello', v: PROTOCOL_VER
 /** A presence frame telling the customer of agents in the room. */
 const presence = (frame: string) => frame.startsWith('{"type":"presence"') && JSON.parse(frame).replayers > 0;
 
-test("the warm-up's answer names the socket opened ahead, readable by an allowed origin", async () => {
+test("the warm-up's answer names the socket opened ahead, readable by an allowed origin, unless the operator turned them off", async () => {
   const relay = await relayFor({ corsOrigins: [SHOP], cecTokens: ['tok'] });
   try {
     const allowed = await fetch(`${relay.base}${CEC_PATH}`, { method: 'OPTIONS', headers: { origin: SHOP } });
@@ -49,6 +49,16 @@ test("the warm-up's answer names the socket opened ahead, readable by an allowed
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   } finally {
     await relay.close();
+  }
+  // An operator may turn them off: not named, and refused.
+  const off = await relayFor({ corsOrigins: [SHOP], cecTokens: ['tok'], socketsAhead: false });
+  try {
+    const answer = await fetch(`${off.base}${CEC_PATH}`, { method: 'OPTIONS', headers: { origin: SHOP } });
+    expect(answer.status).toBe(204);
+    expect(answer.headers.get(SOCKET_AHEAD_HEADER)).toBeNull();
+    expect(await openSocket(off.base, AHEAD)).toEqual({ refused: 404 });
+  } finally {
+    await off.close();
   }
 });
 
