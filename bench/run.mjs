@@ -40,7 +40,7 @@ const CONFIG = {
    * record() alone, ours + agent, naive + agent) interleaved `rounds` times; `afterMs` = how long the
    * agent is given after the burst to show its last frame; `settleMs` = quiet time before each burst.
    */
-  burst: { rounds: 2, durationMs: 5000, nodes: 2000, afterMs: 5000, settleMs: 300 },
+  burst: { rounds: 4, durationMs: 5000, nodes: 2000, afterMs: 5000, settleMs: 300 },
   /**
    * Row 8: sharing of the 10,000- and 20,000-node pages (big.html with `rows` table rows) starts
    * `trials` times per setup (record() alone, ours, naive), interleaved.
@@ -52,8 +52,8 @@ const CONFIG = {
   memory: { rooms: 200, warmupRooms: 10, parallel: 10 },
   /** How long to wait for an agent to render the customer's first page before measuring anyway. */
   renderTimeoutMs: 5000,
-  /** The whole run is killed after this (it takes about 4 minutes on a loaded 2-core machine). */
-  budgetMs: 7 * 60_000,
+  /** The whole run is killed after this (it takes about 5 minutes on a loaded 2-core machine). */
+  budgetMs: 9 * 60_000,
 };
 
 const SIDES = ['ours', 'naive'];

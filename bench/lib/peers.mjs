@@ -4,10 +4,13 @@ import { launchBrowser } from '../../test-support/browser.mjs';
 import { startRelay, startSite } from '../../test-support/processes.mjs';
 import { startNaiveRelay } from './naive-relay.mjs';
 
-/** Starts them all; `url(page, side, room, extra)` names a bench page wired to that side's relay. */
+/**
+ * Starts them all; `url(page, side, room, extra)` names a bench page wired to that side's relay.
+ * `PEERS_RELAY_ARGS='--config relay.json'` passes more arguments to our relay (an A/B of an option).
+ */
 export async function startPeers({ query = {} } = {}) {
   const [relay, naive, site, browser] = await Promise.all([
-    startRelay(['--dev']),
+    startRelay(['--dev', ...(process.env.PEERS_RELAY_ARGS ?? '').split(/\s+/).filter(Boolean)]),
     startNaiveRelay(),
     startSite(),
     launchBrowser(),
