@@ -10,6 +10,7 @@ export {
   ConnectionInfoError,
   connectionInfoSource,
   warmConnectionInfo,
+  warmService,
   type WarmedService,
 } from './connection-info.js';
 export {

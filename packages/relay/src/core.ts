@@ -93,6 +93,7 @@ export class Core {
         maxRooms: options.maxRooms,
         maxReplayersPerRoom: options.maxReplayersPerRoom,
         maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+        maxSocketsAhead: options.maxSocketsAhead,
         idleMs: options.idleMs,
       },
     );

@@ -23,6 +23,7 @@ import {
 } from '@cobrowse/protocol';
 import type { ResolvedOptions } from './options.js';
 import { refuseUpgrade as refuse } from './refuse.js';
+import { originAllowed } from './cors.js';
 import { decodeHeader } from './header.js';
 import { Room } from './room.js';
 import { type AheadTicket, type Member, type RelayClaims, type Rooms, type Ticket, roomKey, scopeOf } from './rooms.js';
@@ -68,6 +69,24 @@ const CLOSE_FOR_ERROR: Partial<Record<string, number>> = {
   [ErrorCode.Forbidden]: CloseCode.Forbidden,
   [ErrorCode.RateLimited]: CloseCode.RateLimited,
 };
+
+/** How long a refused socket opened ahead has to close before it is cut off, ms. */
+const AHEAD_CLOSE_MS = 1000;
+
+/**
+ * Whether a socket opened ahead may come from this request's Origin: none (not a browser), one the
+ * relay allows (`corsOrigins`, any under `dev`), or the relay's own (a console it serves). Other
+ * pages an agent visits cannot hold the agent's address's places with them.
+ */
+export function aheadOrigin(options: ResolvedOptions, req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined || originAllowed(options, origin)) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
 
 /** A customer's socket says hello at once; an agent's may wait (agentHelloTimeoutMs: a prepared view's socket, opened ahead). */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -211,6 +230,8 @@ export class Gateway {
     if (!endpoint) return refuseUpgrade(socket, 404, 'no WebSocket endpoint here');
     if (url.searchParams.has(AHEAD_PARAM)) {
       if (!this.options.socketsAhead) return refuseUpgrade(socket, 404, 'no sockets opened ahead on this relay');
+      if (this.aheadClosed) return refuseUpgrade(socket, 503, 'this relay is leaving: ask for connection info');
+      if (!aheadOrigin(this.options, req)) return refuseUpgrade(socket, 403, 'origin not allowed');
       const role = url.searchParams.get('role');
       if (
         url.pathname !== SOCKET_PATH ||
@@ -301,20 +322,26 @@ export class Gateway {
    * hello, or a second message before the welcome, closes it.
    */
   private upgradeAhead(req: IncomingMessage, tcp: Duplex, head: Buffer, reqId: string, ahead: AheadTicket): void {
-    let ticket: Ticket | undefined;
+    // Its room's place, once the hello is checked (released with the TCP connection, as at an upgrade).
+    const held: { ticket?: Ticket } = {};
     tcp.once('close', () => {
       this.rooms.releaseAhead(ahead);
-      if (ticket) this.rooms.release(ticket);
+      if (held.ticket) this.rooms.release(held.ticket);
     });
     this.wss.handleUpgrade(req, tcp, head, (ws) => {
       const log = this.log.child({ reqId, role: 'replayer', ahead: true });
       log.debug('socket opened ahead');
+      this.ahead.add(ws);
+      ws.once('close', () => this.ahead.delete(ws));
+      // Refused: told why, and cut off a second later if it does not close (its places are held till then).
       const closeWith = (code: number, reason: string): undefined => {
         clearTimeout(timer);
+        this.ahead.delete(ws);
         if (ws.readyState !== ws.OPEN) return;
         this.traffic.refused('socket', code);
         log.info({ code, reason }, 'socket opened ahead closed by the relay');
         ws.close(code, reason.slice(0, 120));
+        setTimeout(() => ws.terminate(), AHEAD_CLOSE_MS).unref();
       };
       const timer = setTimeout(
         () => closeWith(CloseCode.BadMessage, 'no hello received'),
@@ -325,20 +352,20 @@ export class Gateway {
       const tooSoon = () => closeWith(CloseCode.BadMessage, 'one hello, then wait for the welcome');
       ws.once('message', (data, binary) => {
         ws.on('message', tooSoon);
-        this.signAhead(req, ws, toBuffer(data), binary, ahead, closeWith, reqId).then(
-          (admitted) => {
+        this.signAhead(req, ws, toBuffer(data), binary, ahead, held, closeWith, reqId)
+          .then((admitted) => {
             if (!admitted) return;
-            ticket = admitted.ticket;
             clearTimeout(timer);
+            this.ahead.delete(ws);
             ws.off('message', tooSoon);
             this.cluster?.accepted(ws, admitted.room, req, 'replayer');
             this.accept(ws, admitted.claims, admitted.ticket, req.socket, reqId, admitted.hello);
-          },
-          (error) => {
+          })
+          .catch((error) => {
             log.error({ err: error }, 'internal error on a socket opened ahead');
             closeWith(CloseCode.InternalError, 'internal error');
-          },
-        );
+            ws.terminate();
+          });
       });
     });
   }
@@ -350,6 +377,7 @@ export class Gateway {
     data: Buffer,
     binary: boolean,
     ahead: AheadTicket,
+    held: { ticket?: Ticket },
     closeWith: (code: number, reason: string) => undefined,
     reqId: string,
   ): Promise<{ claims: RelayClaims; ticket: Ticket; room: string; hello: Hello } | undefined> {
@@ -382,10 +410,15 @@ export class Gateway {
       // Its URL names no room to be sent on with: the SDK asks for connection info again.
       if (where !== 'here') return closeWith(CloseCode.TryAgainLater, 'the room lives on another node: ask again');
     }
-    // Its place moves from the socket opened ahead to the room, in one synchronous step.
+    // Its place moves from the socket opened ahead to the room, in one synchronous step (and back
+    // when the room refuses it: it holds it until it is gone).
     this.rooms.releaseAhead(ahead);
     const ticket = this.rooms.admit(claims, clientAddress(this.options, req));
-    if (Array.isArray(ticket)) return closeWith(closeForStatus(ticket[0]), ticket[1]);
+    if (Array.isArray(ticket)) {
+      this.rooms.retakeAhead(ahead);
+      return closeWith(closeForStatus(ticket[0]), ticket[1]);
+    }
+    held.ticket = ticket;
     if (!ticket.room.openedBy) {
       ticket.room.openedBy = reqId;
       this.log.debug({ reqId, roomId: roomRef(ticket.room.id) }, 'room opened');
@@ -653,6 +686,22 @@ export class Gateway {
       if (conn) conn.alive = false;
       ws.ping();
     }
+  }
+
+  /** Sockets opened ahead that have not joined a room yet. */
+  private readonly ahead = new Set<WebSocket>();
+  /** Set when the relay starts leaving: no more sockets opened ahead. */
+  private aheadClosed = false;
+
+  /**
+   * The relay is leaving (a drain, a shutdown): sockets opened ahead that hold no room yet are told
+   * to go (1001: a prepared view opens another, from the answer of a node that stays), and no more
+   * are taken (503).
+   */
+  closeAhead(): void {
+    this.aheadClosed = true;
+    for (const ws of this.ahead) ws.close(CloseCode.GoingAway, 'this relay is leaving');
+    this.ahead.clear();
   }
 
   /** Drops every socket still open at once (a cluster node whose drain ran out of time). */

@@ -129,10 +129,13 @@ export interface RelayOptions {
    * Whether agents may open a socket before they have connection info (`/ws/cobrowse/?ahead=1`,
    * named in the answer to a plain OPTIONS): a prepared agent view opens one, and its join sends the
    * signature in its hello. It needs no credential to open, holds no room, and counts against
-   * `maxConnectionsPerAddress` and the node's 1,000 sockets opened ahead until `agentHelloTimeoutMs`.
+   * `maxConnectionsPerAddress` (20 an address at most) and `maxSocketsAhead` until
+   * `agentHelloTimeoutMs`. Only from an allowed origin (`corsOrigins`), the relay's own, or none.
    * Default true; false: not named, and such upgrades are refused 404.
    */
   socketsAhead?: boolean;
+  /** Sockets opened ahead (see `socketsAhead`) a node holds at once, from every address. Default 1,000. */
+  maxSocketsAhead?: number;
   /**
    * Seed 002 `GET /sessions/{id}` lookups per minute per client address, or per agent credential
    * when a valid one is sent (bursts of as many pass). Default 60.
@@ -300,6 +303,7 @@ export function resolveOptions(options: RelayOptions): ResolvedOptions {
     frameTimeoutMs: options.frameTimeoutMs ?? 30_000,
     agentHelloTimeoutMs,
     socketsAhead: options.socketsAhead !== false,
+    maxSocketsAhead: options.maxSocketsAhead ?? 1000,
     lookupsPerMinute: options.lookupsPerMinute ?? 60,
     sessionsPerMinute: options.sessionsPerMinute ?? 20,
     passphraseFailuresPerMinute: options.passphraseFailuresPerMinute ?? 10,

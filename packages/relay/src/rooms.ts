@@ -48,10 +48,10 @@ export interface AheadTicket {
 }
 
 /**
- * Sockets opened ahead that a node holds at once, from every address (each address's count is its
- * `maxConnectionsPerAddress`, shared with its other sockets).
+ * Sockets opened ahead one address holds at once (they count against its `maxConnectionsPerAddress`
+ * too): a console prepares a view or two, not hundreds.
  */
-export const MAX_SOCKETS_AHEAD = 1000;
+export const MAX_AHEAD_PER_ADDRESS = 20;
 
 export interface OwnerLimits {
   graceMs: number;
@@ -59,6 +59,8 @@ export interface OwnerLimits {
   maxRooms: number;
   maxReplayersPerRoom: number;
   maxConnectionsPerAddress: number;
+  /** Sockets opened ahead the node holds at once, from every address. */
+  maxSocketsAhead: number;
   idleMs: number;
 }
 
@@ -174,8 +176,9 @@ export class Rooms {
     return { address, room, role: claims.role, released: false };
   }
 
-  /** Sockets opened ahead held now. */
+  /** Sockets opened ahead held now, in all and per address. */
   private ahead = 0;
+  private readonly aheadPerAddress = new Counter();
 
   /**
    * Admission of a socket opened ahead, at its upgrade: its address's place and one of the node's
@@ -183,12 +186,16 @@ export class Rooms {
    * (then admitted by {@link admit}) or closes, or [status, reason].
    */
   admitAhead(address: string): AheadTicket | [number, string] {
-    if (this.perAddress.get(address) >= this.owner.maxConnectionsPerAddress)
+    if (
+      this.perAddress.get(address) >= this.owner.maxConnectionsPerAddress ||
+      this.aheadPerAddress.get(address) >= MAX_AHEAD_PER_ADDRESS
+    )
       return [429, 'too many connections from this address'];
-    if (this.ahead >= MAX_SOCKETS_AHEAD) return [503, 'this relay holds as many sockets opened ahead as it may'];
-    this.ahead++;
-    this.perAddress.add(address);
-    return { address, released: false };
+    if (this.ahead >= this.owner.maxSocketsAhead)
+      return [503, 'this relay holds as many sockets opened ahead as it may'];
+    const ticket = { address, released: true };
+    this.retakeAhead(ticket);
+    return ticket;
   }
 
   releaseAhead(ticket: AheadTicket): void {
@@ -196,6 +203,16 @@ export class Rooms {
     ticket.released = true;
     this.ahead--;
     this.perAddress.remove(ticket.address);
+    this.aheadPerAddress.remove(ticket.address);
+  }
+
+  /** Counts a released ticket's places again, past the limits (a socket refused at its hello holds them until it is gone). */
+  retakeAhead(ticket: AheadTicket): void {
+    if (!ticket.released) return;
+    ticket.released = false;
+    this.ahead++;
+    this.perAddress.add(ticket.address);
+    this.aheadPerAddress.add(ticket.address);
   }
 
   /** The admitted connection closed (or never opened): frees its places. */

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { HEALTH_PATH, SOCKET_AHEAD_HEADER, aheadUrl } from '@cobrowse/protocol';
@@ -7,8 +7,9 @@ import { applyCors } from './cors.js';
 import { answerOptions, sendJson } from './http-util.js';
 import { requireOperator } from './operator.js';
 import { Core } from './core.js';
+import { sideOf } from './cluster/side.js';
 import type { Rooms } from './rooms.js';
-import { Gateway } from './gateway.js';
+import { Gateway, aheadOrigin } from './gateway.js';
 import { StaticSdk } from './static-sdk.js';
 import { Router } from './router.js';
 import { cecDoor } from './doors/cec.js';
@@ -231,7 +232,9 @@ export function createRelay(input: RelayOptions = {}): Relay {
               req,
               res,
               methods,
-              options.socketsAhead ? { [SOCKET_AHEAD_HEADER]: aheadUrl(core.baseUrls(req).internal) } : {},
+              options.socketsAhead && !draining && aheadOrigin(options, req)
+                ? { [SOCKET_AHEAD_HEADER]: aheadUrl(socketsAheadBase(core.baseUrls(req), req)) }
+                : {},
             );
         }
         const found = router.find(req.method ?? 'GET', path);
@@ -301,6 +304,7 @@ export function createRelay(input: RelayOptions = {}): Relay {
     },
     async close() {
       draining = true;
+      gateway.closeAhead();
       if (cluster) {
         await cluster.drain(options.drainTimeoutMs);
         cluster.stop();
@@ -318,4 +322,13 @@ export function createRelay(input: RelayOptions = {}): Relay {
       (await redisLink)?.disconnect();
     },
   };
+}
+
+/**
+ * The base URL of the socket opened ahead that an OPTIONS answer names: the side (internal or
+ * public) the request came by, as a 4014 names it; agents' (internal) when that tells nothing.
+ */
+function socketsAheadBase(base: { internal: string; external: string }, req: IncomingMessage): string {
+  const side = sideOf(req, 'replayer', { internalUrl: base.internal, publicUrl: base.external });
+  return side === 'public' ? base.external : base.internal;
 }

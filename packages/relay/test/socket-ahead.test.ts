@@ -257,3 +257,93 @@ test('a socket opened ahead: a session that ended is final; its URL has no room 
     await relay.close();
   }
 });
+
+test('sockets opened ahead: 20 an address, maxSocketsAhead a node, only from allowed origins; a binary first frame is refused', async () => {
+  const relay = await relayFor({ corsOrigins: [SHOP], maxSocketsAhead: 25 });
+  const open: WebSocket[] = [];
+  try {
+    for (let i = 0; i < 20; i++) {
+      const ws = await openSocket(relay.base, AHEAD);
+      if (!(ws instanceof WebSocket)) throw new Error(`socket ${i} refused ${ws.refused}`);
+      open.push(ws);
+    }
+    expect(await openSocket(relay.base, AHEAD)).toEqual({ refused: 429 });
+    // Signed sockets from the same address still get in.
+    const agent = await joinRoom(relay.base, 'busy', 'replayer');
+    agent.ws.close();
+
+    // Other addresses (a proxy's X-Forwarded-For, trusted here) fill the node's 25.
+    const viaProxy = await relayFor({ trustProxy: true, maxSocketsAhead: 3 });
+    try {
+      const from = (address: string) =>
+        new Promise<number | WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(viaProxy.base.replace('http', 'ws') + AHEAD, {
+            headers: { 'x-forwarded-for': address },
+          });
+          ws.once('open', () => resolve(ws));
+          ws.once('unexpected-response', (_req, res) => (res.resume(), resolve(res.statusCode!)));
+          ws.once('error', reject);
+        });
+      const three = await Promise.all(['10.0.0.1', '10.0.0.2', '10.0.0.3'].map(from));
+      expect(three.every((x) => x instanceof WebSocket)).toBe(true);
+      expect(await from('10.0.0.4')).toBe(503);
+      for (const ws of three) (ws as WebSocket).close();
+    } finally {
+      await viaProxy.close();
+    }
+
+    // Origins: an allowed one, the relay's own, and none pass; another page's does not.
+    const withOrigin = (origin: string) =>
+      new Promise<number | WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(relay.base.replace('http', 'ws') + AHEAD, { headers: { origin } });
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_req, res) => (res.resume(), resolve(res.statusCode!)));
+        ws.once('error', reject);
+      });
+    for (const ws of open.splice(0, 3)) ws.close();
+    await expect.poll(() => relay.status().connections).toBe(17);
+    expect(await withOrigin('https://evil.example')).toBe(403);
+    const allowed = await withOrigin(SHOP);
+    const own = await withOrigin(relay.base);
+    expect(allowed).toBeInstanceOf(WebSocket);
+    expect(own).toBeInstanceOf(WebSocket);
+    const evil = await fetch(`${relay.base}${CEC_PATH}`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(evil.headers.get(SOCKET_AHEAD_HEADER)).toBeNull();
+
+    // A binary first frame is no hello.
+    const client = new Client(allowed as WebSocket);
+    (allowed as WebSocket).send(Buffer.from(hello(await sign('busy'))));
+    expect(await client.closed).toEqual({
+      code: CloseCode.BadMessage,
+      reason: 'the first message must be a hello with its signature',
+    });
+    (own as WebSocket).close();
+  } finally {
+    for (const ws of open) ws.close();
+    await relay.close();
+  }
+});
+
+test('a socket opened ahead refused at its hello gives its places back; a relay that leaves tells the waiting ones to go', async () => {
+  const relay = await relayFor({ maxConnectionsPerAddress: 3, maxReplayersPerRoom: 1 });
+  const agent = await joinRoom(relay.base, 'full', 'replayer');
+  for (let i = 0; i < 5; i++) {
+    const late = await aheadSocket(relay.base);
+    late.ws.send(hello(await sign('full')));
+    expect((await late.closed).code).toBe(CloseCode.RateLimited);
+  }
+  // Nothing leaked: two more sockets fit beside the agent's, and no third.
+  await expect.poll(() => relay.status().connections).toBe(1);
+  const waiting = [await aheadSocket(relay.base), await aheadSocket(relay.base)];
+  expect(await openSocket(relay.base, AHEAD)).toEqual({ refused: 429 });
+  agent.ws.close();
+  await agent.closed;
+  // Leaving: the sockets that wait for a hello are told to go, and the room's members as before.
+  const closing = relay.close();
+  for (const ws of waiting)
+    expect(await ws.closed).toEqual({ code: CloseCode.GoingAway, reason: 'this relay is leaving' });
+  await closing;
+});

@@ -133,10 +133,13 @@ export class ParkedSocket {
   sign(info: Promise<Connection>, hello: Hello, external: boolean): void {
     info.then(
       (connection) => {
+        // The node the info names: the same origin, and the path the socket opened ahead is under
+        // (a gateway may put nodes under path prefixes of one origin).
         let same = false;
         try {
-          const base = external ? connection.wssUrlOut : connection.wssUrl;
-          same = new URL(base).origin === new URL(this.aheadUrl!).origin;
+          const base = new URL(external ? connection.wssUrlOut : connection.wssUrl);
+          const ahead = new URL(this.aheadUrl!);
+          same = base.origin === ahead.origin && base.pathname.startsWith(ahead.pathname);
         } catch {
           // not URLs: not the same node
         }
@@ -159,6 +162,9 @@ export class ParkedSocket {
     const park = this;
     function Handed(url: string, protocols?: string | string[]): WebSocket {
       const socket = park.take();
+      // One opened ahead has no room in its URL: the channel reads the one it asked for (a 4014
+      // Moved sends it to the same path and signature on the room's new node).
+      if (socket && park.ahead) Object.defineProperty(socket, 'url', { value: url, configurable: true });
       return socket ?? new WebSocket(url, protocols);
     }
     // What reconnecting-websocket checks a WebSocket class by.

@@ -1,4 +1,4 @@
-import { ConnectionInfoError, type Connection, connectionInfoSource, warmConnectionInfo } from '@cobrowse/client';
+import { ConnectionInfoError, type Connection, connectionInfoSource, warmService } from '@cobrowse/client';
 import {
   type JoinOptions,
   type PrepareOptions,
@@ -138,7 +138,7 @@ export class PreparedView {
         service = this.parkSocket();
       } else if (SERVICE_KEYS.some((key) => options[key] !== undefined)) {
         const external = options.external === true;
-        service = warmConnectionInfo(this.joinDefaults, 'replayer', REPLAYER_DEFAULTS, this.warmConnection.signal).then(
+        service = warmService(this.joinDefaults, 'replayer', REPLAYER_DEFAULTS, this.warmConnection.signal).then(
           // The relay names its socket opened ahead: it is opened now, and the join signs it.
           (warmed) =>
             warmed.ok && warmed.socketAhead && this.state === 'ready'

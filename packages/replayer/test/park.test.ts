@@ -213,6 +213,8 @@ test('a parked socket the relay lets go is reported with its close code; one clo
 // signs its hello when the info comes, and only when the info names the node it is open to.
 
 const AHEAD_URL = 'ws://relay.test/ws/cobrowse/?role=replayer&ahead=1';
+/** The connection info of a room on the node the socket was opened ahead to. */
+const aheadInfo = { ...info, wssUrl: 'ws://relay.test/ws/cobrowse/r' };
 
 /** A socket opened ahead, open or not, and a join's info for it; the channel is made as the join makes it. */
 async function ahead(open: boolean, joinInfo: Promise<typeof info>) {
@@ -241,7 +243,7 @@ async function ahead(open: boolean, joinInfo: Promise<typeof info>) {
 }
 
 test("a socket opened ahead: the join's hello goes signed on it, once, when the info names its node", async () => {
-  const { socket, made, log } = await ahead(true, Promise.resolve(info));
+  const { socket, made, log } = await ahead(true, Promise.resolve(aheadInfo));
   await tick();
   expect(socket.sent).toEqual([encodeText({ ...hello, signature: 's' })]);
   socket.serverSends(welcome);
@@ -251,14 +253,23 @@ test("a socket opened ahead: the join's hello goes signed on it, once, when the 
   // The channel's own hello on open was the plain one: not sent. No other socket was made.
   expect(socket.sent).toHaveLength(1);
   expect(ScriptedSocket.made).toHaveLength(1);
+  // The channel reads the URL it asked for (a 4014 Moved reuses its path and signature), not the one opened ahead.
+  const url = (made as unknown as { socket: { url: string } }).socket.url;
+  expect(url).toContain('signature=s');
+  expect(url).not.toContain('ahead=');
   made.close();
 });
 
 test('a socket opened ahead goes unsigned and closed when the info names another node, is not open yet, or fails', async () => {
   const cases: [string, boolean, () => Promise<typeof info>][] = [
-    ['another node', true, async () => ({ ...info, wssUrl: 'ws://other.test' })],
-    ['not open yet', false, async () => info],
-    ['a signature too long for a hello', true, async () => ({ ...info, signature: 'x'.repeat(4000) })],
+    ['another node', true, async () => ({ ...aheadInfo, wssUrl: 'ws://other.test/ws/cobrowse/r' })],
+    [
+      'another path of the same origin',
+      true,
+      async () => ({ ...aheadInfo, wssUrl: 'ws://relay.test/node-b/ws/cobrowse/r' }),
+    ],
+    ['not open yet', false, async () => aheadInfo],
+    ['a signature too long for a hello', true, async () => ({ ...aheadInfo, signature: 'x'.repeat(4000) })],
     ['no info', true, async () => Promise.reject(new Error('refused'))],
   ];
   for (const [what, open, joinInfo] of cases) {
