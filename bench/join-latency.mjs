@@ -117,7 +117,8 @@ try {
       const context = await browser.newContext();
       const agent = await context.newPage();
       const url = page('agent.html', setup, setup.room, { auto: '0', watchFor: 'last', trace: '1' });
-      await agent.goto(`${url}&relay=${encodeURIComponent(setup.agentRelay)}`);
+      // The SDK loads from the relay itself (not timed); the join goes through the proxy.
+      await agent.goto(`${url}&relay=${encodeURIComponent(setup.agentRelay)}&sdk=${encodeURIComponent(setup.relay)}`);
       await agent.evaluate(() => window.bench.ready);
       if (setup.mode === 'ours') await agent.evaluate(() => window.bench.prepare(false));
       await sleep(200);

@@ -386,7 +386,9 @@
       return { actions: timer.actions.length, nextDueInMs: next ? next.delay - timer.timeOffset : null };
     };
 
-    const loaded = mode === 'ours' ? load(relay + '/sdk/replayer.js') : Promise.all([load(RRWEB), loadCss(RRWEB_CSS)]);
+    // ?sdk=: where the SDK is loaded from, when not the relay named for the connection (join-latency.mjs).
+    const sdk = params.get('sdk') || relay;
+    const loaded = mode === 'ours' ? load(sdk + '/sdk/replayer.js') : Promise.all([load(RRWEB), loadCss(RRWEB_CSS)]);
     bench.ready = loaded.then(() => {
       bench.status = 'loaded';
       if (auto) return bench.join();
