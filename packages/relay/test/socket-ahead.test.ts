@@ -26,6 +26,16 @@ async function aheadSocket(base: string): Promise<Client> {
   return new Client(ws);
 }
 
+/** A socket opened ahead with these request headers: the open socket, or the refused upgrade's status. */
+function aheadWith(base: string, headers: Record<string, string>): Promise<number | WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(base.replace('http', 'ws') + AHEAD, { headers });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => (res.resume(), resolve(res.statusCode!)));
+    ws.once('error', reject);
+  });
+}
+
 const sign = (room: string, role: Role = 'replayer', extra: Record<string, unknown> = {}) =>
   signToken(TEST_SECRET, { room, role, user: `${role}-7`, name: role, ...extra });
 
@@ -275,15 +285,7 @@ test('sockets opened ahead: 20 an address, maxSocketsAhead a node, only from all
     // Other addresses (a proxy's X-Forwarded-For, trusted here) fill the node's 25.
     const viaProxy = await relayFor({ trustProxy: true, maxSocketsAhead: 3 });
     try {
-      const from = (address: string) =>
-        new Promise<number | WebSocket>((resolve, reject) => {
-          const ws = new WebSocket(viaProxy.base.replace('http', 'ws') + AHEAD, {
-            headers: { 'x-forwarded-for': address },
-          });
-          ws.once('open', () => resolve(ws));
-          ws.once('unexpected-response', (_req, res) => (res.resume(), resolve(res.statusCode!)));
-          ws.once('error', reject);
-        });
+      const from = (address: string) => aheadWith(viaProxy.base, { 'x-forwarded-for': address });
       const three = await Promise.all(['10.0.0.1', '10.0.0.2', '10.0.0.3'].map(from));
       expect(three.every((x) => x instanceof WebSocket)).toBe(true);
       expect(await from('10.0.0.4')).toBe(503);
@@ -293,13 +295,7 @@ test('sockets opened ahead: 20 an address, maxSocketsAhead a node, only from all
     }
 
     // Origins: an allowed one, the relay's own, and none pass; another page's does not.
-    const withOrigin = (origin: string) =>
-      new Promise<number | WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(relay.base.replace('http', 'ws') + AHEAD, { headers: { origin } });
-        ws.once('open', () => resolve(ws));
-        ws.once('unexpected-response', (_req, res) => (res.resume(), resolve(res.statusCode!)));
-        ws.once('error', reject);
-      });
+    const withOrigin = (origin: string) => aheadWith(relay.base, { origin });
     for (const ws of open.splice(0, 3)) ws.close();
     await expect.poll(() => relay.status().connections).toBe(17);
     expect(await withOrigin('https://evil.example')).toBe(403);
