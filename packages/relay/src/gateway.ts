@@ -317,8 +317,8 @@ export class Gateway {
    * An agent's socket opened ahead of its connection info (protocol's `AHEAD_PARAM`): it is in no
    * room and gets nothing until its first message, a hello carrying its signature. That is checked
    * as a URL's would be at an upgrade (signature, revocation, the room's node, every limit), and the
-   * socket joins its room as one whose hello was in its URL. It holds its address's place and one of
-   * the node's MAX_SOCKETS_AHEAD meanwhile, for `agentHelloTimeoutMs` at most; anything but that
+   * socket joins its room as one whose hello was in its URL. It holds its address's places and one of
+   * the node's `maxSocketsAhead` meanwhile, for `agentHelloTimeoutMs` at most; anything but that
    * hello, or a second message before the welcome, closes it.
    */
   private upgradeAhead(req: IncomingMessage, tcp: Duplex, head: Buffer, reqId: string, ahead: AheadTicket): void {
@@ -700,7 +700,10 @@ export class Gateway {
    */
   closeAhead(): void {
     this.aheadClosed = true;
-    for (const ws of this.ahead) ws.close(CloseCode.GoingAway, 'this relay is leaving');
+    for (const ws of this.ahead) {
+      ws.close(CloseCode.GoingAway, 'this relay is leaving');
+      setTimeout(() => ws.terminate(), AHEAD_CLOSE_MS).unref();
+    }
     this.ahead.clear();
   }
 

@@ -181,8 +181,8 @@ export class Rooms {
   private readonly aheadPerAddress = new Counter();
 
   /**
-   * Admission of a socket opened ahead, at its upgrade: its address's place and one of the node's
-   * {@link MAX_SOCKETS_AHEAD}. Returns a ticket to {@link releaseAhead} when the socket joins its room
+   * Admission of a socket opened ahead, at its upgrade: its address's place (and one of its
+   * {@link MAX_AHEAD_PER_ADDRESS}) and one of the node's `maxSocketsAhead`. Returns a ticket to {@link releaseAhead} when the socket joins its room
    * (then admitted by {@link admit}) or closes, or [status, reason].
    */
   admitAhead(address: string): AheadTicket | [number, string] {
