@@ -156,44 +156,41 @@ export class PreparedView {
     this.warming = this.warmUp.done.then((ran) => ran && service);
   }
 
-  /**
-   * Fetches the connection info for prepare()'s room and opens its socket without a hello. When the
-   * relay lets a socket go because it waited its `agentHelloTimeoutMs` for the hello, or moves it
-   * (REPARK_ON), another is parked a second later, up to MAX_PARKS in all, while the view is in the
-   * page; one refused or failed is not replaced (the join makes its own connection).
-   */
+  /** Fetches the connection info for prepare()'s room and opens its socket without a hello ({@link keepParked}). */
   private parkSocket(): Promise<boolean> {
     const { fetchInfo, options } = this.parking!;
-    this.parks++;
-    const socket = new ParkedSocket(fetchInfo(), options.external === true, (code) => {
-      if (this.park !== socket || !REPARK_ON.has(code) || this.parks >= MAX_PARKS) return;
-      this.reparkTimer = setTimeout(() => {
-        this.reparkTimer = undefined;
-        if (this.state === 'ready' && this.park === socket && this.view.player.iframe.isConnected)
-          this.parkSocket().catch(() => undefined);
-      }, REPARK_DELAY_MS);
-    });
-    this.park = socket;
-    return socket.opened;
+    return this.keepParked((onDead) => new ParkedSocket(fetchInfo(), options.external === true, onDead));
   }
 
   /**
    * Opens the relay's socket ahead of any connection info (the URL its warm-up's answer named): the
-   * join fetches the info and signs the socket's hello. Parked again as a room's is (REPARK_ON,
-   * MAX_PARKS, while the view is in the page).
+   * join fetches the info and signs the socket's hello ({@link keepParked}).
    */
   private parkAhead(url: string, external: boolean): Promise<boolean> {
+    return this.keepParked((onDead) => new ParkedSocket(url, external, onDead));
+  }
+
+  /**
+   * Parks the socket `open` makes. When the relay lets it go because it waited its
+   * `agentHelloTimeoutMs` for the hello, or moves it (REPARK_ON), another is parked a second later,
+   * up to MAX_PARKS in all, while the view is in the page; one refused or failed is not replaced
+   * (the join makes its own connection).
+   */
+  private keepParked(open: (onDead: (code: number) => void) => ParkedSocket): Promise<boolean> {
     this.parks++;
-    const socket = new ParkedSocket(url, external, (code) => {
-      if (this.park !== socket || !REPARK_ON.has(code) || this.parks >= MAX_PARKS) return;
+    // Set once made: a socket that cannot even be made reports it from inside `open`.
+    const made: { socket?: ParkedSocket } = {};
+    made.socket = open((code) => {
+      const gone = made.socket;
+      if (!gone || this.park !== gone || !REPARK_ON.has(code) || this.parks >= MAX_PARKS) return;
       this.reparkTimer = setTimeout(() => {
         this.reparkTimer = undefined;
-        if (this.state === 'ready' && this.park === socket && this.view.player.iframe.isConnected)
-          this.parkAhead(url, external).catch(() => undefined);
+        if (this.state === 'ready' && this.park === gone && this.view.player.iframe.isConnected)
+          this.keepParked(open).catch(() => undefined);
       }, REPARK_DELAY_MS);
     });
-    this.park = socket;
-    return socket.opened;
+    this.park = made.socket;
+    return made.socket.opened;
   }
 
   /** Takes the parked socket, if any (to hand over or close), and parks no other. */
