@@ -343,3 +343,32 @@ test('a socket opened ahead refused at its hello gives its places back; a relay 
     expect(await ws.closed).toEqual({ code: CloseCode.GoingAway, reason: 'this relay is leaving' });
   await closing;
 });
+
+test('a signature sent in the hello of a socket opened ahead never appears in the relay logs, accepted or refused', async () => {
+  const lines: string[] = [];
+  const relay = await relayFor({ log: (line) => lines.push(line), logLevel: 'debug', maxReplayersPerRoom: 1 });
+  try {
+    const signatures = [await sign('logged'), await sign('logged', 'replayer', { user: 'second' })];
+    const first = await aheadSocket(relay.base);
+    first.ws.send(hello(signatures[0]!));
+    await first.next((f) => f.startsWith('{"type":"welcome"'));
+    // Refused at its hello (the room's one agent place is taken), and a forged one.
+    const second = await aheadSocket(relay.base);
+    second.ws.send(hello(signatures[1]!));
+    expect((await second.closed).code).toBe(CloseCode.RateLimited);
+    const forged = await aheadSocket(relay.base);
+    forged.ws.send(hello(`${signatures[1]!.split('.')[0]}.AAAA`));
+    expect((await forged.closed).code).toBe(CloseCode.Forbidden);
+    first.ws.close();
+    await first.closed;
+    await expect.poll(() => lines.some((line) => line.includes('socket opened ahead closed by the relay'))).toBe(true);
+    for (const line of lines) {
+      for (const signature of signatures) {
+        expect(line).not.toContain(signature.split('.')[1]!);
+        expect(line).not.toContain(signature.split('.')[0]!);
+      }
+    }
+  } finally {
+    await relay.close();
+  }
+});
