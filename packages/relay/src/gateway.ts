@@ -279,10 +279,6 @@ export class Gateway {
       const [status, message] = TOKEN_REFUSALS[result.reason] ?? [401, 'invalid signature'];
       return refuseUpgrade(socket, status, message);
     }
-    // A cluster's revocations (a room ended on any node), read before the synchronous admission.
-    const shared = this.rooms.shared ? await this.rooms.sharedRefusal(result.claims as RelayClaims) : undefined;
-    if (shared) return refuseUpgrade(socket, shared[0], shared[1]);
-    if (socket.destroyed) return;
     const claims = result.claims as RelayClaims;
     if (early && claims.role !== 'replayer')
       return refuseUpgrade(
@@ -290,27 +286,50 @@ export class Gateway {
         400,
         `${HELLO_PARAM} in the URL is for replayers (a recorder's hello has its epoch)`,
       );
-    // A cluster: only after the token is verified does a socket learn where its room lives.
-    const room = this.cluster ? roomKey(scopeOf(claims), claims.room) : '';
-    if (this.cluster) {
-      const where = await this.cluster.route(room, req, claims.role);
-      if (socket.destroyed) return;
-      if (Array.isArray(where)) return refuseUpgrade(socket, where[0], where[1]);
-      if (where !== 'here') return this.redirect(req, socket, head, claims.role, where.moved, reqId);
-    }
-    // Revocation, the room's holder and every node limit, counted now (before any hello).
-    const ticket = this.rooms.admit(claims, clientAddress(this.options, req));
-    if (Array.isArray(ticket)) return refuseUpgrade(socket, ticket[0], ticket[1]);
-    if (!ticket.room.openedBy) {
-      ticket.room.openedBy = reqId;
-      this.log.debug({ reqId, roomId: roomRef(ticket.room.id) }, 'room opened');
-    }
+    const placed = await this.place(claims, req, reqId, () => socket.destroyed);
+    if (!placed) return;
+    if (Array.isArray(placed)) return refuseUpgrade(socket, placed[0], placed[1]);
+    if ('moved' in placed) return this.redirect(req, socket, head, claims.role, placed.moved, reqId);
+    const { ticket, room } = placed;
     socket.once('close', () => this.rooms.release(ticket));
     const server = claims.role === 'recorder' ? this.recorderWss : this.wss;
     server.handleUpgrade(req, socket, head, (ws) => {
       this.cluster?.accepted(ws, room, req, claims.role);
       this.accept(ws, claims, ticket, req.socket, reqId, early);
     });
+  }
+
+  /**
+   * Where a verified token's socket goes, at its upgrade or at the signed hello of a socket opened
+   * ahead: a cluster's revocations (a room ended on any node), then the room's node (a cluster
+   * socket learns it only now), then admission here (revocation, the room's holder and every node
+   * limit, counted in one synchronous step, after `beforeAdmit`). Undefined when `gone()` says the
+   * connection went while this waited; [status, reason] for a refusal.
+   */
+  private async place(
+    claims: RelayClaims,
+    req: IncomingMessage,
+    reqId: string,
+    gone: () => boolean,
+    beforeAdmit?: () => void,
+  ): Promise<{ ticket: Ticket; room: string } | { moved: string } | [number, string] | undefined> {
+    const shared = this.rooms.shared ? await this.rooms.sharedRefusal(claims) : undefined;
+    if (gone()) return undefined;
+    if (shared) return shared;
+    const room = this.cluster ? roomKey(scopeOf(claims), claims.room) : '';
+    if (this.cluster) {
+      const where = await this.cluster.route(room, req, claims.role);
+      if (gone()) return undefined;
+      if (where !== 'here') return where;
+    }
+    beforeAdmit?.();
+    const ticket = this.rooms.admit(claims, clientAddress(this.options, req));
+    if (Array.isArray(ticket)) return ticket;
+    if (!ticket.room.openedBy) {
+      ticket.room.openedBy = reqId;
+      this.log.debug({ reqId, roomId: roomRef(ticket.room.id) }, 'room opened');
+    }
+    return { ticket, room };
   }
 
   /**
@@ -399,32 +418,25 @@ export class Gateway {
     }
     const claims = result.claims as RelayClaims;
     if (!validRoomId(claims.room)) return closeWith(CloseCode.Forbidden, 'bad room id');
-    const shared = this.rooms.shared ? await this.rooms.sharedRefusal(claims) : undefined;
-    if (ws.readyState !== ws.OPEN) return undefined;
-    if (shared) return closeWith(closeForStatus(shared[0]), shared[1]);
-    const room = this.cluster ? roomKey(scopeOf(claims), claims.room) : '';
-    if (this.cluster) {
-      const where = await this.cluster.route(room, req, 'replayer');
-      if (ws.readyState !== ws.OPEN) return undefined;
-      if (Array.isArray(where)) return closeWith(closeForStatus(where[0]), where[1]);
-      // Its URL names no room to be sent on with: the SDK asks for connection info again.
-      if (where !== 'here') return closeWith(CloseCode.TryAgainLater, 'the room lives on another node: ask again');
-    }
-    // Its place moves from the socket opened ahead to the room, in one synchronous step (and back
-    // when the room refuses it: it holds it until it is gone).
-    this.rooms.releaseAhead(ahead);
-    const ticket = this.rooms.admit(claims, clientAddress(this.options, req));
-    if (Array.isArray(ticket)) {
+    // Its places move from the socket opened ahead to the room in admission's synchronous step (and
+    // back when the room refuses it: it holds them until it is gone).
+    const placed = await this.place(
+      claims,
+      req,
+      reqId,
+      () => ws.readyState !== ws.OPEN,
+      () => this.rooms.releaseAhead(ahead),
+    );
+    if (!placed) return undefined;
+    if (Array.isArray(placed)) {
       this.rooms.retakeAhead(ahead);
-      return closeWith(closeForStatus(ticket[0]), ticket[1]);
+      return closeWith(closeForStatus(placed[0]), placed[1]);
     }
-    held.ticket = ticket;
-    if (!ticket.room.openedBy) {
-      ticket.room.openedBy = reqId;
-      this.log.debug({ reqId, roomId: roomRef(ticket.room.id) }, 'room opened');
-    }
+    // Its URL names no room to be sent on with: the SDK asks for connection info again.
+    if ('moved' in placed) return closeWith(CloseCode.TryAgainLater, 'the room lives on another node: ask again');
+    held.ticket = placed.ticket;
     const { signature: _signature, ...plain } = hello;
-    return { claims, ticket, room, hello: plain as Hello };
+    return { claims, ticket: placed.ticket, room: placed.room, hello: plain as Hello };
   }
 
   /** The room lives on another node: the socket opens and is closed at once with 4014 Moved and that node's base URL. */
