@@ -234,6 +234,8 @@ export class PreparedView {
     let all: ReplayerOptions;
     let fetchInfo: () => Promise<Connection>;
     let pending: Promise<Connection>;
+    /** The socket opened ahead that this join signs, if any. */
+    let signed: ParkedSocket | undefined;
     try {
       if (!options || typeof options !== 'object')
         throw new ConnectionInfoError('CobrowseReplayer.join: options are required', 0);
@@ -247,7 +249,7 @@ export class PreparedView {
       const headers =
         this.joinDefaults.headers && given.headers ? { ...this.joinDefaults.headers, ...given.headers } : undefined;
       all = { ...this.joinDefaults, ...given, ...(headers ? { headers } : {}), ...this.options };
-      // The socket opened ahead, when it is still there and this join goes where it went.
+      // The room's socket parked ahead, when it is still there and this join goes where it went.
       const same = this.parking && sameConnection(this.parking.options, all);
       if (park?.usable && same) {
         // Its hello goes now (when open): the relay answers while the session is set up.
@@ -256,19 +258,19 @@ export class PreparedView {
       }
       fetchInfo = same ? this.parking!.fetchInfo : replayerInfo(all);
       pending = fetchInfo();
+      // The relay's socket opened ahead: its hello goes signed when the info comes, if it names that
+      // node. Any other is closed.
       if (park?.ahead && park.usable) {
-        // The relay's socket opened ahead: its hello goes signed when the info comes, if it names that node.
         park.sign(pending, firstHello(), all.external === true);
-        return connect(this.view, all, pending, fetchInfo, park);
-      }
-      park?.close();
+        signed = park;
+      } else park?.close();
     } catch (error) {
       // Any failure uses the view up, as a refused connection does: prepare() another.
       park?.close();
       this.view.destroy();
       throw error;
     }
-    return connect(this.view, all, pending, fetchInfo);
+    return connect(this.view, all, pending, fetchInfo, signed);
   }
 
   /** Removes a view that did not join from its container (a joined one goes with its session's `leave()`). */
@@ -291,7 +293,9 @@ export class PreparedView {
  * Given the `roomId` too (any dialect but `passphrase`), it fetches the connection info and opens the
  * socket now, without a hello: the relay keeps it out of the room (the customer sees no agent) until
  * the join says hello on it, and the page comes one trip after `join()`. A join with other
- * connection options, `destroy()` or a failed join closes that socket.
+ * connection options, `destroy()` or a failed join closes that socket. Given the service but no room,
+ * it opens the socket the relay's answer to the warm-up names, in no room: the join fetches the
+ * connection info and sends its signature in the hello on that socket.
  */
 export function prepare(options: PrepareOptions): PreparedView {
   return new PreparedView(options);
