@@ -66,23 +66,11 @@ export function connectionInfoSource(
  * URL the dialect calls first, with the headers and credentials it will send. A cross-origin
  * browser makes (and caches) the CORS preflight for it and keeps the connection open, so the real
  * call later goes out at once (the connection, for as long as the server keeps it idle). Nothing is
- * created or read. Resolves true when the service answered (any status), or when there is nothing
- * to warm (a dialect that is a function of yours); false when it did not answer within 10 s, or its
- * answer did not pass the CORS check.
- */
-export function warmConnectionInfo(
-  options: ConnectionOptions,
-  role: Role,
-  defaults: { userId: string; userName: string },
-  signal?: AbortSignal,
-): Promise<boolean> {
-  return warmService(options, role, defaults, signal).then((warmed) => warmed.ok);
-}
-
-/**
- * {@link warmConnectionInfo}, and what the answer named: `socketAhead`, the URL of the socket the
- * relay lets an agent open ahead of its connection info (protocol's `SOCKET_AHEAD_HEADER`, a ws:
- * or wss: URL), when it names one.
+ * created or read. Resolves `ok` true when the service answered (any status), or when there is
+ * nothing to warm (a dialect that is a function of yours); false when it did not answer within 10 s,
+ * or its answer did not pass the CORS check. `socketAhead`: the URL of the socket the relay lets an
+ * agent open ahead of its connection info (protocol's `SOCKET_AHEAD_HEADER`, a ws: or wss: URL),
+ * when its answer names one.
  */
 export function warmService(
   options: ConnectionOptions,

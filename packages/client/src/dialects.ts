@@ -76,7 +76,7 @@ function need(value: string | undefined, what: string): string {
 
 const toWs = (httpUrl: string) => httpUrl.replace(/^http/, 'ws').replace(/\/+$/, '');
 
-/** The first call a dialect makes for a request: what `warmConnectionInfo()` (a prepared view) warms up. */
+/** The first call a dialect makes for a request: what `warmService()` (a prepared view) warms up. */
 export interface FirstCall {
   readonly method: 'GET' | 'POST';
   readonly path: string;

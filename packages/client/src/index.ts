@@ -9,7 +9,6 @@ export {
   type ConnectionInfoSource,
   ConnectionInfoError,
   connectionInfoSource,
-  warmConnectionInfo,
   warmService,
   type WarmedService,
 } from './connection-info.js';
